@@ -1,0 +1,3 @@
+from test_gate.cli import main
+
+raise SystemExit(main())

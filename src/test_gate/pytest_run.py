@@ -1,0 +1,170 @@
+"""Run pytest with the gate's plugins: build the command, guard the output, keep the exit code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from test_gate.settings import UsageError
+
+PLUGIN_DIR = Path(__file__).parent / "pytest_plugin"
+PLUGIN_MODULE = "test_gate_plugin"
+RUN_ID_ENV = "TEST_GATE_RUN_ID"
+REQUIRED_MODULES = ("pytest", "pytest_jsonreport", "random_order", "pytest_rerunfailures")
+
+
+def default_python() -> str:
+    """The interpreter that runs the tests: `python` on PATH, as a user would call it."""
+    for name in ("python", "python3"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return sys.executable
+
+
+def order_args(seed: int) -> list[str]:
+    """The options that fix the order of a run: pytest-random-order with this seed."""
+    return ["-p", "no:randomly", "--random-order-bucket=module", f"--random-order-seed={seed}"]
+
+
+def pytest_argv(
+    python: str, user_args: Sequence[str], seed: int, reruns: int, report_file: Path
+) -> list[str]:
+    """Our options come after the user's, so a user's --json-report-file cannot win."""
+    return [
+        python,
+        "-m",
+        "pytest",
+        *user_args,
+        "-p",
+        PLUGIN_MODULE,
+        *order_args(seed),
+        f"--reruns={reruns}",
+        "--json-report",
+        f"--json-report-file={report_file}",
+        "--json-report-omit=log,streams,warnings",
+    ]
+
+
+def reproduce_command(path: Path, user_args: Sequence[str], seed: int, reruns: int) -> str:
+    """The command a developer pastes to get this exact order again, without test-gate."""
+    argv = ["python", "-m", "pytest", *user_args, *order_args(seed), f"--reruns={reruns}"]
+    command = shlex.join(argv)
+    if path.resolve() != Path.cwd().resolve():
+        command = f"cd {shlex.quote(str(path))} && {command}"
+    return command
+
+
+def check_plugins(python: str, cwd: Path) -> None:
+    """Fail early, with the fix, when the test interpreter lacks pytest or the plugins."""
+    probe = (
+        "import importlib.util, sys\n"
+        f"missing = [m for m in {REQUIRED_MODULES!r} if importlib.util.find_spec(m) is None]\n"
+        "print(' '.join(missing))\n"
+    )
+    try:
+        done = subprocess.run(
+            [python, "-c", probe], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"--python: {python!r} cannot be run ({exc.strerror}); give a Python interpreter"
+        ) from None
+    if done.returncode != 0:
+        raise UsageError(
+            f"--python: {python!r} is not a working Python interpreter "
+            f"(exit code {done.returncode}); give a Python interpreter"
+        )
+    missing = done.stdout.split()
+    if missing:
+        raise UsageError(
+            f"--python: {python} lacks {', '.join(missing)}; install the pinned plugins with "
+            f"`test-gate install-plugins --python {shlex.quote(python)}`"
+        )
+
+
+@dataclass(frozen=True)
+class PytestRun:
+    exit_code: int
+    report_file: Path
+    run_id: str
+    seed: int
+    started: float
+    duration: float
+    command: str  # the one that reproduces this run
+
+
+def run_pytest(
+    *,
+    path: Path,
+    python: str,
+    user_args: Sequence[str],
+    seed: int,
+    reruns: int,
+    report_file: Path,
+    env: Mapping[str, str] | None = None,
+) -> PytestRun:
+    """Run pytest once, its output streaming live. A stale report is deleted first."""
+    report_file.parent.mkdir(parents=True, exist_ok=True)
+    report_file.unlink(missing_ok=True)
+    run_id = secrets.token_hex(16)
+    child_env = dict(os.environ if env is None else env)
+    child_env[RUN_ID_ENV] = run_id
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PLUGIN_DIR), child_env.get("PYTHONPATH", "")) if p
+    )
+    argv = pytest_argv(python, user_args, seed, reruns, report_file.resolve())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.time()
+    exit_code = subprocess.call(argv, cwd=path, env=child_env)
+    return PytestRun(
+        exit_code=exit_code,
+        report_file=report_file,
+        run_id=run_id,
+        seed=seed,
+        started=started,
+        duration=time.time() - started,
+        command=reproduce_command(path, user_args, seed, reruns),
+    )
+
+
+def draw_seed() -> int:
+    return secrets.randbelow(10**6)
+
+
+def install_plugins(python: str, requirements: Path) -> int:
+    """Install the pinned plugins into the interpreter that runs the tests.
+
+    The interpreter's own pip is used, so the plugins land where its pytest imports from;
+    uv stands in only when that interpreter has no pip.
+    """
+    has_pip = (
+        subprocess.call(
+            [python, "-m", "pip", "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        == 0
+    )
+    uv = shutil.which("uv")
+    if has_pip or not uv:
+        argv = [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-r",
+            str(requirements),
+        ]
+    else:
+        argv = [uv, "pip", "install", "--python", python, "-r", str(requirements)]
+    print("+ " + shlex.join(argv), flush=True)
+    return subprocess.call(argv)

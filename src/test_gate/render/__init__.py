@@ -1,0 +1,1 @@
+"""Verdict -> text: Markdown summary, terminal block, result JSON, annotations. Pure strings."""

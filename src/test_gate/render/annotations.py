@@ -1,0 +1,102 @@
+"""Annotations: the most useful first, within GitHub's per-step budget, then a pointer to the
+rest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from test_gate.records import Outcome, TestRecord
+from test_gate.render.escape import one_line
+from test_gate.verdict import Verdict, format_percent, format_threshold
+
+PER_LEVEL = 10  # errors, warnings and notices each; a composite action's steps share one budget
+MESSAGE_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Annotation:
+    level: str  # "error", "warning" or "notice"
+    message: str
+    title: str = ""
+    file: str = ""
+    line: int | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+def _test_annotation(level: str, test: TestRecord, title: str, message: str) -> Annotation:
+    last = test.last
+    use_crash = bool(last.crash_path and last.crash_line and not last.crash_path.startswith("/"))
+    return Annotation(
+        level=level,
+        title=f"{title}: {test.nodeid}",
+        message=message[:MESSAGE_LIMIT],
+        file=last.crash_path if use_crash else test.path,
+        line=last.crash_line if use_crash else test.line,
+    )
+
+
+def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Annotation]:
+    """Failures and errors as errors, flaky tests as warnings; `extra` (ignored files, …)
+    competes for the same slots after them. A notice says what did not fit."""
+    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    headline = Annotation(
+        "error" if not verdict.passed else "notice",
+        one_line(
+            f"pass rate {rate}, threshold {format_threshold(verdict.threshold)}%"
+            + ("".join(f"; {r}" for r in verdict.reasons)),
+            MESSAGE_LIMIT,
+        ),
+        title=f"test-gate {'failed' if not verdict.passed else 'passed'}",
+    )
+    candidates: list[Annotation] = [headline]
+    for test in verdict.failures:
+        kind = "error" if test.outcome is not Outcome.FAILED else "failed"
+        message = test.last.longrepr or test.last.message or kind
+        candidates.append(_test_annotation("error", test, f"Test {kind}", message))
+    for error in verdict.collect_errors:
+        candidates.append(
+            Annotation(
+                "error",
+                (error.longrepr or error.message)[:MESSAGE_LIMIT],
+                title=f"Collection error: {error.nodeid}",
+                file=error.nodeid.split("::", 1)[0],
+            )
+        )
+    for test in verdict.flaky:
+        candidates.append(
+            _test_annotation(
+                "warning",
+                test,
+                "Flaky test",
+                f"passed after {len(test.attempts) - 1} rerun(s); first failure: "
+                f"{test.attempts[0].message}",
+            )
+        )
+    candidates.extend(extra)
+    return budget(candidates)
+
+
+def budget(candidates: Sequence[Annotation]) -> list[Annotation]:
+    kept: list[Annotation] = []
+    used = {"error": 0, "warning": 0, "notice": 0}
+    dropped = {"error": 0, "warning": 0, "notice": 0}
+    reserve_notice = 1
+    for item in candidates:
+        limit = PER_LEVEL - (reserve_notice if item.level == "notice" else 0)
+        if used[item.level] < limit:
+            kept.append(item)
+            used[item.level] += 1
+        else:
+            dropped[item.level] += 1
+    if any(dropped.values()):
+        parts = [f"{n} {level}{'s' if n != 1 else ''}" for level, n in dropped.items() if n]
+        kept.append(
+            Annotation(
+                "notice",
+                f"{', '.join(parts)} more: GitHub shows only {PER_LEVEL} annotations of each "
+                "kind per step. The job summary lists them all.",
+                title="test-gate: more in the job summary",
+            )
+        )
+    return kept

@@ -1,0 +1,42 @@
+"""Escaping of text that comes from tests, so it cannot change the page it lands in."""
+
+from __future__ import annotations
+
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^$:@])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace; cut long text with a visible ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def html(text: str) -> str:
+    return "".join(_HTML.get(ch, ch) for ch in text)
+
+
+def md(text: str, limit: int = 300) -> str:
+    """Inline Markdown text: no markup, no HTML, no links, no line breaks; safe in a table cell."""
+    return _MD_SPECIAL.sub(r"\\\1", html(one_line(text, limit)))
+
+
+def code(text: str, limit: int = 300, *, in_table: bool = False) -> str:
+    """An inline code span. In a table, pipes are escaped: GFM splits cells before code spans."""
+    flat = one_line(text, limit)
+    if in_table:
+        flat = flat.replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def code_block(text: str, lang: str = "") -> str:
+    """A fenced block whose fence is longer than any backtick run inside it."""
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    return f"{fence}{lang}\n{body}\n{fence}"

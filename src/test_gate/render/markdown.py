@@ -1,0 +1,252 @@
+"""The job summary: verdict, rate and seed first; then failures; then the rest, within a budget.
+
+GitHub drops a step's whole summary when it passes 1 MiB, so the page is built block by block
+under a byte budget; what does not fit is replaced by its compact form, then by a visible note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from test_gate.records import Outcome, TestRecord
+from test_gate.render.escape import code, code_block, html, md
+from test_gate.verdict import Verdict, format_percent, format_threshold
+
+SUMMARY_LIMIT = 1_000_000
+TRACEBACK_LIMIT = 8_000
+NOTE_RESERVE = 400
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the page; `compact` stands in when `full` does not fit (empty: drop it)."""
+
+    full: str
+    compact: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: tuple[Block, ...]
+    intro: str = ""
+    what: str = "entries"  # named in the note when entries are cut
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _headline(verdict: Verdict) -> str:
+    icon, word = ("✅", "passed") if verdict.passed else ("❌", "failed")
+    c = verdict.counts
+    attempted = c.attempted + c.interrupted
+    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    lines = [
+        f"## {icon} test-gate {word}",
+        "",
+        f"**Pass rate {rate}** ({c.passed} of {attempted} attempted tests passed) · "
+        f"threshold {format_threshold(verdict.threshold)}%",
+    ]
+    if verdict.reasons:
+        lines += ["", "**Why the gate failed:**", ""]
+        lines += [f"- {md(reason, 1000)}" for reason in verdict.reasons]
+    return "\n".join(lines)
+
+
+def _counts_table(verdict: Verdict) -> str:
+    c = verdict.counts
+    cells = [
+        ("passed", c.passed),
+        ("failed", c.failed),
+        ("errors", c.error),
+        ("skipped", c.skipped),
+        ("xfailed", c.xfailed),
+        ("xpassed", c.xpassed),
+        ("flaky", c.flaky),
+        ("reruns", c.reruns),
+        ("collected", c.collected),
+        ("deselected", c.deselected),
+    ]
+    if c.interrupted:
+        cells.insert(3, ("interrupted", c.interrupted))
+    head = "| " + " | ".join(name for name, _ in cells) + " |"
+    rule = "|" + "---:|" * len(cells)
+    row = "| " + " | ".join(str(value) for _, value in cells) + " |"
+    return "\n".join([head, rule, row])
+
+
+def _reproduce(verdict: Verdict, command: str | None) -> str:
+    if verdict.seed is None and command is None:
+        return ""
+    lines = []
+    if verdict.seed is not None:
+        lines.append(f"**Seed** {code(verdict.seed)}")
+    if command:
+        lines += ["", "Reproduce this exact order:", "", code_block(command, "sh")]
+    return "\n".join(lines)
+
+
+def _where(test: TestRecord) -> str:
+    attempt = test.last
+    if attempt.crash_path and attempt.crash_line:
+        path = attempt.crash_path
+        return f"{path}:{attempt.crash_line}"
+    return f"{test.path}:{test.line}" if test.line else test.path
+
+
+def _traceback(text: str) -> str:
+    if len(text) > TRACEBACK_LIMIT:
+        text = text[:TRACEBACK_LIMIT] + f"\n[... {len(text) - TRACEBACK_LIMIT} characters cut]"
+    return text
+
+
+def _failure_block(test: TestRecord) -> Block:
+    kind = {Outcome.ERROR: "error", Outcome.INTERRUPTED: "never finished"}.get(
+        test.outcome, "failed"
+    )
+    message = test.last.message or kind
+    line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(message)}"
+    if not test.last.longrepr:
+        return Block(line, line)
+    details = (
+        f"{line}\n\n  <details><summary>traceback</summary>\n\n"
+        + code_block(_traceback(test.last.longrepr), "text")
+        + "\n\n  </details>\n"
+    )
+    return Block(details, line)
+
+
+def _test_table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> tuple[Block, ...]:
+    header = "| " + " | ".join(head) + " |\n|" + "---|" * len(head)
+    blocks = [Block(header, header)]
+    blocks += [Block("| " + " | ".join(row) + " |") for row in rows]
+    return tuple(blocks)
+
+
+def sections(verdict: Verdict) -> list[Section]:
+    """The standard sections, most useful first."""
+    out: list[Section] = []
+    if verdict.failures:
+        out.append(
+            Section(
+                f"Failures ({len(verdict.failures)})",
+                tuple(_failure_block(t) for t in verdict.failures),
+                what="failures",
+            )
+        )
+    if verdict.collect_errors:
+        blocks = []
+        for error in verdict.collect_errors:
+            line = f"- {code(error.nodeid or '<root>')}: {md(error.message or 'collection failed')}"
+            full = line
+            if error.longrepr:
+                full = (
+                    f"{line}\n\n  <details><summary>details</summary>\n\n"
+                    + code_block(_traceback(error.longrepr), "text")
+                    + "\n\n  </details>\n"
+                )
+            blocks.append(Block(full, line))
+        out.append(
+            Section(
+                f"Collection errors ({len(verdict.collect_errors)})",
+                tuple(blocks),
+                what="collection errors",
+            )
+        )
+    if verdict.flaky:
+        rows: list[tuple[str, ...]] = [
+            (code(t.nodeid, in_table=True), str(len(t.attempts)), md(t.attempts[0].message))
+            for t in verdict.flaky
+        ]
+        out.append(
+            Section(
+                f"Flaky tests ({len(verdict.flaky)})",
+                _test_table(rows, ("test", "attempts", "first failure")),
+                intro="Failed, then passed on a rerun. They count as passed; fix them anyway.",
+                what="flaky tests",
+            )
+        )
+    if verdict.ignored:
+        rows = [
+            (
+                code(i.path, in_table=True),
+                str(i.tests) if i.tests is not None else "?",
+                md(i.mechanism),
+                code(i.source, in_table=True) if i.source else "unknown",
+            )
+            for i in verdict.ignored
+        ]
+        out.append(
+            Section(
+                f"Ignored test files ({len(verdict.ignored)})",
+                _test_table(rows, ("file", "tests", "why", "where")),
+                intro="These test files were never run.",
+                what="ignored files",
+            )
+        )
+    timed = [t for t in verdict.slowest if t.duration > 0]
+    if timed:
+        rows = [
+            (code(t.nodeid, in_table=True), f"{t.duration:.3f} s", t.outcome.value) for t in timed
+        ]
+        out.append(
+            Section(
+                f"Slowest {len(timed)} tests",
+                _test_table(rows, ("test", "duration", "outcome")),
+                what="tests",
+            )
+        )
+    return out
+
+
+def render(
+    verdict: Verdict,
+    command: str | None = None,
+    extra: Sequence[Section] = (),
+    limit: int = SUMMARY_LIMIT,
+    position: int = 1,
+) -> str:
+    """The whole summary, never over `limit` bytes. `extra` sections go after failures."""
+    head = "\n\n".join(
+        part
+        for part in (_headline(verdict), _counts_table(verdict), _reproduce(verdict, command))
+        if part
+    )
+    parts = [head]
+    used = _size(head)
+    ordered = sections(verdict)
+    ordered[position:position] = list(extra)
+    cut_notes: list[str] = []
+    for section in ordered:
+        title = f"### {html(section.title)}"
+        opening = title + (f"\n\n{section.intro}" if section.intro else "")
+        if used + _size(opening) + NOTE_RESERVE > limit:
+            cut_notes.append(f"section “{html(section.title)}”")
+            continue
+        lines = [opening, ""]
+        used += _size(opening) + 2
+        shown = 0
+        for block in section.blocks:
+            for text in (block.full, block.compact):
+                if text and used + _size(text) + 1 + NOTE_RESERVE <= limit:
+                    lines.append(text)
+                    used += _size(text) + 1
+                    shown += 1
+                    break
+            else:
+                break
+        hidden = len(section.blocks) - shown
+        if hidden:
+            note = f"\n> ✂️ {hidden} more {section.what} not shown: the summary has a size limit."
+            lines.append(note)
+            used += _size(note)
+        parts.append("\n".join(lines))
+    if cut_notes:
+        parts.append(
+            "> ✂️ Not shown, to stay within GitHub's summary size limit: "
+            + ", ".join(cut_notes)
+            + ". The result file has everything."
+        )
+    return "\n\n".join(parts) + "\n"

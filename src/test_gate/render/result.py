@@ -1,0 +1,71 @@
+"""The result file: the machine-readable contract (schema 1, see the README)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from test_gate.records import TestRecord
+from test_gate.verdict import Verdict, format_percent
+
+SCHEMA = 1
+
+
+def rate_number(verdict: Verdict) -> float | None:
+    """The pass rate rounded down to two decimals: never reports more than was earned."""
+    if verdict.pass_rate is None:
+        return None
+    return float(format_percent(verdict.pass_rate))
+
+
+def _failure(test: TestRecord) -> dict[str, Any]:
+    last = test.last
+    return {
+        "nodeid": test.nodeid,
+        "outcome": test.outcome.value,
+        "path": test.path,
+        "line": test.line,
+        "crash_path": last.crash_path or None,
+        "crash_line": last.crash_line,
+        "message": last.message,
+        "attempts": len(test.attempts),
+    }
+
+
+def result(
+    verdict: Verdict, *, command: str | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    counts = asdict(verdict.counts)
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "verdict": verdict.label,
+        "reasons": list(verdict.reasons),
+        "threshold": float(verdict.threshold),
+        "pass_rate": rate_number(verdict),
+        "counts": counts,
+        "seed": int(verdict.seed) if verdict.seed and verdict.seed.isdigit() else verdict.seed,
+        "reproduce": command,
+        "pytest_exit_code": verdict.exit_code,
+        "failures": [_failure(t) for t in verdict.failures],
+        "collection_errors": [
+            {"nodeid": e.nodeid, "message": e.message} for e in verdict.collect_errors
+        ],
+        "flaky": [
+            {
+                "nodeid": t.nodeid,
+                "attempts": len(t.attempts),
+                "first_failure": t.attempts[0].message,
+            }
+            for t in verdict.flaky
+        ],
+        "ignored": [
+            {"path": i.path, "mechanism": i.mechanism, "source": i.source, "tests": i.tests}
+            for i in verdict.ignored
+        ],
+        "slowest": [
+            {"nodeid": t.nodeid, "duration": round(t.duration, 6)} for t in verdict.slowest
+        ],
+    }
+    if extra:
+        data.update(extra)
+    return data

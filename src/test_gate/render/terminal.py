@@ -1,0 +1,44 @@
+"""The short verdict block printed after pytest's own output."""
+
+from __future__ import annotations
+
+from test_gate.render.escape import one_line
+from test_gate.verdict import Verdict, format_percent, format_threshold
+
+MAX_LISTED = 10
+
+
+def render(verdict: Verdict, command: str | None = None) -> str:
+    c = verdict.counts
+    attempted = c.attempted + c.interrupted
+    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    word = "PASSED" if verdict.passed else "FAILED"
+    lines = [
+        "",
+        "=" * 24 + " test-gate " + "=" * 24,
+        f"test-gate {word}: pass rate {rate} ({c.passed}/{attempted}), "
+        f"threshold {format_threshold(verdict.threshold)}%",
+        f"  passed {c.passed}, failed {c.failed}, errors {c.error}, skipped {c.skipped}, "
+        f"xfailed {c.xfailed}, xpassed {c.xpassed}, flaky {c.flaky}, reruns {c.reruns}",
+    ]
+    for reason in verdict.reasons:
+        lines.append(f"  ✗ {one_line(reason, 500)}")
+    for title, tests in (("failed", verdict.failures), ("flaky", verdict.flaky)):
+        if tests:
+            lines.append(f"  {title}:")
+            for test in tests[:MAX_LISTED]:
+                attempt = test.attempts[-1 if title == "failed" else 0]
+                lines.append(f"    {test.nodeid}: {one_line(attempt.message, 160)}")
+            if len(tests) > MAX_LISTED:
+                lines.append(f"    … and {len(tests) - MAX_LISTED} more")
+    if verdict.ignored:
+        lines.append(f"  ignored test files: {len(verdict.ignored)}")
+        for item in verdict.ignored[:MAX_LISTED]:
+            lines.append(
+                f"    {item.path} ({item.mechanism}{', ' + item.source if item.source else ''})"
+            )
+    if verdict.seed is not None:
+        lines.append(f"  seed {verdict.seed}")
+    if command:
+        lines.append(f"  reproduce: {command}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,184 @@
+"""The decision: records + policy -> Verdict. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from test_gate.records import CollectError, IgnoredPath, Outcome, RunData, TestRecord
+
+PYTEST_EXIT_MEANINGS = {
+    0: "all tests passed",
+    1: "tests failed",
+    2: "the run was interrupted",
+    3: "pytest hit an internal error",
+    4: "pytest was called with bad arguments",
+    5: "no tests were collected",
+    6: "warnings were turned into errors",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    threshold: Decimal = Decimal(98)
+    allow_no_tests: bool = False
+    max_ignored: int | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    interrupted: int = 0
+    flaky: int = 0
+    reruns: int = 0
+    collected: int = 0
+    deselected: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.passed + self.failed + self.error
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    reasons: tuple[str, ...]
+    blind: bool  # the gate could not see the whole truth: never a pass, even in report-only mode
+    counts: Counts
+    pass_rate: Fraction | None  # None when nothing was attempted
+    threshold: Decimal
+    failures: tuple[TestRecord, ...]  # failed, errored and interrupted tests, in run order
+    collect_errors: tuple[CollectError, ...]
+    flaky: tuple[TestRecord, ...]
+    slowest: tuple[TestRecord, ...]
+    ignored: tuple[IgnoredPath, ...]
+    seed: str | None
+    exit_code: int | None
+
+    @property
+    def label(self) -> str:
+        return "pass" if self.passed else "fail"
+
+
+def count(run: RunData) -> Counts:
+    by_outcome = Counter(t.outcome for t in run.tests)
+    return Counts(
+        passed=by_outcome[Outcome.PASSED],
+        # a collection error counts as one error per collector
+        failed=by_outcome[Outcome.FAILED],
+        error=by_outcome[Outcome.ERROR] + len(run.collect_errors),
+        skipped=by_outcome[Outcome.SKIPPED],
+        xfailed=by_outcome[Outcome.XFAILED],
+        xpassed=by_outcome[Outcome.XPASSED],
+        interrupted=by_outcome[Outcome.INTERRUPTED],
+        flaky=sum(1 for t in run.tests if t.flaky),
+        reruns=sum(len(t.attempts) - 1 for t in run.tests),
+        collected=run.collected,
+        deselected=run.deselected,
+    )
+
+
+def pass_rate(counts: Counts) -> Fraction | None:
+    # interrupted tests are attempted and not passed: they lower the rate too
+    attempted = counts.attempted + counts.interrupted
+    return Fraction(counts.passed * 100, attempted) if attempted else None
+
+
+def format_percent(rate: Fraction | Decimal, places: int = 2) -> str:
+    """Round down, never up: 97.996% prints as 97.99%, not 98.00%."""
+    scaled = Fraction(rate) * 10**places
+    whole = scaled.numerator // scaled.denominator
+    text = f"{whole / 10**places:.{places}f}" if places else str(whole)
+    return text
+
+
+def format_threshold(threshold: Decimal) -> str:
+    text = format(threshold.normalize(), "f")
+    return text
+
+
+def _exit_code_reasons(code: int | None, counts: Counts, policy: Policy) -> list[str]:
+    if code is None:
+        return ["pytest's exit code is unknown: the gate cannot tell how the session ended"]
+    if code == 5 and policy.allow_no_tests:
+        return []
+    if code not in (0, 1):
+        meaning = PYTEST_EXIT_MEANINGS.get(code, "an unexpected exit code")
+        return [f"pytest exited with code {code} ({meaning})"]
+    not_passed = counts.failed + counts.error + counts.interrupted
+    if code == 0 and not_passed:
+        return [
+            f"pytest exited with code 0 but the report shows {not_passed} failed or errored "
+            "test(s): the data contradicts itself"
+        ]
+    if code == 1 and not not_passed:
+        return [
+            "pytest exited with code 1 (tests failed) but the report shows no failed test: "
+            "something failed that the report does not hold"
+        ]
+    return []
+
+
+def decide(run: RunData, policy: Policy) -> Verdict:
+    counts = count(run)
+    rate = pass_rate(counts)
+    # reasons the gate could not see the whole truth; then reasons the policy was not met
+    blind: list[str] = list(run.problems)
+    policy_reasons: list[str] = []
+    attempted = counts.attempted + counts.interrupted
+    if counts.interrupted:
+        blind.append(
+            f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
+            "the run was cut short"
+        )
+    if run.collect_errors:
+        blind.append(
+            f"{len(run.collect_errors)} collection error(s): tests in "
+            f"{', '.join(e.nodeid or '<root>' for e in run.collect_errors[:3])}"
+            f"{' and more' if len(run.collect_errors) > 3 else ''} could not be collected"
+        )
+    blind.extend(_exit_code_reasons(run.exit_code, counts, policy))
+    if attempted == 0:
+        if not policy.allow_no_tests:
+            blind.append(
+                "no test was attempted (passed + failed + errors = 0); "
+                "use --allow-no-tests if an empty run is expected"
+            )
+    elif counts.passed * 100 < policy.threshold * attempted:
+        assert rate is not None
+        policy_reasons.append(
+            f"pass rate {format_percent(rate)}% is below the threshold "
+            f"{format_threshold(policy.threshold)}% ({counts.passed} of {attempted} passed)"
+        )
+    if policy.max_ignored is not None and len(run.ignored) > policy.max_ignored:
+        policy_reasons.append(
+            f"{len(run.ignored)} test file(s) are ignored, more than the allowed "
+            f"{policy.max_ignored}"
+        )
+    reasons = tuple(dict.fromkeys(blind + policy_reasons))
+    failures = tuple(
+        t for t in run.tests if t.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
+    )
+    slowest = tuple(sorted(run.tests, key=lambda t: t.duration, reverse=True)[:10])
+    return Verdict(
+        passed=not reasons,
+        reasons=reasons,
+        blind=bool(blind),
+        counts=counts,
+        pass_rate=rate,
+        threshold=policy.threshold,
+        failures=failures,
+        collect_errors=run.collect_errors,
+        flaky=tuple(t for t in run.tests if t.flaky),
+        slowest=slowest,
+        ignored=run.ignored,
+        seed=run.seed,
+        exit_code=run.exit_code,
+    )
