@@ -1,0 +1,104 @@
+"""Shared helpers: write small fixture projects and run the real CLI on them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a CLI run: no GitHub variables leak in from the outside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("TEST_GATE_RUN_ID", None)
+    env.update(extra)
+    return env
+
+
+def cli(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "test_gate", *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@dataclass
+class GateRun:
+    proc: subprocess.CompletedProcess[str]
+    result: dict[str, Any]
+    summary: str
+
+    @property
+    def code(self) -> int:
+        return self.proc.returncode
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = self.result["counts"]
+        return counts
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """Write a fixture project from a mapping of relative path -> source text."""
+
+    def make(files: Mapping[str, str]) -> Path:
+        return write_tree(tmp_path / "project", files)
+
+    return make
+
+
+@pytest.fixture
+def gate_run(tmp_path: Path) -> Callable[..., GateRun]:
+    """Run `test-gate run` on a project with the interpreter running this suite."""
+
+    def run(path: Path, *args: str, env: Mapping[str, str] | None = None) -> GateRun:
+        out = tmp_path / "out"
+        out.mkdir(exist_ok=True)
+        result_file, summary_file = out / "result.json", out / "summary.md"
+        result_file.unlink(missing_ok=True)
+        proc = cli(
+            "run",
+            str(path),
+            "--python",
+            sys.executable,
+            "--github",
+            "false",
+            "--result-file",
+            str(result_file),
+            "--summary-file",
+            str(summary_file),
+            *args,
+            env=env,
+        )
+        result = json.loads(result_file.read_text()) if result_file.exists() else {}
+        summary = summary_file.read_text() if summary_file.exists() else ""
+        return GateRun(proc, result, summary)
+
+    return run
