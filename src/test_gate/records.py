@@ -30,6 +30,8 @@ class Attempt:
 
 @dataclass(frozen=True)
 class TestRecord:
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
     nodeid: str
     path: str
     line: int | None  # 1-based line of the test definition

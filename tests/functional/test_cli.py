@@ -1,0 +1,179 @@
+"""The command line through a subprocess: validation, `gate` on reports, GitHub outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from conftest import GateRun, clean_env, cli
+
+Project = Callable[[Mapping[str, str]], Path]
+Run = Callable[..., GateRun]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--threshold", "abc"], "--threshold"),
+        (["--threshold", "nan"], "--threshold"),
+        (["--threshold", "-1"], "--threshold"),
+        (["--threshold", "100.5"], "--threshold"),
+        (["--threshold", "98%%"], "--threshold"),
+        (["--seed", "-3"], "--seed"),
+        (["--seed", "1.5"], "--seed"),
+        (["--reruns", "two"], "--reruns"),
+        (["--max-ignored", "-1"], "--max-ignored"),
+        (["--fail-on-gate", "maybe"], "--fail-on-gate"),
+        (["--pytest-args", "'unbalanced"], "--pytest-args"),
+        (["--python", "/nonexistent/python"], "--python"),
+        (["/no/such/dir"], "PATH"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: list[str], option: str, tmp_path: Path) -> None:
+    proc = cli("run", *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("test-gate: error: ")
+    assert option in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["98", "98.5", "98%", " 97.25 % ", "0", "100"])
+def test_threshold_forms_are_accepted(value: str, tmp_path: Path) -> None:
+    proc = cli("gate", str(tmp_path / "missing.json"), "--threshold", value)
+    assert proc.returncode == 1  # the report is missing, but the option was fine
+    assert "does not exist" in proc.stdout
+
+
+def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    proc = cli("run", "--colour", "red", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--colour" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ('{"tests": [{"nodeid": "a", "outcome": "passed"', "not valid JSON"),
+        ("", "not valid JSON"),
+        ('["not", "a", "report"]', "not a pytest-json-report file"),
+        ('{"summary": {}}', "not a pytest-json-report file"),
+        ('{"tests": [], "exitcode": 0}', "no test was attempted"),
+    ],
+)
+def test_gate_fails_on_malformed_reports(content: str, needle: str, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(content)
+    result = tmp_path / "result.json"
+    proc = cli("gate", str(report), "--result-file", str(result))
+    assert proc.returncode == 1
+    data = json.loads(result.read_text())
+    assert data["verdict"] == "fail"
+    assert any(needle in r for r in data["reasons"]), data["reasons"]
+
+
+def test_gate_reads_reports_made_elsewhere(project: Project, tmp_path: Path) -> None:
+    root = project(
+        {
+            "test_a.py": """
+                calls = []
+                def test_flaky():
+                    calls.append(1)
+                    assert len(calls) > 1
+                def test_ok(): pass
+                def test_bad(): assert 0
+            """
+        }
+    )
+    report = tmp_path / "plain.json"
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:random_order", "--reruns=1", "--json-report",
+         f"--json-report-file={report}", "-q"],
+        cwd=root, env=clean_env(), capture_output=True, check=False,
+    )
+    result = tmp_path / "result.json"
+    proc = cli("gate", str(report), "--result-file", str(result), "--threshold", "60")
+    data = json.loads(result.read_text())
+    # without our plugin the report says `rerun` for the flaky test: still counted as passed
+    assert data["counts"]["passed"] == 2 and data["counts"]["failed"] == 1
+    assert data["counts"]["flaky"] == 1
+    assert proc.returncode == 0, proc.stdout
+    assert data["pass_rate"] == 66.66
+
+
+def test_gate_merges_shards_and_refuses_overlap(project: Project, gate_run: Run, tmp_path: Path) -> None:
+    root = project({"test_a.py": "def test_a(): pass\n", "test_b.py": "def test_b(): pass\n"})
+    reports = []
+    for name in ("test_a.py", "test_b.py"):
+        report = tmp_path / f"{name}.json"
+        run = gate_run(root, "--report-file", str(report), "--", name)
+        assert run.code == 0
+        reports.append(str(report))
+    result = tmp_path / "merged.json"
+    proc = cli("gate", *reports, "--result-file", str(result))
+    assert proc.returncode == 0
+    assert json.loads(result.read_text())["counts"]["passed"] == 2
+    proc = cli("gate", reports[0], reports[0], "--result-file", str(result))
+    assert proc.returncode == 1
+    assert "more than one report" in proc.stdout
+
+
+def test_report_only_mode(project: Project, gate_run: Run) -> None:
+    root = project({"test_a.py": "def test_a(): assert 0\ndef test_b(): pass\n"})
+    run = gate_run(root, "--fail-on-gate", "false", "--reruns", "0")
+    assert run.code == 0 and run.result["verdict"] == "fail"
+    # but never 0 when the gate could not see the truth
+    empty = gate_run(root, "--fail-on-gate", "false", "--", "-k", "nothing_matches")
+    assert empty.code == 1
+
+
+def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: Path) -> None:
+    root = project(
+        {
+            "test_evil.py": """
+                def test_prints_commands():
+                    print("::warning::pwned")
+                    print("::set-output name=verdict::pass")
+                    assert False, "boom | <b>bold</b> %0A"
+                def test_ok(): pass
+            """
+        }
+    )
+    out, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    env = clean_env(
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(out),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_WORKSPACE=str(root.parent),
+        RUNNER_TEMP=str(tmp_path),
+    )
+    proc = cli("run", str(root), "--python", sys.executable, "--reruns", "0", env=env)
+    assert proc.returncode == 1
+    stdout = proc.stdout
+    token = re.search(r"^::stop-commands::(\w+)$", stdout, flags=re.M)
+    assert token, stdout
+    start, end = token.end(), stdout.index(f"::{token.group(1)}::")
+    assert "::warning::pwned" in stdout[start:end]
+    after = stdout[end:]
+    # after the window only our own commands, each one line with its data escaped
+    commands = [ln for ln in after.splitlines() if ln.lstrip().startswith("::")]
+    assert commands and all(re.match(r"::(error|warning|notice)[ :]", ln) for ln in commands)
+    assert not any(ln.strip() in ("::warning::pwned", "::set-output name=verdict::pass") for ln in after.splitlines())
+    error = re.search(r"^::error (.*?)::(.*)$", after, flags=re.M)
+    assert error
+    assert "file=project/test_evil.py" in after
+    outputs = out.read_text()
+    assert re.search(r"^verdict<<ghadelimiter_[-\w]+\nfail\n", outputs, flags=re.M)
+    assert re.search(r"^passed<<ghadelimiter_[-\w]+\n1\n", outputs, flags=re.M)
+    page = summary.read_text()
+    assert "❌ test-gate failed" in page
+    assert "<b>" not in page and "&lt;b&gt;" in page
+
