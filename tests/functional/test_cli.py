@@ -162,7 +162,7 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     assert token, stdout
     start, end = token.end(), stdout.index(f"::{token.group(1)}::")
     assert "::warning::pwned" in stdout[start:end]
-    after = stdout[end:]
+    after = stdout[end:].split("\n", 1)[1]
     # after the window only our own commands, each one line with its data escaped
     commands = [ln for ln in after.splitlines() if ln.lstrip().startswith("::")]
     assert commands and all(re.match(r"::(error|warning|notice)[ :]", ln) for ln in commands)
@@ -175,5 +175,6 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     assert re.search(r"^passed<<ghadelimiter_[-\w]+\n1\n", outputs, flags=re.M)
     page = summary.read_text()
     assert "❌ test-gate failed" in page
-    assert "<b>" not in page and "&lt;b&gt;" in page
+    outside_code = re.sub(r"^(`{3,})text\n.*?^\1$", "", page, flags=re.M | re.S)
+    assert "<b>" not in outside_code and "&lt;b&gt;" in outside_code
 
