@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-
 from conftest import GateRun, clean_env, cli
 
 Project = Callable[[Mapping[str, str]], Path]
@@ -95,9 +94,21 @@ def test_gate_reads_reports_made_elsewhere(project: Project, tmp_path: Path) -> 
     import subprocess
 
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:random_order", "--reruns=1", "--json-report",
-         f"--json-report-file={report}", "-q"],
-        cwd=root, env=clean_env(), capture_output=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:random_order",
+            "--reruns=1",
+            "--json-report",
+            f"--json-report-file={report}",
+            "-q",
+        ],
+        cwd=root,
+        env=clean_env(),
+        capture_output=True,
+        check=False,
     )
     result = tmp_path / "result.json"
     proc = cli("gate", str(report), "--result-file", str(result), "--threshold", "60")
@@ -109,7 +120,9 @@ def test_gate_reads_reports_made_elsewhere(project: Project, tmp_path: Path) -> 
     assert data["pass_rate"] == 66.66
 
 
-def test_gate_merges_shards_and_refuses_overlap(project: Project, gate_run: Run, tmp_path: Path) -> None:
+def test_gate_merges_shards_and_refuses_overlap(
+    project: Project, gate_run: Run, tmp_path: Path
+) -> None:
     root = project({"test_a.py": "def test_a(): pass\n", "test_b.py": "def test_b(): pass\n"})
     reports = []
     for name in ("test_a.py", "test_b.py"):
@@ -166,7 +179,10 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     # after the window only our own commands, each one line with its data escaped
     commands = [ln for ln in after.splitlines() if ln.lstrip().startswith("::")]
     assert commands and all(re.match(r"::(error|warning|notice)[ :]", ln) for ln in commands)
-    assert not any(ln.strip() in ("::warning::pwned", "::set-output name=verdict::pass") for ln in after.splitlines())
+    assert not any(
+        ln.strip() in ("::warning::pwned", "::set-output name=verdict::pass")
+        for ln in after.splitlines()
+    )
     error = re.search(r"^::error (.*?)::(.*)$", after, flags=re.M)
     assert error
     assert "file=project/test_evil.py" in after
@@ -177,4 +193,3 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     assert "❌ test-gate failed" in page
     outside_code = re.sub(r"^(`{3,})text\n.*?^\1$", "", page, flags=re.M | re.S)
     assert "<b>" not in outside_code and "&lt;b&gt;" in outside_code
-

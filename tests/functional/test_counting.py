@@ -64,7 +64,12 @@ def test_mixed_outcomes_follow_the_counting_rules(project: Project, gate_run: Ru
         assert pytest_counts.get(key, 0) == c[key], key
     assert pytest_counts["error"] == c["error"]
     failed = {f["nodeid"].split("::")[1]: f for f in run.result["failures"]}
-    assert set(failed) == {"test_fail", "test_strict_xpass", "test_teardown_error", "test_setup_error"}
+    assert set(failed) == {
+        "test_fail",
+        "test_strict_xpass",
+        "test_teardown_error",
+        "test_setup_error",
+    }
     assert failed["test_fail"]["message"] == "assert 1 == 2"
     assert failed["test_fail"]["line"] == 4
     assert failed["test_teardown_error"]["outcome"] == "error"
@@ -88,9 +93,9 @@ def test_flaky_test_counts_as_passed_and_is_listed(project: Project, gate_run: R
     run = gate_run(root, "--threshold", "100")
     assert run.code == 0, run.proc.stdout
     assert run.counts["passed"] == 2 and run.counts["flaky"] == 1 and run.counts["reruns"] == 1
-    assert run.result["flaky"] == [
-        {"nodeid": "test_flaky.py::test_flaky", "attempts": 2, "first_failure": "AssertionError: first attempt fails\nassert 1 > 1\n +  where 1 = len([1])"}
-    ] or run.result["flaky"][0]["attempts"] == 2
+    (flaky,) = run.result["flaky"]
+    assert flaky["nodeid"] == "test_flaky.py::test_flaky" and flaky["attempts"] == 2
+    assert "first attempt fails" in flaky["first_failure"]
     assert pytest_line_counts(run.proc.stdout)["rerun"] == 1
     assert "Flaky tests (1)" in run.summary
 
@@ -113,7 +118,9 @@ def test_exact_98_percent_boundary(project: Project, gate_run: Run) -> None:
     assert at.result["pass_rate"] == 98.0 and at.result["verdict"] == "pass"
     above = gate_run(root, "--threshold", "98.01", "--reruns", "0")
     assert above.code == 1
-    assert above.result["reasons"] == ["pass rate 98.00% is below the threshold 98.01% (49 of 50 passed)"]
+    assert above.result["reasons"] == [
+        "pass rate 98.00% is below the threshold 98.01% (49 of 50 passed)"
+    ]
 
 
 def test_collection_error_fails_closed(project: Project, gate_run: Run) -> None:
@@ -243,7 +250,9 @@ def test_failed_subtest_fails_the_item(project: Project, gate_run: Run) -> None:
     assert run.result["failures"][0]["nodeid"] == "test_sub.py::T::test_values"
 
 
-def test_users_report_file_option_does_not_win(project: Project, gate_run: Run, tmp_path: Path) -> None:
+def test_users_report_file_option_does_not_win(
+    project: Project, gate_run: Run, tmp_path: Path
+) -> None:
     root = project({"test_a.py": "def test_a(): pass\n"})
     theirs = tmp_path / "theirs.json"
     run = gate_run(root, "--", f"--json-report-file={theirs}")
@@ -253,7 +262,9 @@ def test_users_report_file_option_does_not_win(project: Project, gate_run: Run, 
 
 
 def test_seed_is_recorded_and_reproduces_the_order(project: Project, gate_run: Run) -> None:
-    files = {f"test_m{i}.py": "".join(f"def test_{j}(): pass\n" for j in range(5)) for i in range(4)}
+    files = {
+        f"test_m{i}.py": "".join(f"def test_{j}(): pass\n" for j in range(5)) for i in range(4)
+    }
     root = project(files)
     first = gate_run(root)
     seed = first.result["seed"]

@@ -123,11 +123,16 @@ def test_unexpected_exit_codes_fail(code: int) -> None:
 
 def test_exit_code_contradicting_the_report_fails() -> None:
     assert not decide(run_of(*passing(3), exit_code=1), Policy()).passed
-    assert not decide(run_of(record("f", Outcome.FAILED), exit_code=0), Policy(threshold=Decimal(0))).passed
+    assert not decide(
+        run_of(record("f", Outcome.FAILED), exit_code=0), Policy(threshold=Decimal(0))
+    ).passed
 
 
 def test_interrupted_test_fails_closed() -> None:
-    verdict = decide(run_of(*passing(5), record("cut", Outcome.INTERRUPTED), exit_code=2), Policy(threshold=Decimal(0)))
+    verdict = decide(
+        run_of(*passing(5), record("cut", Outcome.INTERRUPTED), exit_code=2),
+        Policy(threshold=Decimal(0)),
+    )
     assert not verdict.passed
     assert verdict.counts.interrupted == 1
     assert verdict.failures[-1].nodeid.endswith("cut")

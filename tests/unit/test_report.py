@@ -1,0 +1,104 @@
+"""Reading attempt logs: attempts split right, outcomes per the counting rules, gaps noted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_gate.records import Outcome
+from test_gate.report import read_report
+
+
+def phase(nodeid: str, when: str, outcome: str, **extra: Any) -> dict[str, Any]:
+    return {"nodeid": nodeid, "when": when, "outcome": outcome, "location": ["t.py", 0], **extra}
+
+
+def report(
+    *phases: dict[str, Any], nodeids: list[str] | None = None, **plugin: Any
+) -> dict[str, Any]:
+    ids = nodeids if nodeids is not None else sorted({p["nodeid"] for p in phases})
+    return {
+        "exitcode": 0,
+        "tests": [{"nodeid": n} for n in ids],
+        "test_gate": {"run_id": "r1", "collected": len(ids), "reports": list(phases), **plugin},
+    }
+
+
+def test_rerun_then_pass_is_flaky() -> None:
+    run = read_report(
+        report(
+            phase("a", "setup", "passed"),
+            phase("a", "call", "rerun", message="x"),
+            phase("a", "teardown", "passed"),
+            phase("a", "setup", "passed"),
+            phase("a", "call", "passed"),
+            phase("a", "teardown", "passed"),
+        )
+    )
+    (test,) = run.tests
+    assert [a.outcome for a in test.attempts] == [Outcome.FAILED, Outcome.PASSED]
+    assert test.flaky and test.line == 1
+
+
+def test_subtests_logged_before_the_attempt_attach_to_it() -> None:
+    run = read_report(
+        report(
+            phase("s", "call", "failed", subtest=True, message="assert 1 != 1"),
+            phase("s", "setup", "passed"),
+            phase("s", "call", "rerun", message="contains 1 failed subtest"),
+            phase("s", "teardown", "passed"),
+            phase("s", "call", "failed", subtest=True, message="assert 1 != 1"),
+            phase("s", "setup", "passed"),
+            phase("s", "call", "failed"),
+            phase("s", "teardown", "passed"),
+        )
+    )
+    (test,) = run.tests
+    assert len(test.attempts) == 2
+    assert test.outcome is Outcome.FAILED and test.last.message == "assert 1 != 1"
+
+
+def test_no_call_and_no_skip_is_interrupted() -> None:
+    run = read_report(report(phase("a", "setup", "passed")))
+    assert run.tests[0].outcome is Outcome.INTERRUPTED
+
+
+def test_setup_skip_and_xfail() -> None:
+    run = read_report(
+        report(
+            phase("s", "setup", "skipped"),
+            phase("s", "teardown", "passed"),
+            phase("x", "setup", "passed"),
+            phase("x", "call", "skipped", wasxfail=""),
+            phase("x", "teardown", "passed"),
+            phase("p", "setup", "passed"),
+            phase("p", "call", "passed", wasxfail=""),
+            phase("p", "teardown", "passed"),
+        )
+    )
+    outcomes = {t.nodeid: t.outcome for t in run.tests}
+    assert outcomes == {"s": Outcome.SKIPPED, "x": Outcome.XFAILED, "p": Outcome.XPASSED}
+
+
+def test_stale_run_id_and_inconsistency_are_problems() -> None:
+    data = report(
+        phase("a", "setup", "passed"),
+        phase("a", "call", "passed"),
+        phase("a", "teardown", "passed"),
+        nodeids=["a", "b"],
+    )
+    run = read_report(data, run_id="other")
+    assert any("stale" in p for p in run.problems)
+    assert any("inconsistent" in p for p in run.problems)
+
+
+def test_fewer_ran_than_selected_is_a_problem() -> None:
+    data = report(
+        phase("a", "setup", "passed"),
+        phase("a", "call", "passed"),
+        phase("a", "teardown", "passed"),
+    )
+    data["test_gate"]["collected"] = 3
+    data["test_gate"]["deselected"] = ["c"]
+    run = read_report(data)
+    assert run.deselected == 1
+    assert any("2 test(s) were selected but only 1 ran" in p for p in run.problems)
