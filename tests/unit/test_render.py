@@ -38,7 +38,7 @@ def test_md_escapes_markup_and_html() -> None:
     text = md("**bold** <script>alert(1)</script> [x](http://e) | @team\nnext")
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "\\*\\*bold\\*\\*" in text
-    assert "\\[x\\]\\(http" in text
+    assert "\\[x\\](http" in text
     assert "\\|" in text and "\n" not in text
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^$:@])")
+# inline text: emphasis, code, links and images, tables, strikethrough, math; HTML is entity-escaped
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!$])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 

@@ -88,6 +88,10 @@ def _reproduce(verdict: Verdict, command: str | None) -> str:
     return "\n".join(lines)
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.1f} ms"
+
+
 def _where(test: TestRecord) -> str:
     attempt = test.last
     if attempt.crash_path and attempt.crash_line:
@@ -189,7 +193,7 @@ def sections(verdict: Verdict) -> list[Section]:
     timed = [t for t in verdict.slowest if t.duration > 0]
     if timed:
         rows = [
-            (code(t.nodeid, in_table=True), f"{t.duration:.3f} s", t.outcome.value) for t in timed
+            (code(t.nodeid, in_table=True), _seconds(t.duration), t.outcome.value) for t in timed
         ]
         out.append(
             Section(
