@@ -218,8 +218,8 @@ def test_maxfail_leaves_tests_unrun_and_fails(project: Project, gate_run: Run) -
         {
             "test_x.py": """
                 def test_a(): assert 0
-                def test_b(): pass
-                def test_c(): pass
+                def test_b(): assert 0
+                def test_c(): assert 0
             """
         }
     )
