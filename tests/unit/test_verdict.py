@@ -166,3 +166,18 @@ def test_threshold_comparison_is_exact(passed: int, failed: int, threshold: Deci
         assert verdict.passed == expected
         shown = Decimal(format_percent(verdict.pass_rate or Fraction(0)))
         assert shown <= Decimal(passed * 100) / Decimal(passed + failed)
+
+
+def test_pytest_command_puts_our_options_last() -> None:
+    from pathlib import Path
+
+    from test_gate.pytest_run import pytest_argv, reproduce_command
+
+    argv = pytest_argv(
+        "py", ["-k", "fast", "--json-report-file=theirs.json"], 7, 2, Path("/r.json")
+    )
+    assert argv[:5] == ["py", "-m", "pytest", "-k", "fast"]
+    assert argv.index("--json-report-file=/r.json") > argv.index("--json-report-file=theirs.json")
+    assert "no:randomly" in argv and "--random-order-seed=7" in argv and "--reruns=2" in argv
+    command = reproduce_command(Path("/elsewhere"), ["-k", "a b"], 7, 2)
+    assert command.startswith("cd /elsewhere && python -m pytest -k 'a b' -p no:randomly")
