@@ -22,7 +22,7 @@ import fnmatch
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Generator, Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +189,11 @@ class IgnoreRecorder:
                     }
         for value in self.config.getoption("ignore") or []:
             if Path(os.path.abspath(self.invocation_dir / str(value))) == path:
-                return {"mechanism": "--ignore", "pattern": str(value), **self._origin("--ignore", str(value))}
+                return {
+                    "mechanism": "--ignore",
+                    "pattern": str(value),
+                    **self._origin("--ignore", str(value)),
+                }
         found = self._conftest_list("collect_ignore_glob", path.parent)
         if found is not None:
             module, entries = found
@@ -258,7 +262,6 @@ class IgnoreRecorder:
             "mechanism": "pytest_ignore_collect",
             "origin": "hook",
             "config_file": str(file) if file else "",
-            "pattern": getattr(impl.function, "__qualname__", "pytest_ignore_collect"),
             "plugin": str(impl.plugin_name),
         }
 
@@ -283,7 +286,9 @@ class IgnoreRecorder:
         self.ignored[shown] = {"path": shown, "kind": "dir" if path.is_dir() else "file", **why}
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_ignore_collect(self, collection_path: Path, config: Any) -> Iterator[None]:
+    def pytest_ignore_collect(
+        self, collection_path: Path, config: Any
+    ) -> Generator[None, Any, None]:
         outcome = yield
         try:
             answer = outcome.get_result()
@@ -342,7 +347,7 @@ class IgnoreRecorder:
             self.deselected[key] = self.deselected.get(key, 0) + 1
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_collection_modifyitems(self, items: list[Any]) -> Iterator[None]:
+    def pytest_collection_modifyitems(self, items: list[Any]) -> Generator[None, Any, None]:
         before = list(items)
         yield
         kept = {id(i) for i in items}
