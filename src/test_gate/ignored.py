@@ -315,7 +315,7 @@ def _is_venv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
 
-def test_files(path: Path, patterns: Sequence[str], limit: int = WALK_LIMIT) -> list[Path]:
+def find_test_files(path: Path, patterns: Sequence[str], limit: int = WALK_LIMIT) -> list[Path]:
     """The test files under a directory, by `python_files`, never inside a virtualenv."""
     if path.is_file():
         return [path]
@@ -447,7 +447,7 @@ def attribute_one(
     target = root / item.path.rstrip("/")
     if item.origin == "pytest default" and ctx.is_git_ignored(target):
         return None
-    files = test_files(target, settings.python_files) if target.exists() else []
+    files = find_test_files(target, settings.python_files) if target.exists() else []
     tests: int | None = 0 if files else item.tests
     exact = bool(files)
     for file in files:
