@@ -14,8 +14,8 @@ from test_gate.ignored import (
     find_config_line,
     find_def_line,
     find_list_entry_line,
-    find_workflow_line,
     find_test_files,
+    find_workflow_line,
     workflow_files,
 )
 from test_gate.records import CollectSettings, IgnoredPath, NeverRan, RunData
