@@ -461,6 +461,22 @@ def test_ignored_command_fails_when_pytest_cannot_collect(project: Project) -> N
     assert "no_such_module" in done.stdout
 
 
+def test_under_xdist_the_workers_report_to_the_controller(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    probe = subprocess.run([sys.executable, "-c", "import xdist"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("pytest-xdist is not installed in the test interpreter")
+    files, _, expected = MECHANISMS["--ignore in pyproject addopts"]
+    root = project({**files, "tests/test_more.py": TWO})
+    run = gate_run(root, "--", "-n", "2", "-k", "not test_b")
+    assert run.code == 0, run.proc.stdout
+    assert ignored_of(run) == expected
+    assert run.result["deselected_by_file"] == [
+        {"path": "tests/test_more.py", "mechanism": "-k not test_b", "count": 1}
+    ]
+
+
 def test_demo_project_reports_its_ignored_file() -> None:
     done = cli("ignored", str(REPO / "examples" / "demo-project"), "--python", sys.executable)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -33,6 +33,7 @@ SECTION_DESELECTED = "deselected_by_file"
 SECTION_NEVER_RAN = "never_ran"
 SECTION_SETTINGS = "collect_settings"
 SIDECAR_ENV = "TEST_GATE_IGNORED_FILE"
+WORKER_KEY = "test_gate_ignored"  # pytest-xdist: what a worker saw, sent to the controller
 WALK_LIMIT = 5_000  # directory entries looked at to decide whether a directory holds test files
 NOT_NEWS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
 DEFAULT_NORECURSE = frozenset(
@@ -126,6 +127,7 @@ class IgnoreRecorder:
         self.outcomes: dict[str, str] = {}  # nodeid -> last outcome
         self.skip_reasons: dict[str, str] = {}
         self.module_marked: set[str] = set()
+        self.heard_worker = False
 
     # -- where an option came from ---------------------------------------------------------
     def _origin(self, option: str, value: str) -> dict[str, Any]:
@@ -446,8 +448,41 @@ class IgnoreRecorder:
             SECTION_SETTINGS: self.settings_data(),
         }
 
+    # -- pytest-xdist: workers collect, the controller reports -------------------------------
+    def worker_data(self) -> dict[str, Any]:
+        return {
+            "ignored": self.ignored_data(),
+            "deselected": self.deselected_data(),
+            "module_skips": list(self.module_skips.values()),
+            "items_per_file": self.items_per_file,
+            "module_marked": sorted(self.module_marked),
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = (getattr(node, "workeroutput", None) or {}).get(WORKER_KEY)
+        if not isinstance(data, dict):
+            return
+        for entry in data.get("ignored") or []:
+            self.ignored.setdefault(str(entry.get("path")), entry)
+        for entry in data.get("module_skips") or []:
+            self.module_skips.setdefault(str(entry.get("path")), entry)
+        if self.heard_worker:
+            return  # every worker collects the same items: count them once
+        self.heard_worker = True
+        for entry in data.get("deselected") or []:
+            key = (str(entry.get("path")), str(entry.get("mechanism")))
+            self.deselected[key] = self.deselected.get(key, 0) + int(entry.get("count") or 0)
+        self.items_per_file.update(data.get("items_per_file") or {})
+        self.module_marked.update(data.get("module_marked") or [])
+
     def pytest_sessionfinish(self, session: Any) -> None:
-        """Write the sidecar file when asked (`test-gate ignored` needs no JSON report)."""
+        """Hand the data to the xdist controller, or write the sidecar file when asked
+        (`test-gate ignored` needs no JSON report)."""
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if isinstance(workeroutput, dict):
+            workeroutput[WORKER_KEY] = self.worker_data()
+            return
         target = os.environ.get(SIDECAR_ENV)
         if target:
             import json
@@ -456,9 +491,12 @@ class IgnoreRecorder:
 
 
 def install(config: Any, sections: MutableMapping[str, Callable[[Any], Any]]) -> None:
-    """Register the recorder and its report sections (called from the gate's main plugin)."""
+    """Register the recorder and its report sections (called from the gate's main plugin,
+    in the controller and in each xdist worker)."""
     recorder = IgnoreRecorder(config)
     config.pluginmanager.register(recorder, "test_gate_ignored")
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: its data goes to the controller
     sections[SECTION_IGNORED] = recorder.ignored_data
     sections[SECTION_DESELECTED] = recorder.deselected_data
     sections[SECTION_NEVER_RAN] = recorder.never_ran_data
