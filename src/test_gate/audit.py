@@ -90,7 +90,7 @@ def cmd_ignored(args: argparse.Namespace, extra: Sequence[str]) -> int:
             f"incomplete: {output}"
         )
         return 1
-    run = ignored.attribute(run, ignored.Context.from_env(user_args))
+    run = ignored.attribute(run, ignored.Context.from_env())
     print(render.audit(run), end="")
     files = ignored.ignored_files(run.ignored)
     if args.result_file:

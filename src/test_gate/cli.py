@@ -271,7 +271,7 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             report_file=report_file,
         )
         run = replace(_read([report_file], run_id=done.run_id), exit_code=done.exit_code)
-        run = ignored_paths.attribute(run, ignored_paths.Context.from_env(settings.pytest_args))
+        run = ignored_paths.attribute(run)
         if run.seed not in (None, str(seed)):
             run = replace(
                 run,

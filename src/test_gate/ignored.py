@@ -397,16 +397,13 @@ def _relative(path: Path, root: Path) -> str:
 class Context:
     """What attribution needs beside the report: read once at the edge."""
 
-    command_args: tuple[str, ...] = ()
     workflow_ref: str = ""  # GITHUB_WORKFLOW_REF
     is_git_ignored: Callable[[Path], bool] = git_ignored
 
     @classmethod
-    def from_env(
-        cls, command_args: Sequence[str] = (), env: Mapping[str, str] | None = None
-    ) -> Context:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Context:
         env = os.environ if env is None else env
-        return cls(tuple(command_args), env.get("GITHUB_WORKFLOW_REF", ""))
+        return cls(env.get("GITHUB_WORKFLOW_REF", ""))
 
 
 def _locate(item: IgnoredPath, root: Path, ctx: Context) -> tuple[Path | None, int | None, str]:
@@ -442,10 +439,11 @@ def _locate(item: IgnoredPath, root: Path, ctx: Context) -> tuple[Path | None, i
 def attribute_one(
     item: IgnoredPath, root: Path, settings: CollectSettings, ctx: Context
 ) -> IgnoredPath | None:
-    """The item with its source line and test count; None when it is not news after all
-    (a build directory that git ignores, matched only by pytest's default norecursedirs)."""
+    """The item with its source line and test count; None when it is not news after all:
+    a directory skipped by `norecursedirs` that git ignores (a build output, a cache) is not
+    part of the project, and a checkout in CI does not even have it."""
     target = root / item.path.rstrip("/")
-    if item.origin == "pytest default" and ctx.is_git_ignored(target):
+    if item.mechanism == "norecursedirs" and ctx.is_git_ignored(target):
         return None
     files = find_test_files(target, settings.python_files) if target.exists() else []
     tests: int | None = 0 if files else item.tests
@@ -466,7 +464,9 @@ def attribute_one(
     if where is not None:
         shown = _shown(where, root)
         source = f"{shown}:{line}" if line else shown
-        source_file = _relative(where, root)
+        # annotations can only point into the repository
+        inside = git_root(root) or root
+        source_file = _relative(where, root) if inside in (where, *where.parents) else ""
     else:
         source, source_file = fallback, ""
     return replace(

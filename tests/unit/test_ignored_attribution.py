@@ -238,7 +238,7 @@ def test_attribute_fills_source_and_counts(tmp_path: Path) -> None:
     assert (item.tests, item.files, item.estimate) == (3, 2, False)
 
 
-def test_attribute_drops_git_ignored_default_norecursedirs(tmp_path: Path) -> None:
+def test_attribute_drops_git_ignored_norecursedirs_matches(tmp_path: Path) -> None:
     (tmp_path / "build" / "lib").mkdir(parents=True)
     (tmp_path / "build" / "lib" / "test_copy.py").write_text("def test_a(): pass\n")
     item = IgnoredPath("build/", "norecursedirs", pattern="build", origin="pytest default")
@@ -268,3 +268,21 @@ def test_never_ran_gets_count_and_mark_line(tmp_path: Path) -> None:
     )
     (item,) = attribute(run, Context()).never_ran
     assert (item.line, item.tests, item.estimate) == (3, 1, False)
+
+
+def test_a_rule_outside_the_repository_gets_no_annotation_location(tmp_path: Path) -> None:
+    repo, elsewhere = tmp_path / "repo", tmp_path / "site-packages" / "plugin"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "test_x.py").write_text("def test_a(): pass\n")
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "hooks.py").write_text("def pytest_ignore_collect(collection_path):\n    ...\n")
+    item = IgnoredPath(
+        "test_x.py",
+        "pytest_ignore_collect",
+        origin="hook",
+        config_file=str(elsewhere / "hooks.py"),
+    )
+    run = RunData(tests=(), root=str(repo), ignored=(item,))
+    (done,) = attribute(run, Context()).ignored
+    assert done.source == f"{(elsewhere / 'hooks.py').as_posix()}:1"
+    assert (done.source_file, done.source_line) == ("", 1)
