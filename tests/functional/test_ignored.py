@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -448,9 +449,25 @@ def test_ignored_command_lists_without_running_tests(project: Project) -> None:
     assert limited.stdout.splitlines()[-1] == (
         "test-gate ignored: 3 test file(s) are ignored, more than the allowed 2 (--max-ignored)"
     )
-    assert (
-        cli("ignored", str(app), "--python", sys.executable, "--max-ignored", "3").returncode == 0
+    out = app.parent / "audit.json"
+    passed = cli(
+        "ignored",
+        str(app),
+        "--python",
+        sys.executable,
+        "--max-ignored",
+        "3",
+        "--result-file",
+        str(out),
     )
+    assert passed.returncode == 0
+    data = json.loads(out.read_text())
+    assert data["ignored_files"] == 3
+    assert {i["path"]: i["line"] for i in data["ignored"]} == {
+        "tests/test_currency.py": 4,
+        "tests/test_export_v1.py": 5,
+        "tests/test_legacy.py": 1,
+    }
 
 
 def test_ignored_command_fails_when_pytest_cannot_collect(project: Project) -> None:
