@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -14,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from test_gate import __version__, github
+from test_gate import __version__, audit, github
+from test_gate import ignored as ignored_paths
 from test_gate.pytest_run import (
     check_plugins,
     default_python,
@@ -24,6 +26,7 @@ from test_gate.pytest_run import (
 )
 from test_gate.records import RunData
 from test_gate.render import annotations as notes
+from test_gate.render import ignored as ignored_render
 from test_gate.render import markdown, terminal
 from test_gate.render.result import rate_number, result
 from test_gate.report import ReportError, load_json, merge, read_report
@@ -96,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     gate = sub.add_parser("gate", help="gate existing pytest-json-report files")
     gate.add_argument("reports", nargs="+", help="JSON report files")
     _policy_options(gate)
+
+    audit.add_parser(sub)
 
     install = sub.add_parser("install-plugins", help="install the pinned pytest plugins")
     install.add_argument("--python", help="interpreter to install into (python on PATH)")
@@ -174,7 +179,7 @@ def _annotation_prefix(run: RunData) -> str:
 def _prefixed(items: list[notes.Annotation], prefix: str) -> list[notes.Annotation]:
     if not prefix:
         return items
-    return [replace(a, file=prefix + a.file) if a.file else a for a in items]
+    return [replace(a, file=posixpath.normpath(prefix + a.file)) if a.file else a for a in items]
 
 
 def _github_outputs(
@@ -191,7 +196,7 @@ def _github_outputs(
         "skipped": str(c.skipped),
         "flaky": str(c.flaky),
         "seed": "" if seed is None else str(seed),
-        "ignored": str(len(verdict.ignored)),
+        "ignored": str(ignored_paths.ignored_files(verdict.ignored)),
         **{name: str(path) if path else "" for name, path in files.items()},
     }
 
@@ -209,9 +214,15 @@ def publish(
     """Write every output the user asked for; print the terminal block."""
     result_file = outputs.result_file or work_dir / "result.json"
     summary_file = outputs.summary_file or work_dir / "summary.md"
-    page = markdown.render(verdict, command)
+    page = markdown.render(
+        verdict,
+        command,
+        extra=ignored_render.sections(run),
+        position=ignored_render.position(verdict),
+    )
+    data = result(verdict, command=command, extra=ignored_render.result_extra(run))
     for path, text in (
-        (result_file, json.dumps(result(verdict, command=command), indent=2) + "\n"),
+        (result_file, json.dumps(data, indent=2) + "\n"),
         (summary_file, page),
     ):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +240,8 @@ def publish(
         )
     )
     if outputs.annotations:
-        github.annotate(_prefixed(notes.from_verdict(verdict), _annotation_prefix(run)))
+        extra = ignored_render.warnings_for(run)
+        github.annotate(_prefixed(notes.from_verdict(verdict, extra), _annotation_prefix(run)))
 
 
 def _exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
@@ -259,6 +271,7 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             report_file=report_file,
         )
         run = replace(_read([report_file], run_id=done.run_id), exit_code=done.exit_code)
+        run = ignored_paths.attribute(run)
         if run.seed not in (None, str(seed)):
             run = replace(
                 run,
@@ -271,6 +284,7 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         run = replace(run, seed=str(seed))
         verdict = decide(run, settings.policy)
         print(terminal.render(verdict, done.command), end="", flush=True)
+        print(ignored_render.terminal_lines(run), end="", flush=True)
     publish(
         verdict,
         run,
@@ -287,9 +301,10 @@ def cmd_gate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     policy = _policy(args)
     outputs = _outputs(args)
     fail_on_gate = parse_bool(args.fail_on_gate, "--fail-on-gate")
-    run = _read([Path(p) for p in args.reports])
+    run = ignored_paths.attribute(_read([Path(p) for p in args.reports]))
     verdict = decide(run, policy)
     print(terminal.render(verdict), end="", flush=True)
+    print(ignored_render.terminal_lines(run), end="", flush=True)
     publish(
         verdict,
         run,
@@ -310,7 +325,12 @@ def cmd_install_plugins(args: argparse.Namespace, extra: Sequence[str]) -> int:
     return EXIT_PASS if code == 0 else EXIT_FAIL
 
 
-COMMANDS = {"run": cmd_run, "gate": cmd_gate, "install-plugins": cmd_install_plugins}
+COMMANDS = {
+    "run": cmd_run,
+    "gate": cmd_gate,
+    "ignored": audit.cmd_ignored,
+    "install-plugins": cmd_install_plugins,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         words, extra = words[:at], words[at + 1 :]
     try:
         args = build_parser().parse_args(words)
-        if extra and args.command != "run":
+        if extra and args.command not in ("run", "ignored"):
             raise UsageError(f"{args.command}: takes no pytest arguments after `--`")
         return COMMANDS[args.command](args, extra)
     except UsageError as exc:

@@ -67,10 +67,52 @@ class CollectError:
 class IgnoredPath:
     """A test file or directory that pytest never ran, and why."""
 
+    path: str  # relative to pytest's rootdir; a directory ends with "/"
+    mechanism: str  # --ignore, --ignore-glob, collect_ignore, collect_ignore_glob, norecursedirs, …
+    source: str = ""  # where the rule is, for people: "pyproject.toml:7", "command line"
+    tests: int | None = None  # tests it holds, counted from the source without importing it
+    files: int = 1  # test files it holds (a directory holds several)
+    pattern: str = ""  # the entry that matched: the --ignore value, the glob, the pattern
+    origin: str = ""  # addopts, config, command line, PYTEST_ADDOPTS, conftest, hook, …
+    config_file: str = ""  # absolute path of the file that holds the rule, when known
+    source_file: str = ""  # that file relative to the rootdir, for annotations
+    source_line: int | None = None
+    estimate: bool = False  # the test count could not be exact
+
+    @property
+    def why(self) -> str:
+        return f"{self.mechanism} {self.pattern}" if self.pattern else self.mechanism
+
+
+@dataclass(frozen=True)
+class DeselectedFile:
+    """Tests of one file dropped after collection (-k, -m, --deselect, a plugin)."""
+
     path: str
     mechanism: str
-    source: str = ""
+    count: int
+
+
+@dataclass(frozen=True)
+class NeverRan:
+    """A collected test module none of whose tests ran."""
+
+    path: str
+    how: str  # skipped while importing, module-level skip mark, every test skipped
+    reason: str = ""
+    line: int | None = None
     tests: int | None = None
+    estimate: bool = False
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """The project's collection settings, as pytest saw them."""
+
+    python_files: tuple[str, ...] = ("test_*.py", "*_test.py")
+    python_functions: tuple[str, ...] = ("test",)
+    python_classes: tuple[str, ...] = ("Test",)
+    invocation_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +126,9 @@ class RunData:
     exit_code: int | None = None
     seed: str | None = None
     ignored: tuple[IgnoredPath, ...] = ()
+    deselected_files: tuple[DeselectedFile, ...] = ()
+    never_ran: tuple[NeverRan, ...] = ()
+    collect_settings: CollectSettings | None = None
     problems: tuple[str, ...] = ()  # contradictions and gaps found while reading
     sources: tuple[str, ...] = ()
     root: str = ""  # pytest's rootdir: test paths are relative to it

@@ -18,7 +18,10 @@ from typing import Any
 from test_gate.records import (
     Attempt,
     CollectError,
+    CollectSettings,
+    DeselectedFile,
     IgnoredPath,
+    NeverRan,
     Outcome,
     RunData,
     TestRecord,
@@ -256,10 +259,58 @@ def _ignored(plugin: Mapping[str, Any] | None) -> list[IgnoredPath]:
             _str(i.get("mechanism")),
             _str(i.get("source")),
             _int(i.get("tests")),
+            files=_int(i.get("files")) or 1,
+            pattern=_str(i.get("pattern")),
+            origin=_str(i.get("origin")),
+            config_file=_str(i.get("config_file")),
         )
         for i in items
         if isinstance(i, dict)
     ]
+
+
+def _deselected_files(plugin: Mapping[str, Any] | None) -> list[DeselectedFile]:
+    items = (plugin or {}).get("deselected_by_file") or []
+    return [
+        DeselectedFile(_str(i.get("path")), _str(i.get("mechanism")), _int(i.get("count")) or 0)
+        for i in items
+        if isinstance(i, dict)
+    ]
+
+
+def _never_ran(plugin: Mapping[str, Any] | None) -> list[NeverRan]:
+    items = (plugin or {}).get("never_ran") or []
+    return [
+        NeverRan(
+            _str(i.get("path")),
+            _str(i.get("how")),
+            _str(i.get("reason")),
+            _int(i.get("line")),
+            _int(i.get("tests")),
+        )
+        for i in items
+        if isinstance(i, dict)
+    ]
+
+
+def _collect_settings(plugin: Mapping[str, Any] | None) -> CollectSettings | None:
+    raw = (plugin or {}).get("collect_settings")
+    if not isinstance(raw, dict):
+        return None
+
+    def names(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = raw.get(key)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+            return tuple(value)
+        return default
+
+    default = CollectSettings()
+    return CollectSettings(
+        python_files=names("python_files", default.python_files),
+        python_functions=names("python_functions", default.python_functions),
+        python_classes=names("python_classes", default.python_classes),
+        invocation_dir=_str(raw.get("invocation_dir")),
+    )
 
 
 def read_report(
@@ -315,10 +366,33 @@ def read_report(
         exit_code=_int(data.get("exitcode")),
         seed=_str(seed) if seed is not None else None,
         ignored=tuple(_ignored(plugin)),
+        deselected_files=tuple(_deselected_files(plugin)),
+        never_ran=tuple(_never_ran(plugin)),
+        collect_settings=_collect_settings(plugin),
         problems=tuple(problems),
         sources=(source,),
         root=_str((plugin or {}).get("rootdir") or data.get("root")),
     )
+
+
+def read_unrun(section: Mapping[str, Any]) -> RunData:
+    """The plugin's record of what never ran, on its own (the file `test-gate ignored` reads)."""
+    return RunData(
+        tests=(),
+        ignored=tuple(_ignored(section)),
+        deselected_files=tuple(_deselected_files(section)),
+        never_ran=tuple(_never_ran(section)),
+        collect_settings=_collect_settings(section),
+        root=_str(section.get("rootdir")),
+    )
+
+
+def _once_each(items: Iterable[IgnoredPath]) -> tuple[IgnoredPath, ...]:
+    """Shards of one suite share their configuration: an ignored file is listed once."""
+    first: dict[str, IgnoredPath] = {}
+    for item in items:
+        first.setdefault(item.path, item)
+    return tuple(first.values())
 
 
 def merge(runs: Sequence[RunData]) -> RunData:
@@ -349,7 +423,10 @@ def merge(runs: Sequence[RunData]) -> RunData:
         deselected=sum(r.deselected for r in runs),
         exit_code=worst,
         seed=", ".join(sorted(seeds)) if seeds else None,
-        ignored=tuple(i for r in runs for i in r.ignored),
+        ignored=_once_each(i for r in runs for i in r.ignored),
+        deselected_files=tuple(d for r in runs for d in r.deselected_files),
+        never_ran=tuple(n for r in runs for n in r.never_ran),
+        collect_settings=runs[0].collect_settings,
         problems=tuple(problems),
         sources=tuple(s for r in runs for s in r.sources),
         root=runs[0].root,

@@ -157,10 +157,13 @@ def decide(run: RunData, policy: Policy) -> Verdict:
             f"pass rate {format_percent(rate)}% is below the threshold "
             f"{format_threshold(policy.threshold)}% ({counts.passed} of {attempted} passed)"
         )
-    if policy.max_ignored is not None and len(run.ignored) > policy.max_ignored:
+    ignored_files = sum(i.files for i in run.ignored)  # a directory counts for each file
+    if policy.max_ignored is not None and ignored_files > policy.max_ignored:
         policy_reasons.append(
-            f"{len(run.ignored)} test file(s) are ignored, more than the allowed "
-            f"{policy.max_ignored}"
+            f"{ignored_files} test file(s) are ignored, more than the allowed "
+            f"{policy.max_ignored} (--max-ignored): "
+            + ", ".join(i.path for i in run.ignored[:3])
+            + (" and more" if len(run.ignored) > 3 else "")
         )
     reasons = tuple(dict.fromkeys(blind + policy_reasons))
     failures = tuple(

@@ -129,3 +129,4 @@ class Recorder:
 def pytest_configure(config: Any) -> None:
     if not hasattr(config, "workerinput"):  # xdist workers report to the controller
         config.pluginmanager.register(Recorder(config), "test_gate_recorder")
+    __import__("test_gate_ignored").install(config, SECTIONS)

@@ -175,18 +175,20 @@ def sections(verdict: Verdict) -> list[Section]:
     if verdict.ignored:
         rows = [
             (
-                code(i.path, in_table=True),
-                str(i.tests) if i.tests is not None else "?",
-                md(i.mechanism),
+                code(i.path + (f" ({i.files} files)" if i.files != 1 else ""), in_table=True),
+                ("?" if i.tests is None else f"{'~' if i.estimate else ''}{i.tests}"),
+                code(i.why, in_table=True),
                 code(i.source, in_table=True) if i.source else "unknown",
             )
             for i in verdict.ignored
         ]
+        files = sum(i.files for i in verdict.ignored)
         out.append(
             Section(
-                f"Ignored test files ({len(verdict.ignored)})",
+                f"Ignored test files ({files})",
                 _test_table(rows, ("file", "tests", "why", "where")),
-                intro="These test files were never run.",
+                intro="These test files were never run. Tests are counted from the source "
+                "(~: an estimate).",
                 what="ignored files",
             )
         )

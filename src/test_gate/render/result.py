@@ -59,7 +59,17 @@ def result(
             for t in verdict.flaky
         ],
         "ignored": [
-            {"path": i.path, "mechanism": i.mechanism, "source": i.source, "tests": i.tests}
+            {
+                "path": i.path,
+                "mechanism": i.mechanism,
+                "source": i.source,
+                "tests": i.tests,
+                "files": i.files,
+                "pattern": i.pattern,
+                "origin": i.origin,
+                "line": i.source_line,
+                "tests_estimated": i.estimate,
+            }
             for i in verdict.ignored
         ],
         "slowest": [

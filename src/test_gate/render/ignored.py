@@ -1,0 +1,177 @@
+"""What never ran, as text: summary sections, annotations, result keys, terminal lines.
+
+The ignored-files table itself is one of the standard summary sections (it comes with the
+verdict); this module adds tests deselected per file and modules that were collected but never
+ran, the warning annotations that land on the line ignoring each file, and the audit table of
+`test-gate ignored`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from test_gate.records import DeselectedFile, IgnoredPath, NeverRan, RunData
+from test_gate.render.annotations import MESSAGE_LIMIT, Annotation
+from test_gate.render.escape import code, md, one_line
+from test_gate.render.markdown import Block, Section
+from test_gate.render.markdown import sections as standard_sections
+from test_gate.verdict import Verdict
+
+MAX_LISTED = 10
+
+
+def tests_text(tests: int | None, estimate: bool) -> str:
+    if tests is None:
+        return "?"
+    return f"~{tests}" if estimate else str(tests)
+
+
+def path_text(item: IgnoredPath) -> str:
+    if item.path.endswith("/") and item.files != 1:
+        return f"{item.path} ({item.files} files)"
+    return item.path
+
+
+def ignored_row(item: IgnoredPath) -> tuple[str, str, str, str]:
+    """(file, tests, why, where) as Markdown table cells."""
+    return (
+        code(path_text(item), in_table=True),
+        tests_text(item.tests, item.estimate),
+        code(item.why, in_table=True),
+        code(item.source, in_table=True) if item.source else "unknown",
+    )
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Block, ...]:
+    header = "| " + " | ".join(head) + " |\n|" + "---|" * len(head)
+    return (Block(header, header), *(Block("| " + " | ".join(r) + " |") for r in rows))
+
+
+def deselected_section(items: Sequence[DeselectedFile]) -> Section:
+    total = sum(d.count for d in items)
+    rows = [
+        (code(d.path, in_table=True), str(d.count), code(d.mechanism, in_table=True)) for d in items
+    ]
+    return Section(
+        f"Deselected tests ({total} in {len({d.path for d in items})} files)",
+        _table(("file", "deselected", "by"), rows),
+        intro="Collected, then dropped before the run. They are outside the pass rate.",
+        what="files",
+    )
+
+
+def never_ran_section(items: Sequence[NeverRan]) -> Section:
+    rows = [
+        (
+            code(n.path + (f":{n.line}" if n.line else ""), in_table=True),
+            tests_text(n.tests, n.estimate),
+            md(n.how),
+            md(n.reason) if n.reason else "",
+        )
+        for n in items
+    ]
+    return Section(
+        f"Collected but never ran ({len(items)} modules)",
+        _table(("module", "tests", "how", "reason"), rows),
+        intro="Every test of these modules was skipped: they count for nothing.",
+        what="modules",
+    )
+
+
+def sections(run: RunData) -> list[Section]:
+    out = []
+    if run.deselected_files:
+        out.append(deselected_section(run.deselected_files))
+    if run.never_ran:
+        out.append(never_ran_section(run.never_ran))
+    return out
+
+
+def position(verdict: Verdict) -> int:
+    """Where these sections go among the standard ones: right after the ignored files
+    (or, without any, before the slowest tests)."""
+    titles = [s.title for s in standard_sections(verdict)]
+    for index, title in enumerate(titles):
+        if title.startswith("Ignored test files"):
+            return index + 1
+    return len([t for t in titles if not t.startswith("Slowest")])
+
+
+def annotation(item: IgnoredPath) -> Annotation:
+    """A warning on the line that ignores the file (the config, conftest or workflow line)."""
+    tests = tests_text(item.tests, item.estimate)
+    message = (
+        f"{path_text(item)} ({tests} tests) never runs: {item.why}"
+        + (f" ({item.origin})" if item.origin and item.origin not in item.why else "")
+        + (f", at {item.source}" if item.source else "")
+    )
+    return Annotation(
+        "warning",
+        one_line(message, MESSAGE_LIMIT),
+        title=f"Ignored test file: {item.path}",
+        file=item.source_file,
+        line=item.source_line if item.source_file else None,
+    )
+
+
+def warnings_for(run: RunData) -> list[Annotation]:
+    return [annotation(i) for i in run.ignored]
+
+
+def result_extra(run: RunData) -> dict[str, Any]:
+    return {
+        "ignored_files": sum(i.files for i in run.ignored),
+        "deselected_by_file": [
+            {"path": d.path, "mechanism": d.mechanism, "count": d.count}
+            for d in run.deselected_files
+        ],
+        "never_ran": [
+            {
+                "path": n.path,
+                "how": n.how,
+                "reason": n.reason,
+                "line": n.line,
+                "tests": n.tests,
+                "estimate": n.estimate,
+            }
+            for n in run.never_ran
+        ],
+    }
+
+
+def terminal_lines(run: RunData) -> str:
+    """Lines for the verdict block: what was deselected or never ran (ignored files are in
+    the verdict block already)."""
+    lines = []
+    if run.deselected_files:
+        total = sum(d.count for d in run.deselected_files)
+        lines.append(f"  deselected tests: {total}")
+        for d in run.deselected_files[:MAX_LISTED]:
+            lines.append(f"    {d.path}: {d.count} ({one_line(d.mechanism, 120)})")
+    if run.never_ran:
+        lines.append(f"  collected but never ran: {len(run.never_ran)} module(s)")
+        for n in run.never_ran[:MAX_LISTED]:
+            reason = f": {one_line(n.reason, 120)}" if n.reason else ""
+            lines.append(f"    {n.path} ({n.how}{reason})")
+    return "".join(line + "\n" for line in lines)
+
+
+def audit(run: RunData) -> str:
+    """The plain-text report of `test-gate ignored`."""
+    lines = []
+    files = sum(i.files for i in run.ignored)
+    if run.ignored:
+        lines.append(f"{files} test file(s) never run:")
+        width = max(len(path_text(i)) for i in run.ignored)
+        for i in run.ignored:
+            lines.append(
+                f"  {path_text(i):<{width}}  {tests_text(i.tests, i.estimate):>4} tests  "
+                f"{i.why}  ({i.source or 'unknown'})"
+            )
+    else:
+        lines.append("No test file is ignored.")
+    extra = terminal_lines(run)
+    if extra:
+        lines.append(extra.rstrip("\n"))
+    return "\n".join(lines) + "\n"
