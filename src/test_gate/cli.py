@@ -133,6 +133,16 @@ def _policy(args: argparse.Namespace) -> Policy:
     )
 
 
+def _interpreter(text: str | None) -> str:
+    """A relative path to an interpreter is made absolute: pytest runs in PATH, elsewhere.
+    Not resolved: a venv's python is a symlink whose target would leave the venv."""
+    if not text:
+        return default_python()
+    if os.sep in text or (os.altsep and os.altsep in text):
+        return str(Path(text).absolute())
+    return text
+
+
 def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSettings:
     """`extra`: the words after `--`, passed to pytest as they are."""
     reruns = parse_count(args.reruns, "--reruns")
@@ -146,7 +156,7 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         policy=_policy(args),
         seed=parse_seed(args.seed),
         reruns=reruns,
-        python=args.python or default_python(),
+        python=_interpreter(args.python),
         pytest_args=(*parse_pytest_args(args.pytest_args), *extra),
         report_file=Path(args.report_file) if args.report_file else None,
         outputs=_outputs(args),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -91,3 +92,12 @@ def test_install_plugins_names_a_bad_interpreter_in_one_line(tmp_path: Path) -> 
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "--python:" in proc.stderr and "cannot be run" in proc.stderr
+
+
+def test_a_relative_python_is_relative_to_where_the_gate_starts(
+    project: Callable[[Mapping[str, str]], Path],
+) -> None:
+    root = project({"sub/tests/test_ok.py": "def test_ok():\n    assert True\n"})
+    relative = os.path.relpath(sys.executable, root)
+    proc = cli("run", "--path=sub", f"--python={relative}", "--github=false", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
