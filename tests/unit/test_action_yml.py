@@ -1,0 +1,129 @@
+"""action.yml keeps its promises: every input reaches the gate through env:, no expression is
+spliced into a shell script, every output comes from the gate, and the gate's venv is pinned."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from test_gate.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
+RUN_STEP = next(step for step in STEPS if step.get("id") == "gate")
+# action input -> `test-gate run` option it becomes
+OPTIONS = {
+    "threshold": "--threshold",
+    "seed": "--seed",
+    "reruns": "--reruns",
+    "working-directory": "--path",
+    "python": "--python",
+    "pytest-args": "--pytest-args",
+    "allow-no-tests": "--allow-no-tests",
+    "max-ignored": "--max-ignored",
+    "fail-on-gate": "--fail-on-gate",
+    "summary": "--step-summary",
+    "annotations": "--annotations",
+}
+OUTPUTS = {
+    "verdict",
+    "pass-rate",
+    "passed",
+    "failed",
+    "errors",
+    "skipped",
+    "flaky",
+    "seed",
+    "ignored",
+    "result-file",
+    "report-file",
+    "summary-file",
+}
+
+
+def env_name(name: str) -> str:
+    return "INPUT_" + name.upper().replace("-", "_")
+
+
+def test_the_action_is_composite_with_bash_everywhere() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
+    for step in STEPS:
+        assert step.get("shell") == "bash", step.get("name")
+
+
+def test_no_expression_inside_any_script() -> None:
+    for step in STEPS:
+        assert "${{" not in step.get("run", ""), step.get("name")
+
+
+@pytest.mark.parametrize("name", sorted(ACTION["inputs"]))
+def test_every_input_is_documented_with_its_default(name: str) -> None:
+    spec = ACTION["inputs"][name]
+    assert spec.get("description", "").strip()
+    assert "default" in spec
+    assert isinstance(spec["default"], str)
+    assert spec.get("required", False) is False
+
+
+def test_every_input_reaches_the_gate_through_env() -> None:
+    assert set(ACTION["inputs"]) == set(OPTIONS)
+    env = RUN_STEP["env"]
+    script = RUN_STEP["run"]
+    for name, option in OPTIONS.items():
+        assert env[env_name(name)] == f"${{{{ inputs.{name} }}}}"
+        # one word, `--option=value`: a value starting with `-` cannot become an option
+        assert f'"{option}=${env_name(name)}"' in script, name
+    used = set(re.findall(r"\$\{?(INPUT_[A-Z_]+)", script))
+    assert used == {env_name(name) for name in OPTIONS}
+
+
+@pytest.mark.parametrize("option", [*OPTIONS.values(), "--github"])
+def test_every_forwarded_option_exists_in_the_cli(option: str) -> None:
+    build_parser().parse_args(["run", f"{option}=-x"])  # no UsageError: known, takes `=value`
+
+
+def test_defaults_are_the_clis_defaults() -> None:
+    parsed = build_parser().parse_args(["run"])
+    for name, option in OPTIONS.items():
+        default = ACTION["inputs"][name]["default"]
+        if name == "python":
+            assert default == ""
+        elif name == "working-directory":
+            assert default == parsed.path == "."
+        elif name == "summary":
+            assert default == parsed.step_summary
+        else:
+            assert default == getattr(parsed, option.removeprefix("--").replace("-", "_")), name
+
+
+def test_outputs_come_from_the_run_step() -> None:
+    assert set(ACTION["outputs"]) == OUTPUTS
+    for name, spec in ACTION["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.gate.outputs.{name} }}}}"
+        assert spec["description"].strip()
+
+
+def test_the_gate_venv_is_pinned_to_the_projects_dependencies() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.M | re.S)
+    assert block
+    dependencies = re.findall(r'"([^"]+)"', block[1])
+    pins = {}
+    for line in (REPO / "action" / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not pinned: {line}"
+            pins[name.lower()] = version
+    assert dependencies
+    for requirement in dependencies:
+        name, _, version = requirement.partition("==")
+        assert pins.get(name.lower()) == version, requirement
+    setup = STEPS[0]["run"]
+    assert setup.count('--constraint "$constraints"') == 2  # uv and pip alike
+    assert "action/constraints.txt" in setup
