@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from test_gate import __version__, github
+from test_gate import __version__, diagnosis_run, github
+from test_gate.diagnose import Diagnosis, OrderedRun
 from test_gate.pytest_run import (
     check_plugins,
     default_python,
@@ -24,6 +25,7 @@ from test_gate.pytest_run import (
 )
 from test_gate.records import RunData
 from test_gate.render import annotations as notes
+from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import markdown, terminal
 from test_gate.render.result import rate_number, result
 from test_gate.report import ReportError, load_json, merge, read_report
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--python", help="interpreter that runs the tests (python on PATH)")
     run.add_argument("--pytest-args", default="", help="extra pytest arguments, one string")
     run.add_argument("--report-file", help="where pytest writes its JSON report")
+    diagnosis_run.add_options(run)
     _policy_options(run)
 
     gate = sub.add_parser("gate", help="gate existing pytest-json-report files")
@@ -205,13 +208,25 @@ def publish(
     seed: int | None,
     report_file: Path | None,
     work_dir: Path,
+    diagnosis: Diagnosis | None = None,
+    reproduce: dict[int, str] | None = None,
 ) -> None:
     """Write every output the user asked for; print the terminal block."""
     result_file = outputs.result_file or work_dir / "result.json"
     summary_file = outputs.summary_file or work_dir / "summary.md"
-    page = markdown.render(verdict, command)
+    extra = [
+        s
+        for s in (
+            diagnosis_view.unreachable_section(verdict.failures),
+            diagnosis and diagnosis_view.diagnosis_section(diagnosis, seed),
+            diagnosis and diagnosis_view.order_section(diagnosis, reproduce or {}),
+        )
+        if s
+    ]
+    keys = diagnosis_view.result_keys(diagnosis, verdict.failures, reproduce or {})
+    page = markdown.render(verdict, command, extra=extra)
     for path, text in (
-        (result_file, json.dumps(result(verdict, command=command), indent=2) + "\n"),
+        (result_file, json.dumps(result(verdict, command=command, extra=keys), indent=2) + "\n"),
         (summary_file, page),
     ):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,6 +258,7 @@ def _exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     settings = run_settings(args, extra)
+    diag = diagnosis_run.settings_from(args)
     check_plugins(settings.python, settings.path)
     seed = settings.seed if settings.seed is not None else draw_seed()
     work_dir = _work_dir()
@@ -270,7 +286,35 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             )
         run = replace(run, seed=str(seed))
         verdict = decide(run, settings.policy)
+        ordered = [OrderedRun(run, seed)]
+        reproduce = {seed: done.command}
+        if diag.orders > 1:
+            more, commands, problems = diagnosis_run.other_orders(
+                path=settings.path,
+                python=settings.python,
+                user_args=settings.pytest_args,
+                seeds=diagnosis_run.order_seeds(seed, diag.orders)[1:],
+                reruns=settings.reruns,
+                work_dir=work_dir,
+            )
+            ordered += more
+            reproduce.update(commands)
+            for problem in problems:
+                print(f"test-gate: --orders: {problem}", flush=True)
+        diagnosis = None
+        if diagnosis_run.wanted(diag, ordered):
+            diagnosis = diagnosis_run.run_diagnosis(
+                diag,
+                ordered,
+                path=settings.path,
+                python=settings.python,
+                user_args=settings.pytest_args,
+                root=run.root,
+                work_dir=work_dir,
+            )
         print(terminal.render(verdict, done.command), end="", flush=True)
+        if diagnosis is not None:
+            print(diagnosis_view.terminal_lines(diagnosis), end="", flush=True)
     publish(
         verdict,
         run,
@@ -279,6 +323,8 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         seed=seed,
         report_file=report_file,
         work_dir=work_dir,
+        diagnosis=diagnosis,
+        reproduce=reproduce,
     )
     return _exit_code(verdict, settings.fail_on_gate)
 

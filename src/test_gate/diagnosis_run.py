@@ -1,0 +1,169 @@
+"""`test-gate run --diagnose/--orders`: the extra runs after the main one, and their settings."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
+from test_gate.probe import Prober, printed_command
+from test_gate.pytest_run import run_pytest
+from test_gate.records import Outcome
+from test_gate.report import ReportError, load_json, read_report
+from test_gate.settings import MAX_SEED, UsageError, parse_count
+
+MODES = ("auto", "true", "false")
+
+
+@dataclass(frozen=True)
+class DiagnoseSettings:
+    mode: str = "auto"  # auto: when a test failed (in any order)
+    timeout: float = 300.0
+    max_victims: int | None = 20
+    orders: int = 1
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--diagnose",
+        default="auto",
+        help="re-run failing tests to tell flaky, order-dependent and broken apart and find "
+        "polluters: auto (when tests failed), true or false",
+    )
+    parser.add_argument(
+        "--diagnose-timeout", default="300", help="time budget of the diagnosis in seconds (300)"
+    )
+    parser.add_argument(
+        "--max-victims", default="20", help="failing tests examined at most (20; none: all)"
+    )
+    parser.add_argument(
+        "--orders", default="1", help="run the suite in N orders (the first is the main run)"
+    )
+
+
+def parse_seconds(text: str, option: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option}: {text!r} is not a duration; use a number of seconds > 0")
+    return value
+
+
+def settings_from(args: argparse.Namespace) -> DiagnoseSettings:
+    mode = str(args.diagnose).strip().lower()
+    aliases = {
+        "yes": "true",
+        "on": "true",
+        "1": "true",
+        "no": "false",
+        "off": "false",
+        "0": "false",
+    }
+    mode = aliases.get(mode, mode)
+    if mode not in MODES:
+        raise UsageError(f"--diagnose: {args.diagnose!r} is not a mode; use auto, true or false")
+    orders = parse_count(args.orders, "--orders")
+    assert orders is not None
+    if not 1 <= orders <= 100:
+        raise UsageError(f"--orders: {args.orders!r} is out of range; use a whole number 1 to 100")
+    return DiagnoseSettings(
+        mode=mode,
+        timeout=parse_seconds(args.diagnose_timeout, "--diagnose-timeout"),
+        max_victims=parse_count(args.max_victims, "--max-victims", allow_none=True),
+        orders=orders,
+    )
+
+
+def order_seeds(seed: int, orders: int) -> list[int]:
+    """The main seed, then the next ones: reproducible from the main seed alone."""
+    return [(seed + k) % (MAX_SEED + 1) for k in range(orders)]
+
+
+def other_orders(
+    *,
+    path: Path,
+    python: str,
+    user_args: tuple[str, ...],
+    seeds: list[int],
+    reruns: int,
+    work_dir: Path,
+) -> tuple[list[OrderedRun], dict[int, str], list[str]]:
+    """Run the suite once per extra seed. Returns the runs, their commands and problems."""
+    runs: list[OrderedRun] = []
+    commands: dict[int, str] = {}
+    problems: list[str] = []
+    for seed in seeds:
+        print(f"test-gate: --orders: running the suite with seed {seed}", flush=True)
+        report = work_dir / f"report-seed-{seed}.json"
+        done = run_pytest(
+            path=path,
+            python=python,
+            user_args=user_args,
+            seed=seed,
+            reruns=reruns,
+            report_file=report,
+        )
+        commands[seed] = done.command
+        try:
+            data = read_report(load_json(report), run_id=done.run_id, source=str(report))
+        except ReportError as exc:
+            problems.append(f"the run with seed {seed} gave no usable report: {exc}")
+            continue
+        runs.append(OrderedRun(data, seed))
+    return runs, commands, problems
+
+
+def wanted(settings: DiagnoseSettings, runs: list[OrderedRun]) -> bool:
+    if settings.mode == "false":
+        return False
+    if settings.mode == "true" or len(runs) > 1:
+        return True
+    return any(
+        t.outcome in (Outcome.FAILED, Outcome.ERROR) or t.flaky for r in runs for t in r.run.tests
+    )
+
+
+def run_diagnosis(
+    settings: DiagnoseSettings,
+    runs: list[OrderedRun],
+    *,
+    path: Path,
+    python: str,
+    user_args: tuple[str, ...],
+    root: str,
+    work_dir: Path,
+) -> Diagnosis:
+    deadline = time.monotonic() + settings.timeout
+    prober = Prober(
+        path=path,
+        python=python,
+        user_args=user_args,
+        root=root,
+        work_dir=work_dir / "diagnosis",
+        deadline=deadline,
+    )
+
+    def command_for(tests: Any) -> str:
+        return printed_command(path, root, user_args, list(tests))
+
+    def log(line: str) -> None:
+        print(line, file=sys.stdout, flush=True)
+
+    print(
+        f"test-gate: diagnosis: examining failures in fresh pytest processes "
+        f"(budget {settings.timeout:g} s)",
+        flush=True,
+    )
+    return diagnose(
+        runs,
+        Diagnoser(prober, command_for, log),
+        max_victims=settings.max_victims,
+        budget_seconds=settings.timeout,
+    )
