@@ -122,12 +122,16 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         name="logging",
-        pattern="logging handler and propagate flag left behind",
+        pattern="logging configured by a test (handler, level) and left behind",
         files={
             "service.py": """
                 import logging
 
                 log = logging.getLogger("service")
+
+                def configure_logging(quiet, stream=None):
+                    log.addHandler(logging.StreamHandler(stream))
+                    log.setLevel(logging.ERROR if quiet else logging.INFO)
 
                 def charge(amount):
                     if amount > 100:
@@ -136,16 +140,13 @@ CASES: tuple[Case, ...] = (
             """,
             "tests/test_quiet.py": """
                 import io
-                import logging
                 import service
 
-                def test_silence_service_log():
+                def test_quiet_mode_hides_warnings():
                     stream = io.StringIO()
-                    logger = logging.getLogger("service")
-                    logger.addHandler(logging.StreamHandler(stream))
-                    logger.propagate = False
+                    service.configure_logging(quiet=True, stream=stream)
                     service.charge(500)
-                    assert "large charge" in stream.getvalue()
+                    assert stream.getvalue() == ""
             """,
             "tests/test_service.py": """
                 import logging
@@ -158,7 +159,7 @@ CASES: tuple[Case, ...] = (
             """,
         },
         victim="tests/test_service.py::test_large_charge_is_logged",
-        culprits=("tests/test_quiet.py::test_silence_service_log",),
+        culprits=("tests/test_quiet.py::test_quiet_mode_hides_warnings",),
         seed=1,
     ),
     Case(

@@ -48,8 +48,8 @@ _ENDPOINTS: tuple[re.Pattern[str], ...] = tuple(
         r"server at \"(?P<host>[^\"]+)\"(?:\s*\([^)]*\))?,\s*port (?P<port>\d+)",
         # old libpq: Is the server running on host "db" (...) and accepting ... on port 5432?
         r"on host \"(?P<host>[^\"]+)\".*?on port (?P<port>\d+)",
-        # asyncio: Connect call failed ('127.0.0.1', 9)
-        r"\(\s*'(?P<host>[^']+)',\s*(?P<port>\d+)\s*\)",
+        # asyncio: Connect call failed ('127.0.0.1', 9); socket.create_connection(("db", 5432))
+        r"\(\s*['\"](?P<host>[^'\"]+)['\"],\s*(?P<port>\d+)\s*\)",
         # redis, aiohttp, pymongo and most others: host:port
         r"(?:connecting to|connect to host|server on) '?" + _HOST + r":(?P<port>\d{1,5})\b",
         r"(?:https?|redis|rediss|postgres(?:ql)?|mysql|mongodb|amqp)://(?:[^@/\s]*@)?"
@@ -73,10 +73,13 @@ class Unreachable:
 
 
 def _texts(test: TestRecord) -> list[str]:
-    """The failure message first, then the exception lines of the traceback (chained causes)."""
+    """The failure message first, then the exception lines of the traceback (chained causes),
+    then the source lines that raised (they often name the host and port)."""
     last = test.last
-    lines = [ln[1:].strip() for ln in last.longrepr.splitlines() if ln.startswith("E ")]
-    return [t for t in (last.message, *lines) if t]
+    lines = last.longrepr.splitlines()
+    errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+    sources = [ln[1:].strip() for ln in lines if ln.startswith(">")]
+    return [t for t in (last.message, *errors, *sources) if t]
 
 
 def kind_of(text: str) -> str | None:
@@ -102,7 +105,9 @@ def endpoint_of(texts: Iterable[str]) -> str:
 
 def unreachable(test: TestRecord) -> Unreachable | None:
     texts = _texts(test)
-    for text in texts:
+    last = test.last
+    exceptions = [last.message, *(ln[1:] for ln in last.longrepr.splitlines() if ln[:2] == "E ")]
+    for text in exceptions:
         kind = kind_of(text)
         if kind is not None:
             return Unreachable(test.nodeid, kind, endpoint_of(texts), texts[0])
