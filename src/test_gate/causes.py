@@ -47,11 +47,11 @@ _ENDPOINTS: tuple[re.Pattern[str], ...] = tuple(
         # psycopg: connection to server at "db" (10.0.0.1), port 5432 failed
         r"server at \"(?P<host>[^\"]+)\"(?:\s*\([^)]*\))?,\s*port (?P<port>\d+)",
         # old libpq: Is the server running on host "db" (...) and accepting ... on port 5432?
-        r"on host \"(?P<host>[^\"]+)\".*?on port (?P<port>\d+)",
-        # asyncio: Connect call failed ('127.0.0.1', 9); socket.create_connection(("db", 5432))
-        r"\(\s*['\"](?P<host>[^'\"]+)['\"],\s*(?P<port>\d+)\s*\)",
+        r"(?s)on host \"(?P<host>[^\"]+)\".*?on port (?P<port>\d+)",
         # redis, aiohttp, pymongo and most others: host:port
         r"(?:connecting to|connect to host|server on) '?" + _HOST + r":(?P<port>\d{1,5})\b",
+        # asyncio: Connect call failed ('127.0.0.1', 9); socket.create_connection(("db", 5432))
+        r"\(\s*['\"](?P<host>[^'\"]+)['\"],\s*(?P<port>\d+)\s*\)",
         r"(?:https?|redis|rediss|postgres(?:ql)?|mysql|mongodb|amqp)://(?:[^@/\s]*@)?"
         + _HOST
         + r"(?::(?P<port>\d{1,5}))?",
