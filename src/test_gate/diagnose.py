@@ -96,7 +96,6 @@ class _Budget:
 @dataclass
 class Diagnoser:
     prober: Prober
-    command_for: Callable[[Sequence[str]], str]
     log: Callable[[str], None] = print
     not_examined: list[tuple[str, str]] = field(default_factory=list)
 
@@ -139,8 +138,8 @@ class Diagnoser:
                 **kwargs,  # type: ignore[arg-type]
             )
 
-        alone_cmd = self.command_for([victim])
         alone = self.prober.run([victim], printed=True)
+        alone_cmd = self.prober.command([victim])
         failed_alone = self._fails(alone, victim)
         if failed_alone is None:
             return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone))
@@ -173,7 +172,7 @@ class Diagnoser:
             kind=POLLUTED,
             culprits=finding.culprits,
             candidates=len(before),
-            command=self.command_for([*finding.culprits, victim]),
+            command=self.prober.command([*finding.culprits, victim]),
         )
 
     def find_setter(self, broken: Examined, after: Sequence[str]) -> Examined:
@@ -202,7 +201,7 @@ class Diagnoser:
             runs=broken.runs + cost[0],
             seconds=round(broken.seconds + cost[1], 3),
             command=broken.command,
-            passing_command=self.command_for([*finding.culprits, victim]),
+            passing_command=self.prober.command([*finding.culprits, victim]),
             seed=broken.seed,
         )
 
@@ -231,7 +230,9 @@ def _add_cost(
 
 
 def _no_result(result: ProbeResult) -> str:
-    last = result.output_tail.splitlines()[-1] if result.output_tail else ""
+    lines = result.output_tail.splitlines()
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    last = (errors or lines or [""])[-1].strip()
     return (
         f"the test did not run in a diagnosis run (pytest exit code {result.exit_code}"
         + (f": {last}" if last else "")

@@ -8,10 +8,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
-from test_gate.probe import Prober, printed_command
+from test_gate.probe import Prober
 from test_gate.pytest_run import run_pytest
 from test_gate.records import Outcome
 from test_gate.report import ReportError, load_json, read_report
@@ -150,9 +149,6 @@ def run_diagnosis(
         deadline=deadline,
     )
 
-    def command_for(tests: Any) -> str:
-        return printed_command(path, root, user_args, list(tests))
-
     def log(line: str) -> None:
         print(line, file=sys.stdout, flush=True)
 
@@ -163,7 +159,7 @@ def run_diagnosis(
     )
     return diagnose(
         runs,
-        Diagnoser(prober, command_for, log),
+        Diagnoser(prober, log),
         max_victims=settings.max_victims,
         budget_seconds=settings.timeout,
     )

@@ -22,8 +22,12 @@ from test_gate.pytest_run import PLUGIN_DIR
 ORDER_PLUGIN = "test_gate_order"
 ORDER_ENV = "TEST_GATE_ORDER_FILE"
 RESULTS_ENV = "TEST_GATE_ORDER_RESULTS"
-# what keeps the order exact: no shuffling plugin
+# what keeps the order exact: no shuffling plugin. The second form is for a project whose own
+# options name pytest-random-order's (`addopts = "--random-order"`): pytest rejects those when
+# the plugin is blocked, so it stays loaded and shuffles nothing.
 ORDER_OPTIONS = ("-p", "no:randomly", "-p", "no:random_order")
+ORDER_OPTIONS_KEEP_PLUGIN = ("-p", "no:randomly", "--random-order-bucket=none")
+USAGE_ERROR = 4
 # options that would stop a diagnosis run early or select tests by the cache
 _DROPPED_FLAGS = {
     "-x",
@@ -39,7 +43,17 @@ _DROPPED_FLAGS = {
     "--sw-skip",
     "--stepwise-skip",
 }
-_DROPPED_WITH_VALUE = {"--maxfail", "--reruns", "--reruns-delay", "--only-rerun"}
+# xdist would run the tests in parallel: the order is the point here
+_DROPPED_WITH_VALUE = {
+    "--maxfail",
+    "--reruns",
+    "--reruns-delay",
+    "--only-rerun",
+    "-n",
+    "--numprocesses",
+    "--dist",
+    "--maxprocesses",
+}
 # pytest options whose value is the next word (so that word is not a test path)
 _TAKES_VALUE = {
     "-k",
@@ -92,7 +106,7 @@ def diagnosis_args(user_args: Sequence[str], path: Path, *, keep_selection: bool
     while i < len(words):
         word = words[i]
         name = word.split("=", 1)[0]
-        if word in _DROPPED_FLAGS:
+        if word in _DROPPED_FLAGS or (word.startswith("-n") and word[2:].isalnum()):
             i += 1
             continue
         if name in _DROPPED_WITH_VALUE:
@@ -123,14 +137,20 @@ def command_id(nodeid: str, root: str, path: Path) -> str:
     return Path(rel).as_posix() + sep + rest
 
 
-def printed_command(path: Path, root: str, user_args: Sequence[str], tests: Sequence[str]) -> str:
+def printed_command(
+    path: Path,
+    root: str,
+    user_args: Sequence[str],
+    tests: Sequence[str],
+    order_options: Sequence[str] = ORDER_OPTIONS,
+) -> str:
     """The command a developer pastes to run these tests in this order."""
     argv = [
         "python",
         "-m",
         "pytest",
         *diagnosis_args(user_args, path, keep_selection=False),
-        *ORDER_OPTIONS,
+        *order_options,
         *(command_id(t, root, path) for t in tests),
     ]
     command = shlex.join(argv)
@@ -168,6 +188,7 @@ class Prober:
     deadline: float
     env: Mapping[str, str] | None = None
     runs: int = 0
+    order_options: tuple[str, ...] = ORDER_OPTIONS
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -190,7 +211,7 @@ class Prober:
                 "-m",
                 "pytest",
                 *diagnosis_args(self.user_args, self.path, keep_selection=False),
-                *ORDER_OPTIONS,
+                *self.order_options,
                 *(command_id(t, self.root, self.path) for t in tests),
                 "-p",
                 ORDER_PLUGIN,
@@ -207,9 +228,24 @@ class Prober:
             "--reruns=0",
         ]
 
+    def command(self, tests: Sequence[str]) -> str:
+        return printed_command(self.path, self.root, self.user_args, tests, self.order_options)
+
     def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult:
         """Run `tests` in this order. `printed`: name them on the command line, as the
         printed reproduce command does; otherwise through the order file."""
+        result = self._run(tests, printed=printed)
+        if (
+            printed
+            and result.exit_code == USAGE_ERROR
+            and not result.outcomes
+            and self.order_options == ORDER_OPTIONS
+        ):
+            self.order_options = ORDER_OPTIONS_KEEP_PLUGIN
+            result = self._run(tests, printed=printed)
+        return result
+
+    def _run(self, tests: Sequence[str], *, printed: bool) -> ProbeResult:
         left = self.remaining()
         if left <= 0:
             raise BudgetSpent
@@ -234,7 +270,7 @@ class Prober:
             )
         except subprocess.TimeoutExpired:
             raise BudgetSpent from None
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        tail = "\n".join((done.stdout + "\n" + done.stderr).strip().splitlines()[-15:])
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}
         try:

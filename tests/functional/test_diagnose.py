@@ -248,3 +248,17 @@ def test_unreachable_service_is_grouped_with_host_and_port(
     assert sum(len(g["tests"]) for g in groups) == 2
     assert f"127.0.0.1:{port}" in [g["endpoint"] for g in groups]
     assert "External service unreachable (2)" in run.summary
+
+
+def test_project_that_enables_random_order_in_addopts_still_gets_a_working_command(
+    tmp_path: Path, gate_run: Callable[..., GateRun]
+) -> None:
+    case = CASES["environ"]
+    root = case.write(tmp_path / "ao", fillers=(0, 0))
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'addopts = "--random-order"\n')
+    run = gate_run(root, "--seed", str(case.seed), env=fast_env())
+    entry = _entry(run.result, case.victim)
+    assert entry["polluters"] == list(case.culprits)
+    assert "--random-order-bucket=none" in entry["command"]
+    assert run_printed(entry["command"], fast_env()).returncode == 1

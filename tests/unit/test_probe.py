@@ -77,3 +77,8 @@ def test_order_changes_lists_tests_that_pass_in_one_order_and_fail_in_another() 
     ]
     changes = order_changes(runs)
     assert [(c.nodeid, c.outcomes) for c in changes] == [("a", ((1, "passed"), (2, "error")))]
+
+
+def test_parallel_options_are_dropped_the_order_is_the_point(tmp_path: Path) -> None:
+    args = ["-n", "4", "-n8", "--dist=load", "--numprocesses", "auto", "-v"]
+    assert diagnosis_args(args, tmp_path, keep_selection=True) == ["-v"]
