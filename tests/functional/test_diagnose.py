@@ -262,3 +262,27 @@ def test_project_that_enables_random_order_in_addopts_still_gets_a_working_comma
     assert entry["polluters"] == list(case.culprits)
     assert "--random-order-bucket=none" in entry["command"]
     assert run_printed(entry["command"], fast_env()).returncode == 1
+
+
+def test_time_budget_spent_is_said(
+    project: Callable[[dict[str, str]], Path], gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/test_slow.py": """
+                import time
+
+                def test_slow():
+                    time.sleep(1.5)
+                    assert 0
+            """
+        }
+    )
+    run = gate_run(
+        root, "--seed", "1", "--reruns", "0", "--diagnose-timeout", "0.5", env=fast_env()
+    )
+    assert run.code == 1
+    skipped = run.result["diagnosis"]["not_examined"]
+    assert [s["nodeid"] for s in skipped] == ["tests/test_slow.py::test_slow"]
+    assert "time budget (0.5 s)" in skipped[0]["why"]
+    assert "Not examined" in run.summary
