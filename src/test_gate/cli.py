@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from test_gate import __version__, diagnosis_run, github
-from test_gate.diagnose import Diagnosis, OrderedRun
+from test_gate.diagnose import Diagnosis
 from test_gate.pytest_run import (
     check_plugins,
     default_python,
@@ -286,32 +286,9 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             )
         run = replace(run, seed=str(seed))
         verdict = decide(run, settings.policy)
-        ordered = [OrderedRun(run, seed)]
-        reproduce = {seed: done.command}
-        if diag.orders > 1:
-            more, commands, problems = diagnosis_run.other_orders(
-                path=settings.path,
-                python=settings.python,
-                user_args=settings.pytest_args,
-                seeds=diagnosis_run.order_seeds(seed, diag.orders)[1:],
-                reruns=settings.reruns,
-                work_dir=work_dir,
-            )
-            ordered += more
-            reproduce.update(commands)
-            for problem in problems:
-                print(f"test-gate: --orders: {problem}", flush=True)
-        diagnosis = None
-        if diagnosis_run.wanted(diag, ordered):
-            diagnosis = diagnosis_run.run_diagnosis(
-                diag,
-                ordered,
-                path=settings.path,
-                python=settings.python,
-                user_args=settings.pytest_args,
-                root=run.root,
-                work_dir=work_dir,
-            )
+        diagnosis, reproduce = diagnosis_run.after_main_run(
+            diag, settings, run, seed, done.command, work_dir
+        )
         print(terminal.render(verdict, done.command), end="", flush=True)
         if diagnosis is not None:
             print(diagnosis_view.terminal_lines(diagnosis), end="", flush=True)

@@ -6,15 +6,15 @@ import argparse
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
 from test_gate.probe import Prober
 from test_gate.pytest_run import run_pytest
-from test_gate.records import Outcome
+from test_gate.records import Outcome, RunData
 from test_gate.report import ReportError, load_json, read_report
-from test_gate.settings import MAX_SEED, UsageError, parse_count
+from test_gate.settings import MAX_SEED, RunSettings, UsageError, parse_count
 
 MODES = ("auto", "true", "false")
 
@@ -127,6 +127,48 @@ def wanted(settings: DiagnoseSettings, runs: list[OrderedRun]) -> bool:
     return any(
         t.outcome in (Outcome.FAILED, Outcome.ERROR) or t.flaky for r in runs for t in r.run.tests
     )
+
+
+def after_main_run(
+    settings: DiagnoseSettings,
+    run_settings: RunSettings,
+    run: RunData,
+    seed: int,
+    command: str,
+    work_dir: Path,
+) -> tuple[Diagnosis | None, dict[int, str]]:
+    """The other orders (--orders), then the diagnosis when wanted. Returns the diagnosis
+    and the command that reproduces each order."""
+    ordered = [OrderedRun(run, seed)]
+    reproduce = {seed: command}
+    problems: list[str] = []
+    if settings.orders > 1:
+        more, commands, problems = other_orders(
+            path=run_settings.path,
+            python=run_settings.python,
+            user_args=run_settings.pytest_args,
+            seeds=order_seeds(seed, settings.orders)[1:],
+            reruns=run_settings.reruns,
+            work_dir=work_dir,
+        )
+        ordered += more
+        reproduce.update(commands)
+        for problem in problems:
+            print(f"test-gate: --orders: {problem}", flush=True)
+    if not wanted(settings, ordered):
+        return None, reproduce
+    diagnosis = run_diagnosis(
+        settings,
+        ordered,
+        path=run_settings.path,
+        python=run_settings.python,
+        user_args=run_settings.pytest_args,
+        root=run.root,
+        work_dir=work_dir,
+    )
+    if problems:
+        diagnosis = replace(diagnosis, notes=(*diagnosis.notes, *problems))
+    return diagnosis, reproduce
 
 
 def run_diagnosis(
