@@ -286,3 +286,20 @@ def test_time_budget_spent_is_said(
     assert [s["nodeid"] for s in skipped] == ["tests/test_slow.py::test_slow"]
     assert "time budget (0.5 s)" in skipped[0]["why"]
     assert "Not examined" in run.summary
+
+
+def test_rootdir_above_the_run_directory(tmp_path: Path, gate_run: Callable[..., GateRun]) -> None:
+    """Node ids are relative to the rootdir; the printed command runs in the run directory."""
+    case = CASES["registry"]
+    repo = tmp_path / "repo"
+    case.write(repo / "sub", fillers=(0, 0))
+    (repo / "sub" / "pyproject.toml").unlink()
+    (repo / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["sub"]\ntestpaths = ["sub/tests"]\n'
+    )
+    run = gate_run(repo / "sub", "--seed", "4", env=fast_env())
+    victim = "sub/" + case.victim
+    entry = _entry(run.result, victim)
+    assert entry["polluters"] == ["sub/" + case.culprits[0]]
+    assert f"{case.culprits[0]} {case.victim}" in entry["command"]
+    assert run_printed(entry["command"], fast_env()).returncode == 1
