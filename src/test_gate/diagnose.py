@@ -116,6 +116,11 @@ class Diagnoser:
             while True:
                 result = self.prober.run([*ask.tests, victim], printed=ask.final)
                 failed = self._fails(result, victim)
+                self.log(
+                    f"  run {self.prober.runs}: {len(ask.tests)} test(s), then the victim: "
+                    f"{'no result' if failed is None else 'fails' if failed else 'passes'}"
+                    f"{' (the printed command)' if ask.final else ''}"
+                )
                 if failed is None:
                     search.close()
                     return Finding((), 0, consistent=False), _no_result(result)
