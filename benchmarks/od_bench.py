@@ -170,14 +170,19 @@ def main() -> int:
     for case, total, n, _seed, tg, dtp in rows:
         ok_tg = "✅" if set(tg.found) == set(case.culprits) else f"❌ {tg.note}"
         ok_dtp = "✅" if set(dtp.found) == set(case.culprits) else f"❌ {dtp.note[:80]}"
+        both = set(tg.found) == set(dtp.found) == set(case.culprits)
+        runs_ratio = _ratio(dtp.runs, tg.runs) if both else "—"
+        time_ratio = _ratio(dtp.seconds, tg.seconds) if both else "—"
         lines.append(
-            f"| {case.name} | {total} | {n} | {tg.runs} | {dtp.runs} | {_ratio(dtp.runs, tg.runs)} "
-            f"| {tg.seconds:.2f} | {dtp.seconds:.2f} | {_ratio(dtp.seconds, tg.seconds)} "
-            f"| {ok_tg} | {ok_dtp} |"
+            f"| {case.name} | {total} | {n} | {tg.runs} | {dtp.runs} | {runs_ratio} "
+            f"| {tg.seconds:.2f} | {dtp.seconds:.2f} | {time_ratio} | {ok_tg} | {ok_dtp} |"
         )
     lines += [
         "",
         "Cases: " + "; ".join(f"**{c.name}**: {c.pattern}" for c in od_cases.CASES) + ".",
+        "",
+        "Ratios are given only where both tools found the answer; where detect-test-pollution "
+        "did not, its runs are those it spent before it stopped.",
         "",
         "detect-test-pollution looks for one polluter: two tests that pollute only together "
         "end in its `AssertionError`, and a victim that fails alone (it needs a state-setter) "
