@@ -93,11 +93,36 @@ class _Budget:
     examined: int = 0
 
 
+# one polluter often breaks many tests: the polluters already found are tried first
+KNOWN_TRIED = 2
+
+
 @dataclass
 class Diagnoser:
     prober: Prober
     log: Callable[[str], None] = print
-    not_examined: list[tuple[str, str]] = field(default_factory=list)
+    known: list[tuple[str, ...]] = field(default_factory=list)  # polluter sets found so far
+
+    def _known_polluters(self, victim: str, before: Sequence[str]) -> tuple[str, ...]:
+        """A polluter set found for another victim that also breaks this one: one run each,
+        and that run is the printed command."""
+        earlier = set(before)
+        tried = 0
+        for culprits in self.known:
+            if tried >= KNOWN_TRIED:
+                break
+            if not set(culprits) <= earlier:
+                continue
+            tried += 1
+            result = self.prober.run([*culprits, victim], printed=True)
+            failed = self._fails(result, victim)
+            self.log(
+                f"  run {self.prober.runs}: {', '.join(culprits)} (polluting another test), "
+                f"then the victim: {'fails' if failed else 'passes'}"
+            )
+            if failed:
+                return culprits
+        return ()
 
     def _fails(self, result: ProbeResult, victim: str) -> bool | None:
         outcome = result.outcome(victim)
@@ -162,6 +187,15 @@ class Diagnoser:
                 note="it passes alone and no test ran before it: not order-dependent; "
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
+        reused = self._known_polluters(victim, before)
+        if reused:
+            return done(
+                ORDER_DEPENDENT,
+                kind=POLLUTED,
+                culprits=reused,
+                candidates=len(before),
+                command=self.prober.command([*reused, victim]),
+            )
         finding, problem = self._search(victim, before, want_failure=True)
         if problem:
             return done(UNCONFIRMED, candidates=len(before), note=problem)
@@ -172,6 +206,7 @@ class Diagnoser:
                 note="it passes alone, but the failure did not come back after the tests that "
                 "ran before it: " + (finding.note or "likely flaky"),
             )
+        self.known.insert(0, finding.culprits)
         return done(
             ORDER_DEPENDENT,
             kind=POLLUTED,

@@ -239,6 +239,7 @@ class Prober:
             printed
             and result.exit_code == USAGE_ERROR
             and not result.outcomes
+            and "unrecognized arguments" in result.output_tail
             and self.order_options == ORDER_OPTIONS
         ):
             self.order_options = ORDER_OPTIONS_KEEP_PLUGIN

@@ -303,3 +303,53 @@ def test_rootdir_above_the_run_directory(tmp_path: Path, gate_run: Callable[...,
     assert entry["polluters"] == ["sub/" + case.culprits[0]]
     assert f"{case.culprits[0]} {case.victim}" in entry["command"]
     assert run_printed(entry["command"], fast_env()).returncode == 1
+
+
+def test_a_polluter_found_once_is_tried_first_for_the_next_victim(
+    project: Callable[[dict[str, str]], Path], gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/test_env.py": """
+                import os
+
+                def test_sets_debug():
+                    os.environ["APP_DEBUG"] = "1"
+            """,
+            "tests/test_a.py": """
+                import os
+
+                def test_first_victim():
+                    assert "APP_DEBUG" not in os.environ
+            """,
+            "tests/test_b.py": """
+                import os
+
+                def test_second_victim():
+                    assert os.environ.get("APP_DEBUG") is None
+
+                def test_unrelated():
+                    pass
+            """,
+            "tests/test_r.py": """
+                import random
+
+                import pytest
+
+                @pytest.mark.parametrize("x", [0], ids=[f"r{random.random()}"])
+                def test_random_id(x):
+                    assert x == 1
+            """,
+        }
+    )
+    # seed 2: test_sets_debug, test_random_id[...], test_first_victim, test_second_victim, ...
+    run = gate_run(root, "--seed", "2", env=fast_env())
+    first = _entry(run.result, "tests/test_a.py::test_first_victim")
+    second = _entry(run.result, "tests/test_b.py::test_second_victim")
+    assert first["polluters"] == second["polluters"] == ["tests/test_env.py::test_sets_debug"]
+    assert second["runs"] == 2  # alone, then the known polluter: the printed command
+    # a test whose id changes from run to run cannot be selected again: said, not guessed
+    unexplained = run.result["diagnosis"]["unexplained"]
+    assert [u["nodeid"].split("[")[0] for u in unexplained] == ["tests/test_r.py::test_random_id"]
+    assert "did not run in a diagnosis run" in unexplained[0]["why"]
+    assert unexplained[0]["runs"] == 1
