@@ -49,7 +49,7 @@ def _block(item: Examined, main_seed: int | None) -> Block:
         )
         full = (
             f"{line}\n\n  Fails:\n\n{code_block(item.command, 'sh')}\n\n"
-            f"  Passes:\n\n{code_block(item.passing_command, 'sh')}"
+            f"  Passes:\n\n{code_block(item.passing_command, 'sh')}\n"
         )
         return Block(full, line)
     if item.category == ORDER_DEPENDENT:
@@ -58,10 +58,10 @@ def _block(item: Examined, main_seed: int | None) -> Block:
             f"- {victim}{where} **order-dependent**: passes alone, fails after "
             f"{_tests(item.polluters)} ({word}; {_cost(item)})."
         )
-        return Block(f"{line}\n\n{code_block(item.command, 'sh')}", line)
+        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == BROKEN:
         line = f"- {victim}{where} **broken**: fails alone too ({_cost(item)})."
-        return Block(f"{line}\n\n{code_block(item.command, 'sh')}", line)
+        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     line = f"- {victim}{where} **not explained**: {md(item.note, 500)} ({_cost(item)})."
     return Block(line, line)
 
