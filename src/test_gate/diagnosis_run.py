@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
-from test_gate.probe import Prober
-from test_gate.pytest_run import run_pytest
+from test_gate.probe import Prober, guard_args
+from test_gate.pytest_run import reproduce_command, run_pytest
 from test_gate.records import Outcome, RunData
 from test_gate.report import ReportError, load_json, read_report
 from test_gate.settings import MAX_SEED, RunSettings, UsageError, parse_count
@@ -98,18 +99,22 @@ def other_orders(
     runs: list[OrderedRun] = []
     commands: dict[int, str] = {}
     problems: list[str] = []
+    # the main run's JUnit XML and coverage stay those of the main run
+    guards = guard_args(python, path, work_dir)
+    env = dict(os.environ, COVERAGE_FILE=str(work_dir / "orders.coverage"))
     for seed in seeds:
         print(f"test-gate: --orders: running the suite with seed {seed}", flush=True)
         report = work_dir / f"report-seed-{seed}.json"
         done = run_pytest(
             path=path,
             python=python,
-            user_args=user_args,
+            user_args=(*user_args, *guards),
             seed=seed,
             reruns=reruns,
             report_file=report,
+            env=env,
         )
-        commands[seed] = done.command
+        commands[seed] = reproduce_command(path, user_args, seed, reruns)
         try:
             data = read_report(load_json(report), run_id=done.run_id, source=str(report))
         except ReportError as exc:

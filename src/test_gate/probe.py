@@ -30,6 +30,7 @@ ORDER_OPTIONS_KEEP_PLUGIN = ("-p", "no:randomly", "--random-order-bucket=none")
 USAGE_ERROR = 4
 # options that would stop a diagnosis run early or select tests by the cache
 _DROPPED_FLAGS = {
+    "--json-report",
     "-x",
     "--exitfirst",
     "--lf",
@@ -45,6 +46,10 @@ _DROPPED_FLAGS = {
 }
 # xdist would run the tests in parallel: the order is the point here
 _DROPPED_WITH_VALUE = {
+    "--junitxml",
+    "--junit-xml",
+    "--json-report-file",
+    "--html",
     "--maxfail",
     "--reruns",
     "--reruns-delay",
@@ -159,6 +164,24 @@ def printed_command(
     return command
 
 
+def has_module(python: str, module: str, cwd: Path) -> bool:
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        done = subprocess.run([python, "-c", probe], cwd=cwd, capture_output=True, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def guard_args(python: str, path: Path, work_dir: Path) -> list[str]:
+    """Options that keep a diagnosis run from overwriting the main run's reports: its JUnit
+    XML and its coverage data, when the project's own configuration asks for them."""
+    args = [f"--junitxml={work_dir / 'diagnosis-junit.xml'}"]
+    if has_module(python, "pytest_cov", path):
+        args.append("--no-cov")
+    return args
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     outcomes: Mapping[str, str]  # nodeid -> passed, failed, error, skipped, xfailed
@@ -189,6 +212,7 @@ class Prober:
     env: Mapping[str, str] | None = None
     runs: int = 0
     order_options: tuple[str, ...] = ORDER_OPTIONS
+    guards: tuple[str, ...] | None = None  # guard_args, found on the first run
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -196,6 +220,7 @@ class Prober:
     def _env(self, order_file: Path | None, results: Path) -> dict[str, str]:
         env = dict(os.environ if self.env is None else self.env)
         env.pop(ORDER_ENV, None)
+        env["COVERAGE_FILE"] = str(self.work_dir / "diagnosis.coverage")
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(PLUGIN_DIR), env.get("PYTHONPATH", "")) if p
         )
@@ -205,6 +230,8 @@ class Prober:
         return env
 
     def argv(self, tests: Sequence[str], *, printed: bool) -> list[str]:
+        if self.guards is None:
+            self.guards = tuple(guard_args(self.python, self.path, self.work_dir))
         if printed:
             return [
                 self.python,
@@ -215,6 +242,7 @@ class Prober:
                 *(command_id(t, self.root, self.path) for t in tests),
                 "-p",
                 ORDER_PLUGIN,
+                *self.guards,
             ]
         return [
             self.python,
@@ -226,6 +254,7 @@ class Prober:
             "-p",
             "no:randomly",
             "--reruns=0",
+            *self.guards,
         ]
 
     def command(self, tests: Sequence[str]) -> str:

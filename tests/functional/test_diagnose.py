@@ -353,3 +353,32 @@ def test_a_polluter_found_once_is_tried_first_for_the_next_victim(
     assert [u["nodeid"].split("[")[0] for u in unexplained] == ["tests/test_r.py::test_random_id"]
     assert "did not run in a diagnosis run" in unexplained[0]["why"]
     assert unexplained[0]["runs"] == 1
+
+
+def test_main_run_reports_are_not_overwritten_by_diagnosis_runs(
+    tmp_path: Path, gate_run: Callable[..., GateRun]
+) -> None:
+    case = CASES["environ"]
+    root = case.write(tmp_path / "junit")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'addopts = "--junitxml=main.xml"\n')
+    run = gate_run(
+        root,
+        "--seed",
+        str(case.seed),
+        "--orders",
+        "2",
+        "--pytest-args=--junitxml=cli.xml",
+        env=fast_env(),
+    )
+    assert _entry(run.result, case.victim)["polluters"] == list(case.culprits)
+    assert run.result["diagnosis"]["runs"] >= 3
+    # the user's --junitxml (the later one wins) holds the main run: all 8 tests, 1 failure
+    junit = (root / "cli.xml").read_text()
+    assert 'tests="8"' in junit and 'failures="1"' in junit
+    assert "--junitxml" not in entry_command(run.result, case.victim)
+
+
+def entry_command(result: dict[str, Any], victim: str) -> str:
+    command: str = _entry(result, victim)["command"]
+    return command
