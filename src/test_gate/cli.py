@@ -244,7 +244,10 @@ def publish(
         )
     )
     if outputs.annotations:
-        github.annotate(_prefixed(notes.from_verdict(verdict), _annotation_prefix(run)))
+        extra_notes = diagnosis_view.notices(diagnosis, verdict.failures)
+        github.annotate(
+            _prefixed(notes.from_verdict(verdict, extra_notes), _annotation_prefix(run))
+        )
 
 
 def _exit_code(verdict: Verdict, fail_on_gate: bool) -> int:

@@ -382,3 +382,23 @@ def test_main_run_reports_are_not_overwritten_by_diagnosis_runs(
 def entry_command(result: dict[str, Any], victim: str) -> str:
     command: str = _entry(result, victim)["command"]
     return command
+
+
+def test_a_notice_beside_the_victim_on_github(
+    tmp_path: Path, gate_run: Callable[..., GateRun]
+) -> None:
+    case = CASES["environ"]
+    root = case.write(tmp_path / "gh", fillers=(0, 0))
+    out = tmp_path / "gh-files"
+    out.mkdir()
+    env = fast_env(
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(out / "summary"),
+        GITHUB_OUTPUT=str(out / "output"),
+    )
+    run = gate_run(root, "--seed", str(case.seed), "--github", "true", env=env)
+    notices = [ln for ln in run.proc.stdout.splitlines() if ln.startswith("::notice ")]
+    mine = [ln for ln in notices if "Order-dependent" in ln]
+    assert len(mine) == 1
+    assert "file=tests/test_settings.py" in mine[0]
+    assert "fails after tests/test_debug.py::test_debug_mode" in mine[0]

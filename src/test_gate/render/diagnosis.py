@@ -15,6 +15,7 @@ from test_gate.diagnose import (
     Examined,
 )
 from test_gate.records import TestRecord
+from test_gate.render.annotations import MESSAGE_LIMIT, Annotation
 from test_gate.render.escape import code, code_block, md, one_line
 from test_gate.render.markdown import Block, Section
 
@@ -227,3 +228,34 @@ def terminal_lines(diagnosis: Diagnosis) -> str:
         cells = ", ".join(f"{s}: {o}" for s, o in change.outcomes)
         lines.append(f"    order-sensitive: {change.nodeid} ({cells})")
     return "\n".join(lines) + "\n"
+
+
+def notices(diagnosis: Diagnosis | None, failures: Sequence[TestRecord]) -> list[Annotation]:
+    """A notice beside each order-dependent test: why it failed, and the command that shows it.
+    They compete for the notice slots after the failures themselves."""
+    if diagnosis is None:
+        return []
+    where = {t.nodeid: (t.path, t.line) for t in failures}
+    out = []
+    for item in diagnosis.by_category(ORDER_DEPENDENT):
+        path, line = where.get(item.nodeid, (item.nodeid.split("::", 1)[0], None))
+        if item.kind == NEEDS_SETTER:
+            why = (
+                f"fails alone; passes after {', '.join(item.setters)}, which sets up state it "
+                f"relies on. Fails: {item.command} Passes: {item.passing_command}"
+            )
+        else:
+            why = (
+                f"passes alone; fails after {', '.join(item.polluters)}, which leaves state "
+                f"behind. Reproduce: {item.command}"
+            )
+        out.append(
+            Annotation(
+                "notice",
+                one_line(why, MESSAGE_LIMIT),
+                title=f"Order-dependent: {item.nodeid}",
+                file=path,
+                line=line,
+            )
+        )
+    return out
