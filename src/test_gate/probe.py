@@ -101,6 +101,40 @@ _TAKES_VALUE = {
 }
 
 
+# long options of pytest that take no value: a word after any other long option written
+# without "=" is taken for its value (a plugin's `--ds settings`, `--cov src`)
+_LONG_FLAGS = {
+    "--quiet",
+    "--verbose",
+    "--showlocals",
+    "--strict-markers",
+    "--strict-config",
+    "--strict",
+    "--pdb",
+    "--trace",
+    "--no-header",
+    "--no-summary",
+    "--disable-warnings",
+    "--disable-pytest-warnings",
+    "--runxfail",
+    "--doctest-modules",
+    "--doctest-continue-on-failure",
+    "--cache-clear",
+    "--full-trace",
+    "--co",
+    "--collect-only",
+    "--setup-show",
+    "--setup-only",
+    "--setup-plan",
+    "--continue-on-collection-errors",
+    "--pyargs",
+    "--noconftest",
+    "--keep-duplicates",
+    "--no-cov",
+    "--random-order",
+}
+
+
 def diagnosis_args(user_args: Sequence[str], path: Path, *, keep_selection: bool) -> list[str]:
     """The user's pytest arguments for a diagnosis run: their options stay (-o, -m, plugins);
     what would stop the run early (-x, --lf, --maxfail) goes; and, when the tests are named on
@@ -117,7 +151,9 @@ def diagnosis_args(user_args: Sequence[str], path: Path, *, keep_selection: bool
         if name in _DROPPED_WITH_VALUE:
             i += 1 if "=" in word else 2
             continue
-        if word in _TAKES_VALUE and i + 1 < len(words):
+        next_is_value = i + 1 < len(words) and not words[i + 1].startswith("-")
+        unknown_long = word.startswith("--") and "=" not in word and word not in _LONG_FLAGS
+        if (word in _TAKES_VALUE or unknown_long) and next_is_value:
             out += [word, words[i + 1]]
             i += 2
             continue

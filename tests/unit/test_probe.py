@@ -82,3 +82,17 @@ def test_order_changes_lists_tests_that_pass_in_one_order_and_fail_in_another() 
 def test_parallel_options_are_dropped_the_order_is_the_point(tmp_path: Path) -> None:
     args = ["-n", "4", "-n8", "--dist=load", "--numprocesses", "auto", "-v"]
     assert diagnosis_args(args, tmp_path, keep_selection=True) == ["-v"]
+
+
+def test_a_word_after_an_unknown_long_option_is_its_value(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "tests").mkdir()
+    args = ["--cov", "src", "--ds", "settings", "--doctest-modules", "tests", "-v", "tests"]
+    assert diagnosis_args(args, tmp_path, keep_selection=False) == [
+        "--cov",
+        "src",
+        "--ds",
+        "settings",
+        "--doctest-modules",
+        "-v",
+    ]
