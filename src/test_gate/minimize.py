@@ -6,12 +6,13 @@ order) and is sent back whether that subset, run before the victim, *reproduces*
 so the planning can be tested with a simulated oracle.
 
 Cost. One culprit among n candidates: plain bisection, ceil(log2 n) probes, the half that is
-not probed being inferred (as detect-test-pollution does). When the inference turns out wrong
-(two tests pollute only together, so neither half alone reproduces) the search does not give
-up: it narrows the smallest subset known to reproduce to a minimal set, the QuickXplain way
-(split in two; a half that reproduces alone is enough; otherwise minimise each half with the
-other kept as background), which needs about k*log2(n) probes for k culprits. Every answer is
-cached: no subset is probed twice.
+not probed being inferred (as detect-test-pollution does), then one confirmation of the single
+test found (the caller runs it as the printed command). When the confirmation fails (two tests
+pollute only together, so neither half alone reproduces) the search does not give up: it
+narrows the smallest subset known to reproduce to a minimal set, the QuickXplain way (split in
+two; a half that reproduces alone is enough; otherwise minimise each half with the other kept
+as background), about k*log2(n) more probes for k culprits, and confirms that set. Every
+answer is cached: no subset is probed twice, except the confirmations.
 """
 
 from __future__ import annotations
