@@ -15,8 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from test_gate import __version__, audit, github
+from test_gate import __version__, audit, diagnosis_run, github
 from test_gate import ignored as ignored_paths
+from test_gate.diagnose import Diagnosis
 from test_gate.pytest_run import (
     check_plugins,
     default_python,
@@ -26,6 +27,7 @@ from test_gate.pytest_run import (
 )
 from test_gate.records import RunData
 from test_gate.render import annotations as notes
+from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import ignored as ignored_render
 from test_gate.render import markdown, terminal
 from test_gate.render.result import rate_number, result
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--python", help="interpreter that runs the tests (python on PATH)")
     run.add_argument("--pytest-args", default="", help="extra pytest arguments, one string")
     run.add_argument("--report-file", help="where pytest writes its JSON report")
+    diagnosis_run.add_options(run)
     _policy_options(run)
 
     gate = sub.add_parser("gate", help="gate existing pytest-json-report files")
@@ -231,17 +234,33 @@ def publish(
     seed: int | None,
     report_file: Path | None,
     work_dir: Path,
+    diagnosis: Diagnosis | None = None,
+    reproduce: dict[int, str] | None = None,
 ) -> None:
     """Write every output the user asked for; print the terminal block."""
     result_file = outputs.result_file or work_dir / "result.json"
     summary_file = outputs.summary_file or work_dir / "summary.md"
+    diagnosis_sections = [
+        s
+        for s in (
+            diagnosis_view.unreachable_section(verdict.failures),
+            diagnosis and diagnosis_view.diagnosis_section(diagnosis, seed),
+            diagnosis and diagnosis_view.order_section(diagnosis, reproduce or {}),
+        )
+        if s
+    ]
     page = markdown.render(
         verdict,
         command,
         extra=ignored_render.sections(run),
         position=ignored_render.position(verdict),
+        after_failures=diagnosis_sections,
     )
-    data = result(verdict, command=command, extra=ignored_render.result_extra(run))
+    keys = {
+        **ignored_render.result_extra(run),
+        **diagnosis_view.result_keys(diagnosis, verdict.failures, reproduce or {}),
+    }
+    data = result(verdict, command=command, extra=keys)
     for path, text in (
         (result_file, json.dumps(data, indent=2) + "\n"),
         (summary_file, page),
@@ -261,8 +280,13 @@ def publish(
         )
     )
     if outputs.annotations:
-        extra = ignored_render.warnings_for(run)
-        github.annotate(_prefixed(notes.from_verdict(verdict, extra), _annotation_prefix(run)))
+        extra_notes = [
+            *ignored_render.warnings_for(run),
+            *diagnosis_view.notices(diagnosis, verdict.failures),
+        ]
+        github.annotate(
+            _prefixed(notes.from_verdict(verdict, extra_notes), _annotation_prefix(run))
+        )
 
 
 def _exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
@@ -276,6 +300,7 @@ def _exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     settings = run_settings(args, extra)
+    diag = diagnosis_run.settings_from(args)
     check_plugins(settings.python, settings.path)
     seed = settings.seed if settings.seed is not None else draw_seed()
     work_dir = _work_dir()
@@ -304,8 +329,13 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             )
         run = replace(run, seed=str(seed))
         verdict = decide(run, settings.policy)
+        diagnosis, reproduce = diagnosis_run.after_main_run(
+            diag, settings, run, seed, done.command, work_dir
+        )
         print(terminal.render(verdict, done.command), end="", flush=True)
         print(ignored_render.terminal_lines(run), end="", flush=True)
+        if diagnosis is not None:
+            print(diagnosis_view.terminal_lines(diagnosis), end="", flush=True)
     publish(
         verdict,
         run,
@@ -314,6 +344,8 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         seed=seed,
         report_file=report_file,
         work_dir=work_dir,
+        diagnosis=diagnosis,
+        reproduce=reproduce,
     )
     return _exit_code(verdict, settings.fail_on_gate)
 

@@ -213,8 +213,10 @@ def render(
     extra: Sequence[Section] = (),
     limit: int = SUMMARY_LIMIT,
     position: int = 1,
+    after_failures: Sequence[Section] = (),
 ) -> str:
-    """The whole summary, never over `limit` bytes. `extra` sections go after failures."""
+    """The whole summary, never over `limit` bytes. `extra` sections go at `position` among
+    the standard ones; `after_failures` right after the failures and collection errors."""
     head = "\n\n".join(
         part
         for part in (_headline(verdict), _counts_table(verdict), _reproduce(verdict, command))
@@ -224,6 +226,12 @@ def render(
     used = _size(head)
     ordered = sections(verdict)
     ordered[position:position] = list(extra)
+    failure_titles = ("Failures (", "Collection errors (")
+    at = max(
+        (i + 1 for i, sec in enumerate(ordered) if sec.title.startswith(failure_titles)),
+        default=0,
+    )
+    ordered[at:at] = list(after_failures)
     cut_notes: list[str] = []
     for section in ordered:
         title = f"### {html(section.title)}"

@@ -1,0 +1,368 @@
+"""Why did it fail? Flaky, order-dependent or broken; the polluter; the command that shows it.
+
+Reruns happen in the same process, so they do not cure pollution: "failed every attempt" does
+not mean broken. Each failing test is run alone in a fresh process. If it passes there, it is a
+victim of a test that ran before it: the search (see `minimize`) finds the polluter(s) among the
+tests that ran before it, in the run's order. If it fails alone too, it may still rely on state
+another test leaves behind (a state-setter that ran *after* it in this order): the tests that ran
+after it are tried before it, and if it passes then, the setter is searched the same way.
+Otherwise it is broken. The verdict is not touched: a victim failed in CI and counts as failed.
+
+The runs go through a `Prober` (I/O); the classification and planning are plain code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from test_gate import causes
+from test_gate.minimize import Finding, Search, find_culprits
+from test_gate.probe import BudgetSpent, Prober, ProbeResult
+from test_gate.records import Outcome, RunData, TestRecord
+
+FAILING = ("failed", "error")
+
+ORDER_DEPENDENT = "order_dependent"
+BROKEN = "broken"
+UNCONFIRMED = "unconfirmed"
+POLLUTED = "polluted"  # fails after some test(s), passes alone
+NEEDS_SETTER = "needs_setter"  # fails alone, passes after some test(s)
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What the diagnosis found out about one failing test."""
+
+    nodeid: str
+    category: str  # order_dependent, broken, unconfirmed
+    kind: str = ""  # for order_dependent: polluted or needs_setter
+    culprits: tuple[str, ...] = ()  # polluters, or state-setters
+    candidates: int = 0  # tests searched (ran before it; or after it, for a setter)
+    runs: int = 0
+    seconds: float = 0.0
+    command: str = ""  # reproduces the failure, as printed
+    passing_command: str = ""  # for needs_setter: the order in which it passes
+    seed: int | None = None  # the order it failed in
+    note: str = ""
+
+    @property
+    def polluters(self) -> tuple[str, ...]:
+        return self.culprits if self.kind == POLLUTED else ()
+
+    @property
+    def setters(self) -> tuple[str, ...]:
+        return self.culprits if self.kind == NEEDS_SETTER else ()
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """A test whose outcome changed with the order: (seed, outcome) per run."""
+
+    nodeid: str
+    outcomes: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    examined: tuple[Examined, ...] = ()
+    flaky: tuple[str, ...] = ()
+    not_examined: tuple[tuple[str, str], ...] = ()  # (nodeid, why)
+    runs: int = 0
+    seconds: float = 0.0
+    order_sensitive: tuple[OrderChange, ...] = ()
+    seeds: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def by_category(self, category: str) -> list[Examined]:
+        return [e for e in self.examined if e.category == category]
+
+
+@dataclass(frozen=True)
+class OrderedRun:
+    """One full run of the suite: its records in execution order, and the seed of that order."""
+
+    run: RunData
+    seed: int
+
+
+@dataclass
+class _Budget:
+    max_victims: int | None
+    examined: int = 0
+
+
+# one polluter often breaks many tests: the polluters already found are tried first
+KNOWN_TRIED = 2
+
+
+@dataclass
+class Diagnoser:
+    prober: Prober
+    log: Callable[[str], None] = print
+    known: list[tuple[str, ...]] = field(default_factory=list)  # polluter sets found so far
+
+    def _known_polluters(self, victim: str, before: Sequence[str]) -> tuple[str, ...]:
+        """A polluter set found for another victim that also breaks this one: one run each,
+        and that run is the printed command."""
+        earlier = set(before)
+        tried = 0
+        for culprits in self.known:
+            if tried >= KNOWN_TRIED:
+                break
+            if not set(culprits) <= earlier:
+                continue
+            tried += 1
+            result = self.prober.run([*culprits, victim], printed=True)
+            failed = self._fails(result, victim)
+            self.log(
+                f"  run {self.prober.runs}: {', '.join(culprits)} (polluting another test), "
+                f"then the victim: {'fails' if failed else 'passes'}"
+            )
+            if failed:
+                return culprits
+        return ()
+
+    def _fails(self, result: ProbeResult, victim: str) -> bool | None:
+        outcome = result.outcome(victim)
+        if outcome is None:
+            return None
+        return outcome in FAILING
+
+    def _search(
+        self, victim: str, candidates: Sequence[str], want_failure: bool
+    ) -> tuple[Finding, str | None]:
+        """Drive one search. Returns the finding and, when a run did not run the victim,
+        why (the search is then abandoned)."""
+        search: Search = find_culprits(candidates)
+        try:
+            ask = next(search)
+            while True:
+                result = self.prober.run([*ask.tests, victim], printed=ask.final)
+                failed = self._fails(result, victim)
+                self.log(
+                    f"  run {self.prober.runs}: {len(ask.tests)} test(s), then the victim: "
+                    f"{'no result' if failed is None else 'fails' if failed else 'passes'}"
+                    f"{' (the printed command)' if ask.final else ''}"
+                )
+                if failed is None:
+                    search.close()
+                    return Finding((), 0, consistent=False), _no_result(result)
+                ask = search.send(failed is want_failure)
+        except StopIteration as stop:
+            finding: Finding = stop.value
+            return finding, None
+
+    def examine(self, test: TestRecord, before: Sequence[str], seed: int) -> Examined:
+        started, runs_before = time.monotonic(), self.prober.runs
+        victim = test.nodeid
+
+        def done(category: str, **kwargs: object) -> Examined:
+            return Examined(
+                victim,
+                category,
+                runs=self.prober.runs - runs_before,
+                seconds=round(time.monotonic() - started, 3),
+                seed=seed,
+                **kwargs,  # type: ignore[arg-type]
+            )
+
+        alone = self.prober.run([victim], printed=True)
+        alone_cmd = self.prober.command([victim])
+        failed_alone = self._fails(alone, victim)
+        if failed_alone is None:
+            return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone))
+        if failed_alone:
+            self.log(f"test-gate: diagnosis: {victim} fails alone too")
+            return done(BROKEN, command=alone_cmd, note=alone.messages.get(victim, ""))
+        self.log(
+            f"test-gate: diagnosis: {victim} passes alone; searching the {len(before)} "
+            "test(s) that ran before it"
+        )
+        if not before:
+            return done(
+                UNCONFIRMED,
+                command=alone_cmd,
+                note="it passes alone and no test ran before it: not order-dependent; "
+                "likely flaky (timing, resources) or affected by something outside the tests",
+            )
+        reused = self._known_polluters(victim, before)
+        if reused:
+            return done(
+                ORDER_DEPENDENT,
+                kind=POLLUTED,
+                culprits=reused,
+                candidates=len(before),
+                command=self.prober.command([*reused, victim]),
+            )
+        finding, problem = self._search(victim, before, want_failure=True)
+        if problem:
+            return done(UNCONFIRMED, candidates=len(before), note=problem)
+        if not finding.culprits:
+            return done(
+                UNCONFIRMED,
+                candidates=len(before),
+                note="it passes alone, but the failure did not come back after the tests that "
+                "ran before it: " + (finding.note or "likely flaky"),
+            )
+        self.known.insert(0, finding.culprits)
+        return done(
+            ORDER_DEPENDENT,
+            kind=POLLUTED,
+            culprits=finding.culprits,
+            candidates=len(before),
+            command=self.prober.command([*finding.culprits, victim]),
+        )
+
+    def find_setter(self, broken: Examined, after: Sequence[str]) -> Examined:
+        """A test that fails alone may pass after some test(s) that set the state it needs."""
+        started, runs_before = time.monotonic(), self.prober.runs
+        victim = broken.nodeid
+        result = self.prober.run([*after, victim])
+        spent = self.prober.runs - runs_before
+        if self._fails(result, victim) is not False:
+            return _add_cost(broken, spent, time.monotonic() - started, len(after))
+        self.log(
+            f"test-gate: diagnosis: {victim} fails alone but passes after the {len(after)} "
+            "test(s) that ran after it; searching for the state-setter"
+        )
+        finding, problem = self._search(victim, after, want_failure=False)
+        cost = (self.prober.runs - runs_before, time.monotonic() - started)
+        if problem or not finding.culprits:
+            note = problem or finding.note or "the passing order could not be narrowed"
+            return _add_cost(broken, *cost, len(after), UNCONFIRMED, note)
+        return Examined(
+            victim,
+            ORDER_DEPENDENT,
+            kind=NEEDS_SETTER,
+            culprits=finding.culprits,
+            candidates=len(after),
+            runs=broken.runs + cost[0],
+            seconds=round(broken.seconds + cost[1], 3),
+            command=broken.command,
+            passing_command=self.prober.command([*finding.culprits, victim]),
+            seed=broken.seed,
+        )
+
+
+def _add_cost(
+    item: Examined,
+    runs: int,
+    seconds: float,
+    candidates: int,
+    category: str | None = None,
+    note: str | None = None,
+) -> Examined:
+    return Examined(
+        item.nodeid,
+        category or item.category,
+        item.kind,
+        item.culprits,
+        candidates,
+        item.runs + runs,
+        round(item.seconds + seconds, 3),
+        item.command,
+        item.passing_command,
+        item.seed,
+        item.note if note is None else note,
+    )
+
+
+def _no_result(result: ProbeResult) -> str:
+    lines = result.output_tail.splitlines()
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    last = (errors or lines or [""])[-1].strip()
+    return (
+        f"the test did not run in a diagnosis run (pytest exit code {result.exit_code}"
+        + (f": {last}" if last else "")
+        + ")"
+    )
+
+
+def _failing(record: TestRecord) -> bool:
+    return record.outcome in (Outcome.FAILED, Outcome.ERROR)
+
+
+def order_changes(runs: Sequence[OrderedRun]) -> list[OrderChange]:
+    """Tests that passed in one order and failed in another (flaky passes count as passed)."""
+    table: dict[str, list[tuple[int, str]]] = {}
+    for ordered in runs:
+        for record in ordered.run.tests:
+            table.setdefault(record.nodeid, []).append((ordered.seed, record.outcome.value))
+    changes = []
+    for nodeid, outcomes in table.items():
+        kinds = {"fail" if o in FAILING else "pass" if o == "passed" else o for _, o in outcomes}
+        if {"pass", "fail"} <= kinds:
+            changes.append(OrderChange(nodeid, tuple(outcomes)))
+    return changes
+
+
+def diagnose(
+    runs: Sequence[OrderedRun],
+    diagnoser: Diagnoser,
+    *,
+    max_victims: int | None,
+    budget_seconds: float,
+) -> Diagnosis:
+    """Examine the failures of the main run (runs[0]), then those only other orders showed."""
+    started = time.monotonic()
+    main = runs[0]
+    flaky = tuple(t.nodeid for t in main.run.tests if t.flaky)
+    todo: list[tuple[TestRecord, OrderedRun]] = [(t, main) for t in main.run.tests if _failing(t)]
+    seen = {t.nodeid for t, _ in todo}
+    for other in runs[1:]:
+        for record in other.run.tests:
+            if _failing(record) and record.nodeid not in seen:
+                seen.add(record.nodeid)
+                todo.append((record, other))
+    not_examined = [
+        (t.nodeid, "it never finished in the run")
+        for t in main.run.tests
+        if t.outcome is Outcome.INTERRUPTED
+    ]
+    examined: list[Examined] = []
+    after_of: dict[str, list[str]] = {}
+    budget_note = f"the diagnosis time budget ({budget_seconds:g} s) was spent"
+    spent = False
+    for index, (record, ordered) in enumerate(todo):
+        if max_victims is not None and len(examined) >= max_victims:
+            not_examined += [
+                (t.nodeid, f"--max-victims {max_victims} reached") for t, _ in todo[index:]
+            ]
+            break
+        ids = [t.nodeid for t in ordered.run.tests]
+        at = ids.index(record.nodeid)
+        try:
+            item = diagnoser.examine(record, ids[:at], ordered.seed)
+        except BudgetSpent:
+            not_examined += [(t.nodeid, budget_note) for t, _ in todo[index:]]
+            spent = True
+            break
+        examined.append(item)
+        if item.category == BROKEN and causes.unreachable(record) is None:
+            after_of[item.nodeid] = ids[at + 1 :]
+    # second pass, with what is left of the budget: does a "broken" test need a state-setter?
+    for position, item in enumerate(examined):
+        after = after_of.get(item.nodeid)
+        if spent or not after:
+            continue
+        try:
+            examined[position] = diagnoser.find_setter(item, after)
+        except BudgetSpent:
+            spent = True
+    notes = []
+    if spent and any(item.nodeid in after_of for item in examined):
+        notes.append(
+            f"{budget_note} before every test that fails alone was checked for a state-setter"
+        )
+    return Diagnosis(
+        examined=tuple(examined),
+        flaky=flaky,
+        not_examined=tuple(not_examined),
+        runs=diagnoser.prober.runs,
+        seconds=round(time.monotonic() - started, 3),
+        order_sensitive=tuple(order_changes(runs)) if len(runs) > 1 else (),
+        seeds=tuple(r.seed for r in runs),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,210 @@
+"""`test-gate run --diagnose/--orders`: the extra runs after the main one, and their settings."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
+from test_gate.probe import Prober, guard_args
+from test_gate.pytest_run import reproduce_command, run_pytest
+from test_gate.records import Outcome, RunData
+from test_gate.report import ReportError, load_json, read_report
+from test_gate.settings import MAX_SEED, RunSettings, UsageError, parse_count
+
+MODES = ("auto", "true", "false")
+
+
+@dataclass(frozen=True)
+class DiagnoseSettings:
+    mode: str = "auto"  # auto: when a test failed (in any order)
+    timeout: float = 300.0
+    max_victims: int | None = 20
+    orders: int = 1
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--diagnose",
+        default="auto",
+        help="re-run failing tests to tell flaky, order-dependent and broken apart and find "
+        "polluters: auto (when tests failed), true or false",
+    )
+    parser.add_argument(
+        "--diagnose-timeout", default="300", help="time budget of the diagnosis in seconds (300)"
+    )
+    parser.add_argument(
+        "--max-victims", default="20", help="failing tests examined at most (20; none: all)"
+    )
+    parser.add_argument(
+        "--orders", default="1", help="run the suite in N orders (the first is the main run)"
+    )
+
+
+def parse_seconds(text: str, option: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option}: {text!r} is not a duration; use a number of seconds > 0")
+    return value
+
+
+def settings_from(args: argparse.Namespace) -> DiagnoseSettings:
+    mode = str(args.diagnose).strip().lower()
+    aliases = {
+        "yes": "true",
+        "on": "true",
+        "1": "true",
+        "no": "false",
+        "off": "false",
+        "0": "false",
+    }
+    mode = aliases.get(mode, mode)
+    if mode not in MODES:
+        raise UsageError(f"--diagnose: {args.diagnose!r} is not a mode; use auto, true or false")
+    orders = parse_count(args.orders, "--orders")
+    assert orders is not None
+    if not 1 <= orders <= 100:
+        raise UsageError(f"--orders: {args.orders!r} is out of range; use a whole number 1 to 100")
+    return DiagnoseSettings(
+        mode=mode,
+        timeout=parse_seconds(args.diagnose_timeout, "--diagnose-timeout"),
+        max_victims=parse_count(args.max_victims, "--max-victims", allow_none=True),
+        orders=orders,
+    )
+
+
+def order_seeds(seed: int, orders: int) -> list[int]:
+    """The main seed, then the next ones: reproducible from the main seed alone."""
+    return [(seed + k) % (MAX_SEED + 1) for k in range(orders)]
+
+
+def other_orders(
+    *,
+    path: Path,
+    python: str,
+    user_args: tuple[str, ...],
+    seeds: list[int],
+    reruns: int,
+    work_dir: Path,
+) -> tuple[list[OrderedRun], dict[int, str], list[str]]:
+    """Run the suite once per extra seed. Returns the runs, their commands and problems."""
+    runs: list[OrderedRun] = []
+    commands: dict[int, str] = {}
+    problems: list[str] = []
+    # the main run's JUnit XML and coverage stay those of the main run
+    guards = guard_args(python, path, work_dir)
+    env = dict(os.environ, COVERAGE_FILE=str(work_dir / "orders.coverage"))
+    for seed in seeds:
+        print(f"test-gate: --orders: running the suite with seed {seed}", flush=True)
+        report = work_dir / f"report-seed-{seed}.json"
+        done = run_pytest(
+            path=path,
+            python=python,
+            user_args=(*user_args, *guards),
+            seed=seed,
+            reruns=reruns,
+            report_file=report,
+            env=env,
+        )
+        commands[seed] = reproduce_command(path, user_args, seed, reruns)
+        try:
+            data = read_report(load_json(report), run_id=done.run_id, source=str(report))
+        except ReportError as exc:
+            problems.append(f"the run with seed {seed} gave no usable report: {exc}")
+            continue
+        runs.append(OrderedRun(data, seed))
+    return runs, commands, problems
+
+
+def wanted(settings: DiagnoseSettings, runs: list[OrderedRun]) -> bool:
+    if settings.mode == "false":
+        return False
+    if settings.mode == "true" or len(runs) > 1:
+        return True
+    return any(t.outcome in (Outcome.FAILED, Outcome.ERROR) for r in runs for t in r.run.tests)
+
+
+def after_main_run(
+    settings: DiagnoseSettings,
+    run_settings: RunSettings,
+    run: RunData,
+    seed: int,
+    command: str,
+    work_dir: Path,
+) -> tuple[Diagnosis | None, dict[int, str]]:
+    """The other orders (--orders), then the diagnosis when wanted. Returns the diagnosis
+    and the command that reproduces each order."""
+    ordered = [OrderedRun(run, seed)]
+    reproduce = {seed: command}
+    problems: list[str] = []
+    if settings.orders > 1:
+        more, commands, problems = other_orders(
+            path=run_settings.path,
+            python=run_settings.python,
+            user_args=run_settings.pytest_args,
+            seeds=order_seeds(seed, settings.orders)[1:],
+            reruns=run_settings.reruns,
+            work_dir=work_dir,
+        )
+        ordered += more
+        reproduce.update(commands)
+        for problem in problems:
+            print(f"test-gate: --orders: {problem}", flush=True)
+    if not wanted(settings, ordered):
+        return None, reproduce
+    diagnosis = run_diagnosis(
+        settings,
+        ordered,
+        path=run_settings.path,
+        python=run_settings.python,
+        user_args=run_settings.pytest_args,
+        root=run.root,
+        work_dir=work_dir,
+    )
+    if problems:
+        diagnosis = replace(diagnosis, notes=(*diagnosis.notes, *problems))
+    return diagnosis, reproduce
+
+
+def run_diagnosis(
+    settings: DiagnoseSettings,
+    runs: list[OrderedRun],
+    *,
+    path: Path,
+    python: str,
+    user_args: tuple[str, ...],
+    root: str,
+    work_dir: Path,
+) -> Diagnosis:
+    deadline = time.monotonic() + settings.timeout
+    prober = Prober(
+        path=path,
+        python=python,
+        user_args=user_args,
+        root=root,
+        work_dir=work_dir / "diagnosis",
+        deadline=deadline,
+    )
+
+    def log(line: str) -> None:
+        print(line, file=sys.stdout, flush=True)
+
+    print(
+        f"test-gate: diagnosis: examining failures in fresh pytest processes "
+        f"(budget {settings.timeout:g} s)",
+        flush=True,
+    )
+    return diagnose(
+        runs,
+        Diagnoser(prober, log),
+        max_victims=settings.max_victims,
+        budget_seconds=settings.timeout,
+    )

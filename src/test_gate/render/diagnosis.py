@@ -1,0 +1,261 @@
+"""The diagnosis and the failure causes, for the summary, the result file and the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from test_gate import causes
+from test_gate.diagnose import (
+    BROKEN,
+    NEEDS_SETTER,
+    ORDER_DEPENDENT,
+    UNCONFIRMED,
+    Diagnosis,
+    Examined,
+)
+from test_gate.records import TestRecord
+from test_gate.render.annotations import MESSAGE_LIMIT, Annotation
+from test_gate.render.escape import code, code_block, md, one_line
+from test_gate.render.markdown import Block, Section
+
+MAX_TESTS_NAMED = 5
+
+
+def _tests(names: Sequence[str]) -> str:
+    shown = ", ".join(code(n) for n in names[:MAX_TESTS_NAMED])
+    more = len(names) - MAX_TESTS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _cost(item: Examined) -> str:
+    searched = f" among {item.candidates} tests" if item.candidates else ""
+    return f"{item.runs} pytest run(s){searched}, {item.seconds:.1f} s"
+
+
+def _seed(item: Examined, main_seed: int | None) -> str:
+    if item.seed is None or item.seed == main_seed:
+        return ""
+    return f" (in the order of seed {item.seed})"
+
+
+def _block(item: Examined, main_seed: int | None) -> Block:
+    victim = code(item.nodeid)
+    where = _seed(item, main_seed)
+    if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
+        line = (
+            f"- {victim}{where} **needs a state-setter**: it fails alone and passes after "
+            f"{_tests(item.setters)}; it relies on state that test leaves behind "
+            f"({_cost(item)})."
+        )
+        full = (
+            f"{line}\n\n  Fails:\n\n{code_block(item.command, 'sh')}\n\n"
+            f"  Passes:\n\n{code_block(item.passing_command, 'sh')}\n"
+        )
+        return Block(full, line)
+    if item.category == ORDER_DEPENDENT:
+        word = "polluter" if len(item.polluters) == 1 else "polluters, together"
+        line = (
+            f"- {victim}{where} **order-dependent**: passes alone, fails after "
+            f"{_tests(item.polluters)} ({word}; {_cost(item)})."
+        )
+        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
+    if item.category == BROKEN:
+        line = f"- {victim}{where} **broken**: fails alone too ({_cost(item)})."
+        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
+    line = f"- {victim}{where} **not explained**: {md(item.note, 500)} ({_cost(item)})."
+    return Block(line, line)
+
+
+def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section:
+    order = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
+    items = sorted(diagnosis.examined, key=lambda e: order.get(e.category, 3))
+    blocks = [_block(item, main_seed) for item in items]
+    if diagnosis.flaky:
+        line = (
+            f"- {len(diagnosis.flaky)} flaky: failed, then passed on a rerun in the same "
+            f"process: {_tests(diagnosis.flaky)}."
+        )
+        blocks.append(Block(line, line))
+    if diagnosis.not_examined:
+        reasons: dict[str, list[str]] = {}
+        for nodeid, why in diagnosis.not_examined:
+            reasons.setdefault(why, []).append(nodeid)
+        for why, names in reasons.items():
+            line = f"- Not examined ({md(why)}): {len(names)} test(s): {_tests(names)}."
+            blocks.append(Block(line, line))
+    blocks += [Block(f"- {md(note, 500)}") for note in diagnosis.notes]
+    counts = {c: len(diagnosis.by_category(c)) for c in order}
+    intro = (
+        f"{counts[ORDER_DEPENDENT]} order-dependent, {counts[BROKEN]} broken, "
+        f"{counts[UNCONFIRMED]} not explained, {len(diagnosis.flaky)} flaky; "
+        f"{diagnosis.runs} diagnosis run(s) in fresh pytest processes, {diagnosis.seconds:.1f} s. "
+        "The counts above are not changed: a test that failed in this run counts as failed."
+    )
+    return Section("Diagnosis: why tests failed", tuple(blocks), intro=intro, what="entries")
+
+
+def unreachable_section(failures: Sequence[TestRecord]) -> Section | None:
+    groups = causes.group_unreachable(failures)
+    if not groups:
+        return None
+    header = "| service | failing tests | what happened | e.g. |\n|---|---:|---|---|"
+    blocks = [Block(header, header)]
+    for group in groups:
+        first = group.tests[0]
+        row = (
+            f"| {code(group.endpoint, in_table=True) if group.endpoint else 'unknown'} "
+            f"| {len(group.tests)} | {md(', '.join(group.kinds))} "
+            f"| {code(first.nodeid, in_table=True)}: {md(first.message, 200)} |"
+        )
+        blocks.append(Block(row))
+    total = sum(len(g.tests) for g in groups)
+    return Section(
+        f"External service unreachable ({total})",
+        tuple(blocks),
+        intro="These tests failed because a service they talk to could not be reached: "
+        "check that it runs in CI before reading the tracebacks.",
+        what="services",
+    )
+
+
+def order_section(diagnosis: Diagnosis, reproduce: dict[int, str]) -> Section | None:
+    if len(diagnosis.seeds) < 2:
+        return None
+    seeds = ", ".join(str(s) for s in diagnosis.seeds)
+    intro = f"The suite ran in {len(diagnosis.seeds)} orders (seeds {seeds})."
+    if not diagnosis.order_sensitive:
+        return Section(
+            "Order-sensitive tests (0)",
+            (Block(intro + " No test changed its outcome with the order."),),
+        )
+    header = "| test | outcome by seed |\n|---|---|"
+    blocks = [Block(header, header)]
+    for change in diagnosis.order_sensitive:
+        cells = ", ".join(f"{seed}: {outcome}" for seed, outcome in change.outcomes)
+        blocks.append(Block(f"| {code(change.nodeid, in_table=True)} | {md(cells)} |"))
+    commands = "\n".join(f"# seed {s}\n{c}" for s, c in reproduce.items())
+    if commands:
+        blocks.append(Block("\nEach order:\n\n" + code_block(commands, "sh")))
+    return Section(
+        f"Order-sensitive tests ({len(diagnosis.order_sensitive)})",
+        tuple(blocks),
+        intro=intro + " These tests passed in one order and failed in another.",
+        what="tests",
+    )
+
+
+def _entry(item: Examined) -> dict[str, Any]:
+    return {
+        "victim": item.nodeid,
+        "kind": item.kind,
+        "polluters": list(item.polluters),
+        "setters": list(item.setters),
+        "candidates": item.candidates,
+        "runs": item.runs,
+        "seconds": item.seconds,
+        "seed": item.seed,
+        "command": item.command,
+        "passing_command": item.passing_command or None,
+    }
+
+
+def result_keys(
+    diagnosis: Diagnosis | None, failures: Sequence[TestRecord], reproduce: dict[int, str]
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "unreachable": [
+            {
+                "endpoint": g.endpoint or None,
+                "kinds": list(g.kinds),
+                "tests": [{"nodeid": u.nodeid, "message": u.message} for u in g.tests],
+            }
+            for g in causes.group_unreachable(failures)
+        ]
+    }
+    if diagnosis is None:
+        return data
+    data["order_dependent"] = [_entry(e) for e in diagnosis.by_category(ORDER_DEPENDENT)]
+    data["broken"] = [
+        {
+            "nodeid": e.nodeid,
+            "runs": e.runs,
+            "command": e.command,
+            "message": e.note,
+            "seed": e.seed,
+        }
+        for e in diagnosis.by_category(BROKEN)
+    ]
+    data["diagnosis"] = {
+        "runs": diagnosis.runs,
+        "seconds": diagnosis.seconds,
+        "flaky": list(diagnosis.flaky),
+        "unexplained": [
+            {"nodeid": e.nodeid, "runs": e.runs, "why": e.note}
+            for e in diagnosis.by_category(UNCONFIRMED)
+        ],
+        "not_examined": [{"nodeid": n, "why": w} for n, w in diagnosis.not_examined],
+        "notes": list(diagnosis.notes),
+    }
+    if len(diagnosis.seeds) > 1:
+        data["orders"] = [{"seed": s, "command": reproduce.get(s)} for s in diagnosis.seeds]
+        data["order_sensitive"] = [
+            {"nodeid": c.nodeid, "outcomes": [{"seed": s, "outcome": o} for s, o in c.outcomes]}
+            for c in diagnosis.order_sensitive
+        ]
+    return data
+
+
+def terminal_lines(diagnosis: Diagnosis) -> str:
+    lines = [f"  diagnosis: {diagnosis.runs} run(s), {diagnosis.seconds:.1f} s"]
+    for item in diagnosis.examined:
+        if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
+            lines.append(f"    {item.nodeid}: needs state-setter {', '.join(item.setters)}")
+            lines.append(f"      passes: {item.passing_command}")
+        elif item.category == ORDER_DEPENDENT:
+            lines.append(
+                f"    {item.nodeid}: order-dependent, polluter(s) {', '.join(item.polluters)}"
+            )
+        elif item.category == BROKEN:
+            lines.append(f"    {item.nodeid}: broken (fails alone)")
+        else:
+            lines.append(f"    {item.nodeid}: not explained: {one_line(item.note, 200)}")
+        if item.command and item.category != UNCONFIRMED:
+            lines.append(f"      reproduce: {item.command}")
+    if diagnosis.not_examined:
+        lines.append(f"    not examined: {len(diagnosis.not_examined)} test(s)")
+    for change in diagnosis.order_sensitive:
+        cells = ", ".join(f"{s}: {o}" for s, o in change.outcomes)
+        lines.append(f"    order-sensitive: {change.nodeid} ({cells})")
+    return "\n".join(lines) + "\n"
+
+
+def notices(diagnosis: Diagnosis | None, failures: Sequence[TestRecord]) -> list[Annotation]:
+    """A notice beside each order-dependent test: why it failed, and the command that shows it.
+    They compete for the notice slots after the failures themselves."""
+    if diagnosis is None:
+        return []
+    where = {t.nodeid: (t.path, t.line) for t in failures}
+    out = []
+    for item in diagnosis.by_category(ORDER_DEPENDENT):
+        path, line = where.get(item.nodeid, (item.nodeid.split("::", 1)[0], None))
+        if item.kind == NEEDS_SETTER:
+            why = (
+                f"fails alone; passes after {', '.join(item.setters)}, which sets up state it "
+                f"relies on. Fails: {item.command} Passes: {item.passing_command}"
+            )
+        else:
+            why = (
+                f"passes alone; fails after {', '.join(item.polluters)}, which leaves state "
+                f"behind. Reproduce: {item.command}"
+            )
+        out.append(
+            Annotation(
+                "notice",
+                one_line(why, MESSAGE_LIMIT),
+                title=f"Order-dependent: {item.nodeid}",
+                file=path,
+                line=line,
+            )
+        )
+    return out

@@ -1,0 +1,95 @@
+"""The diagnosis in the summary and the result file: escaped, complete, honest about gaps."""
+
+from __future__ import annotations
+
+from test_gate.diagnose import (
+    BROKEN,
+    NEEDS_SETTER,
+    ORDER_DEPENDENT,
+    POLLUTED,
+    UNCONFIRMED,
+    Diagnosis,
+    Examined,
+)
+from test_gate.records import Attempt, Outcome
+from test_gate.records import TestRecord as Record
+from test_gate.render import diagnosis as view
+
+NASTY = "tests/test_x.py::test_a[`|<b>]"
+
+DIAG = Diagnosis(
+    examined=(
+        Examined(
+            NASTY, ORDER_DEPENDENT, POLLUTED, ("tests/p.py::test_p",), 9, 6, 1.5, "cmd 1", seed=3
+        ),
+        Examined(
+            "t.py::s",
+            ORDER_DEPENDENT,
+            NEEDS_SETTER,
+            ("t.py::setup",),
+            4,
+            4,
+            1.0,
+            "cmd 2",
+            "cmd 3",
+            seed=3,
+        ),
+        Examined("t.py::b", BROKEN, runs=2, command="cmd 4", note="AssertionError", seed=3),
+        Examined("t.py::u", UNCONFIRMED, runs=3, note="likely flaky", seed=4),
+    ),
+    flaky=("t.py::f",),
+    not_examined=(("t.py::late", "--max-victims 4 reached"),),
+    runs=15,
+    seconds=3.5,
+    seeds=(3,),
+)
+
+
+def test_summary_section_names_victims_culprits_commands_and_gaps() -> None:
+    section = view.diagnosis_section(DIAG, 3)
+    text = "\n".join(b.full for b in section.blocks)
+    # inside a code span, GitHub shows `<b>` as text
+    assert "``tests/test_x.py::test_a[`|<b>]``" in text
+    assert text.count("<b>") == 1
+    assert "**order-dependent**" in text and "`tests/p.py::test_p`" in text
+    assert "**needs a state-setter**" in text and "cmd 2" in text and "cmd 3" in text
+    assert "**broken**" in text and "cmd 4" in text
+    assert "**not explained**" in text and "(in the order of seed 4)" in text
+    assert "Not examined (\\-\\-max\\-victims 4 reached): 1 test(s)" in text
+    assert "1 flaky" in text
+    assert "not changed" in section.intro
+
+
+def test_result_keys() -> None:
+    keys = view.result_keys(DIAG, [], {})
+    assert [e["victim"] for e in keys["order_dependent"]] == [NASTY, "t.py::s"]
+    assert keys["order_dependent"][0]["polluters"] == ["tests/p.py::test_p"]
+    assert keys["order_dependent"][1]["setters"] == ["t.py::setup"]
+    assert keys["order_dependent"][1]["passing_command"] == "cmd 3"
+    assert keys["broken"] == [
+        {"nodeid": "t.py::b", "runs": 2, "command": "cmd 4", "message": "AssertionError", "seed": 3}
+    ]
+    assert keys["diagnosis"]["not_examined"] == [
+        {"nodeid": "t.py::late", "why": "--max-victims 4 reached"}
+    ]
+    assert "order_sensitive" not in keys  # one order only
+
+
+def test_unreachable_table_escapes_test_text() -> None:
+    failing = Record(
+        "t.py::test_|x",
+        "t.py",
+        1,
+        (
+            Attempt(
+                Outcome.ERROR,
+                "ConnectionRefusedError: [Errno 111] Connect call failed ('h|<i>', 5)",
+            ),
+        ),
+        0,
+    )
+    section = view.unreachable_section([failing])
+    assert section is not None
+    rows = [b.full for b in section.blocks]
+    assert "`h\\|<i>:5`" in rows[1] and "<i>" not in rows[1].replace("`h\\|<i>:5`", "")
+    assert view.unreachable_section([]) is None

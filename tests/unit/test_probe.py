@@ -1,0 +1,98 @@
+"""Arguments and printed commands of the diagnosis runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_gate.diagnose import OrderedRun, order_changes
+from test_gate.probe import command_id, diagnosis_args, printed_command
+from test_gate.records import Attempt, Outcome, RunData
+from test_gate.records import TestRecord as Record
+
+
+def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    args = [
+        "-o",
+        "xfail_strict=true",
+        "-m",
+        "not slow",
+        "tests",
+        "-x",
+        "--maxfail=3",
+        "--lf",
+        "-q",
+        "tests/test_a.py::test_b",
+        "--reruns",
+        "2",
+    ]
+    assert diagnosis_args(args, tmp_path, keep_selection=False) == [
+        "-o",
+        "xfail_strict=true",
+        "-m",
+        "not slow",
+        "-q",
+    ]
+    assert diagnosis_args(args, tmp_path, keep_selection=True) == [
+        "-o",
+        "xfail_strict=true",
+        "-m",
+        "not slow",
+        "tests",
+        "-q",
+        "tests/test_a.py::test_b",
+    ]
+
+
+def test_ids_are_made_relative_to_the_directory_pytest_runs_in(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    sub = root / "pkg"
+    sub.mkdir(parents=True)
+    assert (
+        command_id("pkg/tests/test_a.py::test_x[1]", str(root), sub) == "tests/test_a.py::test_x[1]"
+    )
+    assert command_id("tests/test_a.py::T::test", "", sub) == "tests/test_a.py::T::test"
+
+
+def test_printed_command_quotes_ids_and_keeps_the_order(tmp_path: Path) -> None:
+    command = printed_command(tmp_path, str(tmp_path), ["-o", "a=b c"], ["t.py::z", "t.py::a[x y]"])
+    assert command.endswith(
+        "python -m pytest -o 'a=b c' -p no:randomly -p no:random_order t.py::z 't.py::a[x y]'"
+    )
+    assert command.startswith("cd ")
+
+
+def _run(outcomes: dict[str, Outcome]) -> RunData:
+    return RunData(
+        tests=tuple(
+            Record(n, "t.py", 1, (Attempt(o),), i) for i, (n, o) in enumerate(outcomes.items())
+        )
+    )
+
+
+def test_order_changes_lists_tests_that_pass_in_one_order_and_fail_in_another() -> None:
+    runs = [
+        OrderedRun(_run({"a": Outcome.PASSED, "b": Outcome.FAILED, "c": Outcome.SKIPPED}), 1),
+        OrderedRun(_run({"b": Outcome.FAILED, "a": Outcome.ERROR, "c": Outcome.SKIPPED}), 2),
+    ]
+    changes = order_changes(runs)
+    assert [(c.nodeid, c.outcomes) for c in changes] == [("a", ((1, "passed"), (2, "error")))]
+
+
+def test_parallel_options_are_dropped_the_order_is_the_point(tmp_path: Path) -> None:
+    args = ["-n", "4", "-n8", "--dist=load", "--numprocesses", "auto", "-v"]
+    assert diagnosis_args(args, tmp_path, keep_selection=True) == ["-v"]
+
+
+def test_a_word_after_an_unknown_long_option_is_its_value(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "tests").mkdir()
+    args = ["--cov", "src", "--ds", "settings", "--doctest-modules", "tests", "-v", "tests"]
+    assert diagnosis_args(args, tmp_path, keep_selection=False) == [
+        "--cov",
+        "src",
+        "--ds",
+        "settings",
+        "--doctest-modules",
+        "-v",
+    ]
