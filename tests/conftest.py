@@ -29,7 +29,8 @@ def write_tree(root: Path, files: Mapping[str, str]) -> Path:
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment of a CLI run: no GitHub variables leak in from the outside."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-    env.pop("PYTEST_ADDOPTS", None)
+    # fixture projects do not use hypothesis; its plugin costs ~1 s per pytest process
+    env["PYTEST_ADDOPTS"] = "-p no:hypothesispytest"
     env.pop("TEST_GATE_RUN_ID", None)
     env.update(extra)
     return env

@@ -27,6 +27,10 @@ OPTIONS = {
     "allow-no-tests": "--allow-no-tests",
     "max-ignored": "--max-ignored",
     "fail-on-gate": "--fail-on-gate",
+    "diagnose": "--diagnose",
+    "diagnose-timeout": "--diagnose-timeout",
+    "max-victims": "--max-victims",
+    "orders": "--orders",
     "summary": "--step-summary",
     "annotations": "--annotations",
 }

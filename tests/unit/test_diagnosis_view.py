@@ -55,7 +55,7 @@ def test_summary_section_names_victims_culprits_commands_and_gaps() -> None:
     assert "**needs a state-setter**" in text and "cmd 2" in text and "cmd 3" in text
     assert "**broken**" in text and "cmd 4" in text
     assert "**not explained**" in text and "(in the order of seed 4)" in text
-    assert "Not examined (\\-\\-max\\-victims 4 reached): 1 test(s)" in text
+    assert "Not examined (--max-victims 4 reached): 1 test(s)" in text
     assert "1 flaky" in text
     assert "not changed" in section.intro
 
