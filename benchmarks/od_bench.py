@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import od_cases
+from results_file import write_section
 
 COUNTER = """
 import os
@@ -152,7 +153,7 @@ def main() -> int:
                 rows.append((case, len(total), n, seed, tg, dtp))
                 print(case.name, len(total), "tg", tg.runs, tg.found, "dtp", dtp.runs, dtp.found)
     lines = [
-        "# Polluter search: test-gate vs detect-test-pollution",
+        "## Polluter search: test-gate vs detect-test-pollution",
         "",
         "Same cases (`benchmarks/od_cases.py`), same machine, same pytest. *runs* = pytest "
         "processes started by the search (counted by a plugin both tools load); *n* = tests "
@@ -190,7 +191,7 @@ def main() -> int:
         "tests that ran after such a victim for the setter.",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    write_section(Path(args.out), "polluter-search", "\n".join(lines))
     print(f"written: {args.out}")
     return 0
 

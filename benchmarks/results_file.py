@@ -1,0 +1,18 @@
+"""Each benchmark owns one marked section of RESULTS.md and rewrites only that section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}\n"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
+        new = before + block + ("\n" + after if after else "")
+    else:
+        new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
+    path.write_text(new, encoding="utf-8")
