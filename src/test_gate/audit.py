@@ -19,6 +19,7 @@ from test_gate import ignored
 from test_gate.pytest_run import PLUGIN_DIR, PLUGIN_MODULE, default_python
 from test_gate.records import RunData
 from test_gate.render import ignored as render
+from test_gate.render.result import ignored_entry
 from test_gate.report import read_unrun
 from test_gate.settings import existing_dir, parse_count, parse_pytest_args
 
@@ -95,20 +96,7 @@ def cmd_ignored(args: argparse.Namespace, extra: Sequence[str]) -> int:
     files = ignored.ignored_files(run.ignored)
     if args.result_file:
         data = {
-            "ignored": [
-                {
-                    "path": i.path,
-                    "mechanism": i.mechanism,
-                    "source": i.source,
-                    "tests": i.tests,
-                    "files": i.files,
-                    "pattern": i.pattern,
-                    "origin": i.origin,
-                    "line": i.source_line,
-                    "tests_estimated": i.estimate,
-                }
-                for i in run.ignored
-            ],
+            "ignored": [ignored_entry(i) for i in run.ignored],
             **render.result_extra(run),
         }
         target = Path(args.result_file)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from test_gate.records import TestRecord
+from test_gate.records import IgnoredPath, TestRecord
 from test_gate.verdict import Verdict, format_percent
 
 SCHEMA = 1
@@ -16,6 +16,20 @@ def rate_number(verdict: Verdict) -> float | None:
     if verdict.pass_rate is None:
         return None
     return float(format_percent(verdict.pass_rate))
+
+
+def ignored_entry(item: IgnoredPath) -> dict[str, Any]:
+    return {
+        "path": item.path,
+        "mechanism": item.mechanism,
+        "source": item.source,
+        "tests": item.tests,
+        "files": item.files,
+        "pattern": item.pattern,
+        "origin": item.origin,
+        "line": item.source_line,
+        "tests_estimated": item.estimate,
+    }
 
 
 def _failure(test: TestRecord) -> dict[str, Any]:
@@ -58,20 +72,7 @@ def result(
             }
             for t in verdict.flaky
         ],
-        "ignored": [
-            {
-                "path": i.path,
-                "mechanism": i.mechanism,
-                "source": i.source,
-                "tests": i.tests,
-                "files": i.files,
-                "pattern": i.pattern,
-                "origin": i.origin,
-                "line": i.source_line,
-                "tests_estimated": i.estimate,
-            }
-            for i in verdict.ignored
-        ],
+        "ignored": [ignored_entry(i) for i in verdict.ignored],
         "slowest": [
             {"nodeid": t.nodeid, "duration": round(t.duration, 6)} for t in verdict.slowest
         ],
