@@ -331,7 +331,8 @@ def diagnose(
                 (t.nodeid, f"--max-victims {max_victims} reached") for t, _ in todo[index:]
             ]
             break
-        ids = [t.nodeid for t in ordered.run.tests]
+        # under pytest-xdist only the tests of the same worker (process) ran before it
+        ids = [t.nodeid for t in ordered.run.tests if t.worker == record.worker]
         at = ids.index(record.nodeid)
         try:
             item = diagnoser.examine(record, ids[:at], ordered.seed)

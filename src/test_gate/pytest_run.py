@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -147,10 +148,33 @@ def draw_seed() -> int:
     return secrets.randbelow(10**6)
 
 
-def pinned(requirements: Path) -> dict[str, str]:
-    """`name==version` lines of the requirements file -> {name: version}."""
+_FALLBACK = re.compile(r"^#\s*if pytest\s*<\s*([\d.]+)\s*:\s*(\S+)==(\S+)\s*$")
+
+
+def release(version: str) -> tuple[int, ...]:
+    """The numeric release of a version string: '8.1.0rc1' -> (8, 1, 0)."""
+    parts = []
+    for piece in version.split("."):
+        digits = re.match(r"\d+", piece)
+        if not digits:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts)
+
+
+def pinned(requirements: Path, pytest_version: str | None = None) -> dict[str, str]:
+    """`name==version` lines of the requirements file -> {name: version}.
+
+    A comment `# if pytest < X: name==version` replaces a pin when the test environment's
+    pytest is older than X, so that installing the plugins never upgrades that pytest.
+    """
     pins: dict[str, str] = {}
+    fallbacks: list[tuple[tuple[int, ...], str, str]] = []
     for raw in requirements.read_text(encoding="utf-8").splitlines():
+        fallback = _FALLBACK.match(raw.strip())
+        if fallback:
+            fallbacks.append((release(fallback[1]), fallback[2], fallback[3]))
+            continue
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -158,6 +182,10 @@ def pinned(requirements: Path) -> dict[str, str]:
         if not sep:
             raise ValueError(f"{requirements}: {line!r} is not pinned with ==")
         pins[name.strip()] = version.strip()
+    if pytest_version:
+        for below, name, version in fallbacks:
+            if release(pytest_version) < below and name in pins:
+                pins[name] = version
     return pins
 
 
@@ -183,8 +211,9 @@ def install_plugins(python: str, requirements: Path) -> int:
     test environment stays as it is. Otherwise the interpreter's own pip is used, so the
     plugins land where its pytest imports from; uv stands in only when it has no pip.
     """
-    pins = pinned(requirements)
-    found = installed_versions(python, list(pins))
+    names = list(pinned(requirements))
+    found = installed_versions(python, [*names, "pytest"])
+    pins = pinned(requirements, found["pytest"])
     if all(found[name] == version for name, version in pins.items()):
         listed = ", ".join(f"{name}=={version}" for name, version in pins.items())
         print(f"test-gate: {python} already has the pinned plugins ({listed})", flush=True)
@@ -195,6 +224,7 @@ def install_plugins(python: str, requirements: Path) -> int:
         )
         == 0
     )
+    requirement_args = [f"{name}=={version}" for name, version in pins.items()]
     uv = shutil.which("uv")
     if has_pip or not uv:
         argv = [
@@ -203,10 +233,9 @@ def install_plugins(python: str, requirements: Path) -> int:
             "pip",
             "install",
             "--disable-pip-version-check",
-            "-r",
-            str(requirements),
+            *requirement_args,
         ]
     else:
-        argv = [uv, "pip", "install", "--python", python, "-r", str(requirements)]
+        argv = [uv, "pip", "install", "--python", python, *requirement_args]
     print("+ " + shlex.join(argv), flush=True)
     return subprocess.call(argv)

@@ -38,6 +38,7 @@ class TestRecord:
     attempts: tuple[Attempt, ...]
     order: int  # position in execution order
     attempts_known: bool = True  # False when only the last attempt was reported
+    worker: str = ""  # the pytest-xdist worker that ran it; "" in a serial run
 
     @property
     def outcome(self) -> Outcome:

@@ -180,7 +180,8 @@ def _records_from_plugin(plugin: Mapping[str, Any]) -> list[TestRecord]:
         path, line = _location(nodeid, reports[0].get("location"))
         root = _str(plugin.get("rootdir"))
         attempts = tuple(_rooted(_attempt_from_phases(a), root) for a in _split_attempts(reports))
-        records.append(TestRecord(nodeid, path, line, attempts, order))
+        worker = _str(reports[0].get("worker"))
+        records.append(TestRecord(nodeid, path, line, attempts, order, worker=worker))
     return records
 
 

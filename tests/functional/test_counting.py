@@ -278,3 +278,32 @@ def test_seed_is_recorded_and_reproduces_the_order(project: Project, gate_run: R
     again = gate_run(root, "--seed", str(seed))
     assert order(again) == order(first)
     assert f"`{seed}`" in again.summary
+
+
+def test_counts_hold_under_xdist(project: Project, gate_run: Run) -> None:
+    root = project(
+        {
+            "test_x.py": """
+                import pytest
+
+                calls = []
+
+                def test_flaky():
+                    calls.append(1)
+                    assert len(calls) > 1
+
+                @pytest.mark.parametrize("i", range(6))
+                def test_ok(i): pass
+
+                def test_bad(): assert 0
+
+                @pytest.mark.skip(reason="later")
+                def test_skip(): pass
+            """
+        }
+    )
+    run = gate_run(root, "--threshold", "0", "--diagnose", "false", "--", "-n", "2")
+    assert run.code == 0, run.proc.stdout
+    c = run.counts
+    assert (c["passed"], c["failed"], c["skipped"], c["flaky"]) == (7, 1, 1, 1)
+    assert c["collected"] == 9

@@ -402,3 +402,34 @@ def test_a_notice_beside_the_victim_on_github(
     assert len(mine) == 1
     assert "file=tests/test_settings.py" in mine[0]
     assert "fails after tests/test_debug.py::test_debug_mode" in mine[0]
+
+
+def test_polluter_is_found_on_the_same_xdist_worker(
+    project: Callable[[dict[str, str]], Path], gate_run: Callable[..., GateRun]
+) -> None:
+    """Under pytest-xdist only the tests of the victim's worker ran before it in its process."""
+    files = {
+        "tests/registry.py": "ITEMS = []\n",
+        "tests/test_pair.py": """
+            import registry
+
+            def test_polluter():
+                registry.ITEMS.append("x")
+
+            def test_victim():
+                assert registry.ITEMS == []
+        """,
+        **{
+            f"tests/test_fill_{i}.py": "".join(f"def test_f{j}():\n    pass\n" for j in range(4))
+            for i in range(3)
+        },
+    }
+    root = project(files)
+    for seed in range(1, 30):
+        run = gate_run(root, "--seed", str(seed), "--", "-n", "2", "--dist", "loadfile")
+        if run.counts["failed"]:
+            break
+    else:
+        pytest.fail("no seed put the polluter before the victim")
+    entry = _entry(run.result, "tests/test_pair.py::test_victim")
+    assert entry["polluters"] == ["tests/test_pair.py::test_polluter"]

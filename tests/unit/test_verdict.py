@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -181,3 +182,28 @@ def test_pytest_command_puts_our_options_last() -> None:
     assert "no:randomly" in argv and "--random-order-seed=7" in argv and "--reruns=2" in argv
     command = reproduce_command(Path("/elsewhere"), ["-k", "a b"], 7, 2)
     assert command.startswith("cd /elsewhere && python -m pytest -k 'a b' -p no:randomly")
+
+
+def test_plugin_pins_never_upgrade_an_older_pytest(tmp_path: Path) -> None:
+    from test_gate.pytest_run import pinned, release
+
+    pins = tmp_path / "pins.txt"
+    pins.write_text(
+        "# comment\nplug-a==1.0\nplug-b==2.0  # note\n# if pytest < 8.2: plug-b==1.5\n"
+        "# if pytest < 7: plug-c==9\n"
+    )
+    assert pinned(pins) == {"plug-a": "1.0", "plug-b": "2.0"}
+    assert pinned(pins, "9.2.0") == {"plug-a": "1.0", "plug-b": "2.0"}
+    assert pinned(pins, "8.2.0") == {"plug-a": "1.0", "plug-b": "2.0"}
+    assert pinned(pins, "8.1.2") == {"plug-a": "1.0", "plug-b": "1.5"}
+    assert pinned(pins, "7.4.4") == {"plug-a": "1.0", "plug-b": "1.5"}
+    assert release("8.1.0rc1") == (8, 1, 0) and release("9") == (9,)
+
+
+def test_the_shipped_pins_are_exact() -> None:
+    from test_gate.cli import PLUGINS_FILE
+    from test_gate.pytest_run import pinned
+
+    pins = pinned(PLUGINS_FILE)
+    assert set(pins) == {"pytest-json-report", "pytest-random-order", "pytest-rerunfailures"}
+    assert pinned(PLUGINS_FILE, "7.4.4")["pytest-rerunfailures"] != pins["pytest-rerunfailures"]

@@ -83,6 +83,12 @@ class Recorder:
     def pytest_collection_finish(self, session: Any) -> None:
         self.collected = len(session.items)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
+        # under pytest-xdist the controller collects nothing; each worker reports its items
+        # (after its own deselection)
+        self.collected = max(self.collected, len(ids))
+
     def pytest_runtest_logreport(self, report: Any) -> None:
         location = list(report.location) if getattr(report, "location", None) else []
         entry: dict[str, Any] = {
@@ -92,6 +98,9 @@ class Recorder:
             "duration": getattr(report, "duration", 0.0),
             "location": [location[0], location[1]] if len(location) >= 2 else [],
         }
+        worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+        if worker:  # pytest-xdist: each worker is its own process with its own order
+            entry["worker"] = str(worker)
         if hasattr(report, "wasxfail"):
             entry["wasxfail"] = _text(report.wasxfail)
         if getattr(report, "context", None) is not None or type(report).__name__ == "SubtestReport":
