@@ -191,5 +191,5 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     assert re.search(r"^passed<<ghadelimiter_[-\w]+\n1\n", outputs, flags=re.M)
     page = summary.read_text()
     assert "❌ test-gate failed" in page
-    outside_code = re.sub(r"^(`{3,})text\n.*?^\1$", "", page, flags=re.M | re.S)
+    outside_code = re.sub(r"^ *(`{3,})text\n.*?^ *\1$", "", page, flags=re.M | re.S)
     assert "<b>" not in outside_code and "&lt;b&gt;" in outside_code

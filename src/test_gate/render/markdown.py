@@ -106,6 +106,18 @@ def _traceback(text: str) -> str:
     return text
 
 
+def _with_details(line: str, summary: str, text: str) -> str:
+    """A list item with a folded code block. Everything after the bullet line is indented, so
+    the <details> and its fenced block stay inside the list item."""
+    body = (
+        f"<details><summary>{summary}</summary>\n\n"
+        + code_block(_traceback(text), "text")
+        + "\n\n</details>"
+    )
+    indented = "\n".join(("  " + ln) if ln else "" for ln in body.split("\n"))
+    return f"{line}\n\n{indented}\n"
+
+
 def _failure_block(test: TestRecord) -> Block:
     kind = {Outcome.ERROR: "error", Outcome.INTERRUPTED: "never finished"}.get(
         test.outcome, "failed"
@@ -114,12 +126,7 @@ def _failure_block(test: TestRecord) -> Block:
     line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(message)}"
     if not test.last.longrepr:
         return Block(line, line)
-    details = (
-        f"{line}\n\n  <details><summary>traceback</summary>\n\n"
-        + code_block(_traceback(test.last.longrepr), "text")
-        + "\n\n  </details>\n"
-    )
-    return Block(details, line)
+    return Block(_with_details(line, "traceback", test.last.longrepr), line)
 
 
 def _test_table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> tuple[Block, ...]:
@@ -144,13 +151,7 @@ def sections(verdict: Verdict) -> list[Section]:
         blocks = []
         for error in verdict.collect_errors:
             line = f"- {code(error.nodeid or '<root>')}: {md(error.message or 'collection failed')}"
-            full = line
-            if error.longrepr:
-                full = (
-                    f"{line}\n\n  <details><summary>details</summary>\n\n"
-                    + code_block(_traceback(error.longrepr), "text")
-                    + "\n\n  </details>\n"
-                )
+            full = _with_details(line, "details", error.longrepr) if error.longrepr else line
             blocks.append(Block(full, line))
         out.append(
             Section(
