@@ -37,6 +37,7 @@ from test_gate.settings import (
     RunSettings,
     UsageError,
     existing_dir,
+    output_file,
     parse_bool,
     parse_count,
     parse_pytest_args,
@@ -125,8 +126,8 @@ def _outputs(args: argparse.Namespace) -> Outputs:
     else:
         use_github = parse_bool(args.github, "--github")
     return Outputs(
-        result_file=Path(args.result_file) if args.result_file else None,
-        summary_file=Path(args.summary_file) if args.summary_file else None,
+        result_file=output_file(args.result_file, "--result-file"),
+        summary_file=output_file(args.summary_file, "--summary-file"),
         github=use_github,
         annotations=parse_bool(args.annotations, "--annotations"),
         step_summary=parse_bool(args.step_summary, "--step-summary"),
@@ -166,7 +167,7 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         reruns=reruns,
         python=_interpreter(args.python),
         pytest_args=(*parse_pytest_args(args.pytest_args), *extra),
-        report_file=Path(args.report_file) if args.report_file else None,
+        report_file=output_file(args.report_file, "--report-file"),
         outputs=_outputs(args),
         fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),
     )
@@ -225,6 +226,13 @@ def _github_outputs(
     }
 
 
+def _summary_limit(outputs: Outputs) -> int:
+    """Room left under GitHub's per-step summary limit, keeping a floor for the verdict."""
+    if not (outputs.github and outputs.step_summary):
+        return markdown.SUMMARY_LIMIT
+    return max(20_000, markdown.SUMMARY_LIMIT - github.summary_size())
+
+
 def publish(
     verdict: Verdict,
     run: RunData,
@@ -255,6 +263,7 @@ def publish(
         extra=ignored_render.sections(run),
         position=ignored_render.position(verdict),
         after_failures=diagnosis_sections,
+        limit=_summary_limit(outputs),
     )
     keys = {
         **ignored_render.result_extra(run),
@@ -266,7 +275,7 @@ def publish(
         (summary_file, page),
     ):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
     print(f"  result: {result_file}\n  summary: {summary_file}")
     if not outputs.github:
         return
@@ -306,7 +315,8 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     work_dir = _work_dir()
     report_file = settings.report_file or work_dir / "report.json"
     print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
-    guard = settings.outputs.github
+    # pytest's output and ours stay inept as workflow commands whenever a runner reads them
+    guard = settings.outputs.github or github.in_actions()
     with github.commands_stopped() if guard else nullcontext():
         done = run_pytest(
             path=settings.path,
@@ -356,8 +366,10 @@ def cmd_gate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     fail_on_gate = parse_bool(args.fail_on_gate, "--fail-on-gate")
     run = ignored_paths.attribute(_read([Path(p) for p in args.reports]))
     verdict = decide(run, policy)
-    print(terminal.render(verdict), end="", flush=True)
-    print(ignored_render.terminal_lines(run), end="", flush=True)
+    guard = outputs.github or github.in_actions()
+    with github.commands_stopped() if guard else nullcontext():
+        print(terminal.render(verdict), end="", flush=True)
+        print(ignored_render.terminal_lines(run), end="", flush=True)
     publish(
         verdict,
         run,
@@ -387,6 +399,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # text from tests may hold undecodable bytes
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     words = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
     if "--" in words:
@@ -405,4 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except github.GitHubError as exc:
         print(f"test-gate: error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAIL
+    except OSError as exc:  # a file test-gate must write or read: one line, never a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"test-gate: error:{where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         return EXIT_FAIL

@@ -63,6 +63,8 @@ def _env_file(name: str) -> Path:
     path = Path(value)
     if not path.parent.is_dir():
         raise GitHubError(f"{name} points to {value}, whose directory does not exist")
+    if path.is_dir():
+        raise GitHubError(f"{name} points to {value}, which is a directory")
     path.touch(exist_ok=True)
     return path
 
@@ -73,7 +75,16 @@ def set_outputs(outputs: Mapping[str, str]) -> None:
         issue_file_command("OUTPUT", prepare_key_value_message(name, value))
 
 
+def summary_size() -> int:
+    """Bytes this step already wrote to its summary: GitHub's limit counts them too."""
+    value = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    try:
+        return Path(value).stat().st_size if value else 0
+    except OSError:
+        return 0
+
+
 def append_summary(markdown: str) -> None:
     path = _env_file("GITHUB_STEP_SUMMARY")
-    with path.open("a", encoding="utf-8") as handle:
+    with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
         handle.write(markdown)

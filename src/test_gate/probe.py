@@ -1,6 +1,6 @@
 """Diagnosis runs: a chosen list of tests, in exactly that order, in a fresh pytest process.
 
-Two forms, one result. Search probes pass the ids through a file read by the `test_gate_order`
+Two forms, one result. Search probes pass the ids through a file read by the `tgate_order`
 plugin (no command-line length limit, no reshuffle). The runs whose command is printed for a
 developer (a test alone, polluter then victim) pass the ids on the command line, which pytest
 runs in the order given, and run that very command: what is printed has been seen to work.
@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from test_gate.pytest_run import PLUGIN_DIR
+from test_gate.pytest_run import PLUGIN_DIR, explicit_plugins
 
-ORDER_PLUGIN = "test_gate_order"
+ORDER_PLUGIN = "tgate_order"
+RERUN_PLUGIN = ("pytest_rerunfailures",)
 ORDER_ENV = "TEST_GATE_ORDER_FILE"
 RESULTS_ENV = "TEST_GATE_ORDER_RESULTS"
 # what keeps the order exact: no shuffling plugin. The second form is for a project whose own
@@ -289,6 +290,7 @@ class Prober:
             ORDER_PLUGIN,
             "-p",
             "no:randomly",
+            *explicit_plugins(os.environ if self.env is None else self.env, RERUN_PLUGIN),
             "--reruns=0",
             *self.guards,
         ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from test_gate.settings import UsageError
 
 PLUGIN_DIR = Path(__file__).parent / "pytest_plugin"
-PLUGIN_MODULE = "test_gate_plugin"
+PLUGIN_MODULE = "tgate_recorder"
 RUN_ID_ENV = "TEST_GATE_RUN_ID"
 REQUIRED_MODULES = ("pytest", "pytest_jsonreport", "random_order", "pytest_rerunfailures")
 
@@ -37,8 +37,25 @@ def order_args(seed: int) -> list[str]:
     return ["-p", "no:randomly", "--random-order-bucket=module", f"--random-order-seed={seed}"]
 
 
+AUTOLOAD_OFF = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+RUN_PLUGINS = ("pytest_jsonreport.plugin", "random_order.plugin", "pytest_rerunfailures")
+
+
+def explicit_plugins(env: Mapping[str, str], modules: Sequence[str] = RUN_PLUGINS) -> list[str]:
+    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD set pytest loads no installed plugin: name ours.
+    (Naming them otherwise would register them twice.)"""
+    if not env.get(AUTOLOAD_OFF):
+        return []
+    return [word for module in modules for word in ("-p", module)]
+
+
 def pytest_argv(
-    python: str, user_args: Sequence[str], seed: int, reruns: int, report_file: Path
+    python: str,
+    user_args: Sequence[str],
+    seed: int,
+    reruns: int,
+    report_file: Path,
+    load: Sequence[str] = (),
 ) -> list[str]:
     """Our options come after the user's, so a user's --json-report-file cannot win."""
     return [
@@ -46,13 +63,19 @@ def pytest_argv(
         "-m",
         "pytest",
         *user_args,
+        *load,
         "-p",
         PLUGIN_MODULE,
         *order_args(seed),
         f"--reruns={reruns}",
         "--json-report",
         f"--json-report-file={report_file}",
-        "--json-report-omit=log,streams,warnings",
+        # nargs="+" in pytest-json-report: one word per key ("a,b" would be one unknown key)
+        "--json-report-omit",
+        "log",
+        "streams",
+        "warnings",
+        "keywords",
     ]
 
 
@@ -128,7 +151,9 @@ def run_pytest(
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(PLUGIN_DIR), child_env.get("PYTHONPATH", "")) if p
     )
-    argv = pytest_argv(python, user_args, seed, reruns, report_file.resolve())
+    argv = pytest_argv(
+        python, user_args, seed, reruns, report_file.resolve(), explicit_plugins(child_env)
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     started = time.time()

@@ -56,7 +56,12 @@ def load_json(path: Path) -> dict[str, Any]:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from undecodable bytes (file names, output)
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _int(value: Any) -> int | None:
@@ -104,6 +109,11 @@ def _attempt_from_phases(phases: Sequence[Mapping[str, Any]]) -> Attempt:
     bad_teardown = failing(teardown)
     if bad_teardown is not None:
         return attempt(Outcome.ERROR, bad_teardown)
+    # a phase pytest does not name: pytest-xdist reports a crashed worker as when="???"
+    other = [p for w, ps in by_when.items() if w not in ("setup", "call", "teardown") for p in ps]
+    crashed = failing(other)
+    if crashed is not None and failing(call) is None:
+        return attempt(Outcome.FAILED, crashed)
     if not call:
         return attempt(Outcome.INTERRUPTED)
     # a failed subtest says more than the summary line "contains 1 failed subtest"
@@ -171,16 +181,18 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
 
 
 def _records_from_plugin(plugin: Mapping[str, Any]) -> list[TestRecord]:
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    # one record per test per process: under `pytest-xdist --dist each` every worker runs
+    # every test, and each of those runs counts (as pytest counts them)
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for report in plugin.get("reports") or []:
         if isinstance(report, dict) and isinstance(report.get("nodeid"), str):
-            grouped.setdefault(report["nodeid"], []).append(report)
+            key = (_str(report["nodeid"]), _str(report.get("worker")))
+            grouped.setdefault(key, []).append(report)
     records = []
-    for order, (nodeid, reports) in enumerate(grouped.items()):
+    root = _str(plugin.get("rootdir"))
+    for order, ((nodeid, worker), reports) in enumerate(grouped.items()):
         path, line = _location(nodeid, reports[0].get("location"))
-        root = _str(plugin.get("rootdir"))
         attempts = tuple(_rooted(_attempt_from_phases(a), root) for a in _split_attempts(reports))
-        worker = _str(reports[0].get("worker"))
         records.append(TestRecord(nodeid, path, line, attempts, order, worker=worker))
     return records
 
@@ -343,6 +355,7 @@ def read_report(
             )
         collected = _int(plugin.get("collected"))
         deselected = len(plugin.get("deselected") or [])
+        selected = _int(plugin.get("selected"))
         seed = plugin.get("random_order_seed")
     else:
         records = _records_from_stages(tests, _str(data.get("root")))
@@ -350,13 +363,16 @@ def read_report(
         summary: Mapping[str, Any] = raw_summary if isinstance(raw_summary, dict) else {}
         collected = _int(summary.get("collected"))
         deselected = _int(summary.get("deselected")) or 0
+        selected = None
         seed = None
     if collected is None:
         collected = len(records)
-    ran = len(records)
-    if ran < collected - deselected:
+    if selected is None:
+        selected = collected - deselected
+    ran = len({r.nodeid for r in records})
+    if ran < selected:
         problems.append(
-            f"{source}: {collected - deselected} test(s) were selected but only {ran} ran "
+            f"{source}: {selected} test(s) were selected but only {ran} ran "
             "(the session stopped early: -x, --maxfail, a crash or an interrupt)"
         )
     return RunData(

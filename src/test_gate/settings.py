@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from test_gate.verdict import Policy
@@ -19,10 +20,8 @@ class UsageError(Exception):
 def parse_threshold(text: str, option: str = "--threshold") -> Decimal:
     raw = text.strip()
     number = raw[:-1].strip() if raw.endswith("%") else raw
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        value = Decimal("NaN")
+    # plain ASCII decimals only: Decimal() alone would also take "1_0", "1e2" or other digits
+    value = Decimal(number) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", number) else Decimal("NaN")
     if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise UsageError(
             f"{option}: {text!r} is not a percentage; use a number from 0 to 100, "
@@ -71,6 +70,21 @@ def parse_pytest_args(text: str, option: str = "--pytest-args") -> tuple[str, ..
             f"{option}: {text!r} cannot be split into arguments ({exc}); "
             "use shell-style words with balanced quotes"
         ) from None
+
+
+def output_file(text: str | None, option: str) -> Path | None:
+    """A file test-gate will write: not a directory, under a directory (or one it can make)."""
+    if not text:
+        return None
+    path = Path(text)
+    if path.is_dir():
+        raise UsageError(f"{option}: {text!r} is a directory; give a file path to write")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option}: {text!r} is under {str(parent)!r}, which is a file")
+            break
+    return path
 
 
 def existing_dir(text: str, option: str) -> Path:

@@ -100,8 +100,9 @@ def format_percent(rate: Fraction | Decimal, places: int = 2) -> str:
 
 
 def format_threshold(threshold: Decimal) -> str:
-    text = format(threshold.normalize(), "f")
-    return text
+    """As the user wrote it, less trailing zeros; never rounded (normalize() would round)."""
+    text = format(threshold, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _exit_code_reasons(code: int | None, counts: Counts, policy: Policy) -> list[str]:
@@ -151,7 +152,7 @@ def decide(run: RunData, policy: Policy) -> Verdict:
                 "no test was attempted (passed + failed + errors = 0); "
                 "use --allow-no-tests if an empty run is expected"
             )
-    elif counts.passed * 100 < policy.threshold * attempted:
+    elif counts.passed * 100 < Fraction(policy.threshold) * attempted:  # exact, any precision
         assert rate is not None
         policy_reasons.append(
             f"pass rate {format_percent(rate)}% is below the threshold "

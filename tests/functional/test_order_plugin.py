@@ -45,7 +45,7 @@ def run(root: Path, ids: list[str], *args: str) -> dict[str, object]:
         PYTEST_ADDOPTS="-p no:hypothesispytest",
     )
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "test_gate_order", "-p", "no:randomly", *args],
+        [sys.executable, "-m", "pytest", "-p", "tgate_order", "-p", "no:randomly", *args],
         cwd=root,
         env=env,
         capture_output=True,
@@ -84,7 +84,7 @@ def test_without_the_environment_the_plugin_does_nothing(
     root = project({"tests/test_a.py": FILES["tests/test_a.py"]})
     env = clean_env(PYTHONPATH=str(PLUGIN_DIR), PYTEST_ADDOPTS="-p no:hypothesispytest")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "test_gate_order", "-q"],
+        [sys.executable, "-m", "pytest", "-p", "tgate_order", "-q"],
         cwd=root,
         env={k: v for k, v in env.items() if not k.startswith("TEST_GATE_ORDER")},
         capture_output=True,

@@ -95,7 +95,7 @@ def budget(candidates: Sequence[Annotation]) -> list[Annotation]:
             Annotation(
                 "notice",
                 f"{', '.join(parts)} more: GitHub shows only {PER_LEVEL} annotations of each "
-                "kind per step. The job summary lists them all.",
+                "kind per step. The job summary lists them; the result file has every one.",
                 title="test-gate: more in the job summary",
             )
         )

@@ -35,7 +35,7 @@ class Section:
 
 
 def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "backslashreplace"))
 
 
 def _headline(verdict: Verdict) -> str:
@@ -233,30 +233,46 @@ def render(
         default=0,
     )
     ordered[at:at] = list(after_failures)
+    reserve = NOTE_RESERVE * (len(ordered) + 1)  # room for every "not shown" note
     cut_notes: list[str] = []
+    # first every section with one line per entry, so that no name is lost to a traceback;
+    # then, with the room left, entries get their full form, the most useful sections first
+    plans: list[tuple[Section, str, list[str]]] = []
     for section in ordered:
         title = f"### {html(section.title)}"
         opening = title + (f"\n\n{section.intro}" if section.intro else "")
-        if used + _size(opening) + NOTE_RESERVE > limit:
+        if used + _size(opening) + 2 + reserve > limit:
             cut_notes.append(f"section “{html(section.title)}”")
             continue
-        lines = [opening, ""]
         used += _size(opening) + 2
-        shown = 0
+        chosen: list[str] = []
         for block in section.blocks:
-            for text in (block.full, block.compact):
-                if text and used + _size(text) + 1 + NOTE_RESERVE <= limit:
-                    lines.append(text)
-                    used += _size(text) + 1
-                    shown += 1
-                    break
-            else:
+            text = block.compact or block.full
+            if used + _size(text) + 1 + reserve > limit:
                 break
-        hidden = len(section.blocks) - shown
+            chosen.append(text)
+            used += _size(text) + 1
+        plans.append((section, opening, chosen))
+    for section, _, chosen in plans:
+        for index, text in enumerate(chosen):
+            full = section.blocks[index].full
+            grow = _size(full) - _size(text)
+            if grow > 0 and used + grow + reserve <= limit:
+                chosen[index] = full
+                used += grow
+    for section, opening, chosen in plans:
+        lines = [opening, "", *chosen]
+        short = sum(1 for i, text in enumerate(chosen) if text != section.blocks[i].full)
+        if short:
+            lines.append(
+                f"\n> ✂️ {short} {section.what} shown without details: the summary has a size "
+                "limit; the result file has every message."
+            )
+        hidden = len(section.blocks) - len(chosen)
         if hidden:
-            note = f"\n> ✂️ {hidden} more {section.what} not shown: the summary has a size limit."
-            lines.append(note)
-            used += _size(note)
+            lines.append(
+                f"\n> ✂️ {hidden} more {section.what} not shown: the summary has a size limit."
+            )
         parts.append("\n".join(lines))
     if cut_notes:
         parts.append(

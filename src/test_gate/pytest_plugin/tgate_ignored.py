@@ -33,7 +33,7 @@ SECTION_DESELECTED = "deselected_by_file"
 SECTION_NEVER_RAN = "never_ran"
 SECTION_SETTINGS = "collect_settings"
 SIDECAR_ENV = "TEST_GATE_IGNORED_FILE"
-WORKER_KEY = "test_gate_ignored"  # pytest-xdist: what a worker saw, sent to the controller
+WORKER_KEY = "tgate_ignored"  # pytest-xdist: what a worker saw, sent to the controller
 WALK_LIMIT = 5_000  # directory entries looked at to decide whether a directory holds test files
 NOT_NEWS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
 DEFAULT_NORECURSE = frozenset(
@@ -494,7 +494,7 @@ def install(config: Any, sections: MutableMapping[str, Callable[[Any], Any]]) ->
     """Register the recorder and its report sections (called from the gate's main plugin,
     in the controller and in each xdist worker)."""
     recorder = IgnoreRecorder(config)
-    config.pluginmanager.register(recorder, "test_gate_ignored")
+    config.pluginmanager.register(recorder, "tgate_ignored")
     if hasattr(config, "workerinput"):
         return  # an xdist worker: its data goes to the controller
     sections[SECTION_IGNORED] = recorder.ignored_data

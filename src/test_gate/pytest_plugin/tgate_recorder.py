@@ -1,4 +1,4 @@
-"""pytest plugin loaded by `test-gate run` (``-p test_gate_plugin``).
+"""pytest plugin loaded by `test-gate run` (``-p tgate_recorder``).
 
 It runs inside the user's pytest, so it uses only pytest and the standard library (pytest >= 7).
 It records what the JSON report loses: every report of every attempt, in execution order
@@ -61,10 +61,13 @@ class Recorder:
     def __init__(self, config: Any) -> None:
         self.config = config
         self.started = time.time()
+        # read now: a test may clear the environment before the report is written
+        self.run_id = os.environ.get(RUN_ID_ENV, "")
         self.reports: list[dict[str, Any]] = []
         self.collect_errors: list[dict[str, Any]] = []
         self.deselected: list[str] = []
-        self.collected = 0
+        self.collected = 0  # as pytest counts it: before deselection
+        self.selected: int | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: Any) -> None:
@@ -81,12 +84,14 @@ class Recorder:
         self.deselected.extend(item.nodeid for item in items)
 
     def pytest_collection_finish(self, session: Any) -> None:
-        self.collected = len(session.items)
+        self.selected = len(session.items)
+        self.collected = self.selected + len(self.deselected)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
         # under pytest-xdist the controller collects nothing; each worker reports its items
         # (after its own deselection)
+        self.selected = max(self.selected or 0, len(ids))
         self.collected = max(self.collected, len(ids))
 
     def pytest_runtest_logreport(self, report: Any) -> None:
@@ -117,12 +122,13 @@ class Recorder:
         sections = {key: build(self.config) for key, build in SECTIONS.items()}
         return {
             "schema": SCHEMA,
-            "run_id": os.environ.get(RUN_ID_ENV, ""),
+            "run_id": self.run_id,
             "started": self.started,
             "finished": time.time(),
             "pytest_version": pytest.__version__,
             "rootdir": str(self.config.rootpath),
             "collected": self.collected,
+            "selected": self.selected,
             "deselected": self.deselected,
             "collect_errors": self.collect_errors,
             "random_order_seed": str(seed) if seed is not None else None,
@@ -138,4 +144,4 @@ class Recorder:
 def pytest_configure(config: Any) -> None:
     if not hasattr(config, "workerinput"):  # xdist workers report to the controller
         config.pluginmanager.register(Recorder(config), "test_gate_recorder")
-    __import__("test_gate_ignored").install(config, SECTIONS)
+    __import__("tgate_ignored").install(config, SECTIONS)

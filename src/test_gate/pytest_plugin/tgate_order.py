@@ -1,4 +1,4 @@
-"""pytest plugin: run exactly the given tests, in exactly the given order (``-p test_gate_order``).
+"""pytest plugin: run exactly the given tests, in exactly the given order (``-p tgate_order``).
 
 Used by test-gate's diagnosis runs. It runs inside the user's pytest, so it uses only pytest and
 the standard library (pytest >= 7). The test ids come through a file named by the environment
