@@ -45,6 +45,7 @@ def cli(
         env=dict(env) if env is not None else clean_env(),
         capture_output=True,
         text=True,
+        errors="backslashreplace",  # tests may print undecodable bytes
         check=False,
     )
 

@@ -60,7 +60,10 @@ def _str(value: Any) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates from undecodable bytes (file names, output)
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        try:  # the original bytes, shown as \xNN
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
 
 
