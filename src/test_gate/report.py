@@ -141,13 +141,15 @@ def _split_attempts(reports: Sequence[Mapping[str, Any]]) -> list[list[Mapping[s
     the main reports of an attempt only after it ends, so they arrive first."""
     attempts: list[list[Mapping[str, Any]]] = []
     pending: list[Mapping[str, Any]] = []
+    ended = False  # a crashed worker ends an attempt without a teardown
     for report in reports:
         if report.get("subtest"):
             pending.append(report)
             continue
-        if report.get("when") == "setup" or not attempts:
+        if report.get("when") == "setup" or not attempts or ended:
             attempts.append([])
         attempts[-1].append(report)
+        ended = report.get("when") not in ("setup", "call", "teardown")
         if report.get("when") == "call":
             attempts[-1].extend(pending)
             pending = []
@@ -185,12 +187,21 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
 
 def _records_from_plugin(plugin: Mapping[str, Any]) -> list[TestRecord]:
     # one record per test per process: under `pytest-xdist --dist each` every worker runs
-    # every test, and each of those runs counts (as pytest counts them)
+    # every test, and each of those runs counts (as pytest counts them). A test whose worker
+    # died in it is rerun on a new worker: that run continues the same record.
     grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    alias: dict[tuple[str, str], tuple[str, str]] = {}
+    crashed: dict[str, tuple[str, str]] = {}
     for report in plugin.get("reports") or []:
-        if isinstance(report, dict) and isinstance(report.get("nodeid"), str):
-            key = (_str(report["nodeid"]), _str(report.get("worker")))
-            grouped.setdefault(key, []).append(report)
+        if not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
+            continue
+        nodeid = _str(report["nodeid"])
+        key = alias.get((nodeid, _str(report.get("worker"))), (nodeid, _str(report.get("worker"))))
+        if key not in grouped and nodeid in crashed:
+            alias[key] = key = crashed.pop(nodeid)
+        grouped.setdefault(key, []).append(report)
+        if report.get("when") not in ("setup", "call", "teardown"):
+            crashed[nodeid] = key
     records = []
     root = _str(plugin.get("rootdir"))
     for order, ((nodeid, worker), reports) in enumerate(grouped.items()):

@@ -177,3 +177,22 @@ def test_plugins_load_when_autoload_is_off(project: Project, gate_run: Run) -> N
     run = gate_run(root, env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
     assert run.code == 0, run.proc.stdout[-2000:]
     assert run.counts["passed"] == 1
+
+
+def test_a_crashed_xdist_worker_counts_once_with_its_reason(
+    project: Project, gate_run: Run
+) -> None:
+    root = project(
+        {
+            "test_c.py": """
+                import ctypes
+
+                def test_ok(): pass
+                def test_crash(): ctypes.string_at(0)
+            """
+        }
+    )
+    run = gate_run(root, "--diagnose", "false", "--reruns", "2", "--", "-n", "2")
+    assert run.code == 1
+    assert (run.counts["failed"], run.counts["passed"], run.counts["reruns"]) == (1, 1, 2)
+    assert "crashed while running" in run.result["failures"][0]["message"]
