@@ -173,7 +173,7 @@ def draw_seed() -> int:
     return secrets.randbelow(10**6)
 
 
-_FALLBACK = re.compile(r"^#\s*if pytest\s*<\s*([\d.]+)\s*:\s*(\S+)==(\S+)\s*$")
+_FALLBACK = re.compile(r"^#\s*if (pytest|python)\s*<\s*([\d.]+)\s*:\s*(\S+)==(\S+)\s*$")
 
 
 def release(version: str) -> tuple[int, ...]:
@@ -187,18 +187,19 @@ def release(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def pinned(requirements: Path, pytest_version: str | None = None) -> dict[str, str]:
+def pinned(requirements: Path, found: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """`name==version` lines of the requirements file -> {name: version}.
 
-    A comment `# if pytest < X: name==version` replaces a pin when the test environment's
-    pytest is older than X, so that installing the plugins never upgrades that pytest.
+    A comment `# if pytest < X: name==version` (or `python < X`) replaces a pin when the test
+    environment's pytest (or Python) is older than X: installing the plugins never upgrades
+    that pytest, and works on the Python the tests run on.
     """
     pins: dict[str, str] = {}
-    fallbacks: list[tuple[tuple[int, ...], str, str]] = []
+    fallbacks: list[tuple[str, tuple[int, ...], str, str]] = []
     for raw in requirements.read_text(encoding="utf-8").splitlines():
         fallback = _FALLBACK.match(raw.strip())
         if fallback:
-            fallbacks.append((release(fallback[1]), fallback[2], fallback[3]))
+            fallbacks.append((fallback[1], release(fallback[2]), fallback[3], fallback[4]))
             continue
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -207,15 +208,16 @@ def pinned(requirements: Path, pytest_version: str | None = None) -> dict[str, s
         if not sep:
             raise ValueError(f"{requirements}: {line!r} is not pinned with ==")
         pins[name.strip()] = version.strip()
-    if pytest_version:
-        for below, name, version in fallbacks:
-            if release(pytest_version) < below and name in pins:
-                pins[name] = version
+    for what, below, name, version in fallbacks:
+        have = (found or {}).get(what)
+        if have and release(have) < below and name in pins:
+            pins[name] = version
     return pins
 
 
 def installed_versions(python: str, names: Sequence[str]) -> dict[str, str | None]:
-    """The version of each distribution in the test interpreter; None when absent."""
+    """The version of each distribution in the test interpreter (None when absent), and of
+    its Python under the key "python"."""
     probe = (
         "import importlib.metadata as m, json\n"
         "def v(n):\n"
@@ -223,7 +225,10 @@ def installed_versions(python: str, names: Sequence[str]) -> dict[str, str | Non
         "        return m.version(n)\n"
         "    except m.PackageNotFoundError:\n"
         "        return None\n"
-        f"print(json.dumps({{n: v(n) for n in {list(names)!r}}}))\n"
+        "import platform\n"
+        f"found = {{n: v(n) for n in {list(names)!r}}}\n"
+        "found['python'] = platform.python_version()\n"
+        "print(json.dumps(found))\n"
     )
     found: dict[str, str | None] = json.loads(_probe(python, probe))
     return found
@@ -238,7 +243,7 @@ def install_plugins(python: str, requirements: Path) -> int:
     """
     names = list(pinned(requirements))
     found = installed_versions(python, [*names, "pytest"])
-    pins = pinned(requirements, found["pytest"])
+    pins = pinned(requirements, found)
     if all(found[name] == version for name, version in pins.items()):
         listed = ", ".join(f"{name}=={version}" for name, version in pins.items())
         print(f"test-gate: {python} already has the pinned plugins ({listed})", flush=True)

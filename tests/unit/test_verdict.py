@@ -193,10 +193,11 @@ def test_plugin_pins_never_upgrade_an_older_pytest(tmp_path: Path) -> None:
         "# if pytest < 7: plug-c==9\n"
     )
     assert pinned(pins) == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, "9.2.0") == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, "8.2.0") == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, "8.1.2") == {"plug-a": "1.0", "plug-b": "1.5"}
-    assert pinned(pins, "7.4.4") == {"plug-a": "1.0", "plug-b": "1.5"}
+    assert pinned(pins, {"pytest": "9.2.0"}) == {"plug-a": "1.0", "plug-b": "2.0"}
+    assert pinned(pins, {"pytest": "8.2.0"}) == {"plug-a": "1.0", "plug-b": "2.0"}
+    assert pinned(pins, {"pytest": "8.1.2"}) == {"plug-a": "1.0", "plug-b": "1.5"}
+    assert pinned(pins, {"pytest": "7.4.4"}) == {"plug-a": "1.0", "plug-b": "1.5"}
+    assert pinned(pins, {"pytest": None}) == {"plug-a": "1.0", "plug-b": "2.0"}
     assert release("8.1.0rc1") == (8, 1, 0) and release("9") == (9,)
 
 
@@ -206,4 +207,7 @@ def test_the_shipped_pins_are_exact() -> None:
 
     pins = pinned(PLUGINS_FILE)
     assert set(pins) == {"pytest-json-report", "pytest-random-order", "pytest-rerunfailures"}
-    assert pinned(PLUGINS_FILE, "7.4.4")["pytest-rerunfailures"] != pins["pytest-rerunfailures"]
+    old_pytest = pinned(PLUGINS_FILE, {"pytest": "7.4.4", "python": "3.12.1"})
+    old_python = pinned(PLUGINS_FILE, {"pytest": "9.2.0", "python": "3.9.18"})
+    assert old_pytest["pytest-rerunfailures"] != pins["pytest-rerunfailures"]
+    assert old_python["pytest-rerunfailures"] == old_pytest["pytest-rerunfailures"]
