@@ -216,7 +216,7 @@ class Diagnoser:
         return done(
             ORDER_DEPENDENT,
             kind=POLLUTED,
-            culprits=finding.culprits,
+            culprits=culprits,
             candidates=len(before),
             command=self.prober.command([*culprits, victim]),
         )

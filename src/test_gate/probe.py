@@ -101,6 +101,16 @@ _TAKES_VALUE = {
     "--random-order-bucket",
     "--random-order-seed",
     "--json-report-file",
+    # common plugins' options (when pytest cannot be asked)
+    "--cov",
+    "--cov-report",
+    "--cov-config",
+    "--cov-fail-under",
+    "--ds",
+    "--dc",
+    "--timeout",
+    "--hypothesis-profile",
+    "--hypothesis-seed",
 }
 
 
