@@ -188,12 +188,18 @@ def _is_selection(word: str, path: Path) -> bool:
 
 
 def needs_option_kinds(user_args: Sequence[str], path: Path) -> bool:
-    """True when an option the built-in tables do not know is followed by a word that could be
-    its value or a test path: only then is pytest asked (`--help` costs a process)."""
+    """True when a long option the built-in tables do not know is followed by a word that could
+    be its value or a test path: only then is pytest asked (`--help` costs a process). Short
+    options the tables do not know are taken as flags (`-v tests`)."""
     words = list(user_args)
     for word, following in itertools.pairwise(words):
         known = word in _TAKES_VALUE or word in _LONG_FLAGS or word in _DROPPED_FLAGS
-        if word.startswith("-") and "=" not in word and not known and not following.startswith("-"):
+        if (
+            word.startswith("--")
+            and "=" not in word
+            and not known
+            and not following.startswith("-")
+        ):
             return True
     return False
 

@@ -8,6 +8,7 @@ from test_gate.diagnose import OrderedRun, order_changes
 from test_gate.probe import (
     command_id,
     diagnosis_args,
+    needs_option_kinds,
     parse_help,
     printed_command,
     run_options,
@@ -151,3 +152,9 @@ def test_runs_add_n0_when_xdist_is_installed_and_the_main_rootdir(tmp_path: Path
     assert run_options(str(tmp_path), sub, [], xdist=True) == ["-n0", "--rootdir=.."]
     assert run_options(str(tmp_path), tmp_path, [], xdist=False) == ["--rootdir=."]
     assert run_options(str(tmp_path), tmp_path, ["--rootdir", "x"], xdist=False) == []
+
+
+def test_pytest_is_asked_only_for_an_unknown_long_option_before_a_word() -> None:
+    assert needs_option_kinds(["--runslow", "tests"], Path("."))
+    assert not needs_option_kinds(["-v", "tests", "--cov", "src", "-k", "x"], Path("."))
+    assert not needs_option_kinds(["--runslow", "-v"], Path("."))
