@@ -6,7 +6,10 @@ victim of a test that ran before it: the search (see `minimize`) finds the pollu
 tests that ran before it, in the run's order. If it fails alone too, it may still rely on state
 another test leaves behind (a state-setter that ran *after* it in this order): the tests that ran
 after it are tried before it, and if it passes then, the setter is searched the same way.
-Otherwise it is broken. The verdict is not touched: a victim failed in CI and counts as failed.
+Otherwise it is broken. An answer counts only if it repeats: the victim is run alone once more
+(a test that fails at random would otherwise get an innocent polluter named); a run that hangs
+is stopped (the Prober's per-run limit) and said. The verdict is not touched: a victim failed
+in CI and counts as failed.
 
 The runs go through a `Prober` (I/O); the classification and planning are plain code.
 """
