@@ -27,9 +27,14 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (DNS, r"could not translate host name|name resolution|unknown host|NameResolutionError"),
         (REFUSED, r"connection ?refused|actively refused|errno 111\b|errno 61\b|winerror 10061"),
         (REFUSED, r"connect call failed"),
-        (NETWORK, r"network is unreachable|no route to host|host is unreachable|errno 11[03]\b"),
-        (TIMEOUT, r"connecttimeout|connect timeout|connection timed out|timeouterror|timed out"),
-        (TIMEOUT, r"socket\.timeout|ServerSelectionTimeoutError|readtimeout|pooltimeout"),
+        (NETWORK, r"network is unreachable|no route to host|host is unreachable|errno 113\b"),
+        # a timeout counts only with network context: subprocess.TimeoutExpired, asyncio's
+        # wait_for and an assertion that says "timed out" are ordinary failures
+        (TIMEOUT, r"connect ?timeout|connect(?:ion)? timed out|read timed out|errno 110\b"),
+        (TIMEOUT, r"ETIMEDOUT|WinError 10060|ReadTimeout|PoolTimeout|WriteTimeout"),
+        (TIMEOUT, r"socket\.timeout|ServerSelectionTimeoutError|NetworkTimeout"),
+        # the socket module's own message: `TimeoutError: timed out` (socket.timeout before 3.10)
+        (TIMEOUT, r"^(?:builtins\.)?(?:TimeoutError|timeout): timed out\.?$"),
         (CONNECT, r"NewConnectionError|MaxRetryError|Failed to establish a new connection"),
         (CONNECT, r"(?:httpx|requests|aiohttp|urllib3)[\w.]*\.?(?:Connect\w*Error)"),
         (CONNECT, r"ClientConnectorError|Cannot connect to host|can't connect to \w+ server"),
@@ -82,7 +87,14 @@ def _texts(test: TestRecord) -> list[str]:
     return [t for t in (last.message, *errors, *sources) if t]
 
 
+# an assertion that mentions "connection refused" or "timed out" is the test's own check
+_ASSERTION = re.compile(r"^(?:AssertionError\b|assert\s|Failed:|\+|where\s)")
+
+
 def kind_of(text: str) -> str | None:
+    text = text.strip()
+    if _ASSERTION.match(text):
+        return None
     for kind, pattern in _KINDS:
         if pattern.search(text):
             return kind

@@ -340,7 +340,7 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         run = replace(run, seed=str(seed))
         verdict = decide(run, settings.policy)
         diagnosis, reproduce = diagnosis_run.after_main_run(
-            diag, settings, run, seed, done.command, work_dir
+            diag, settings, run, seed, done.command, work_dir, main_seconds=done.duration
         )
         print(terminal.render(verdict, done.command), end="", flush=True)
         print(ignored_render.terminal_lines(run), end="", flush=True)

@@ -6,7 +6,10 @@ victim of a test that ran before it: the search (see `minimize`) finds the pollu
 tests that ran before it, in the run's order. If it fails alone too, it may still rely on state
 another test leaves behind (a state-setter that ran *after* it in this order): the tests that ran
 after it are tried before it, and if it passes then, the setter is searched the same way.
-Otherwise it is broken. The verdict is not touched: a victim failed in CI and counts as failed.
+Otherwise it is broken. An answer counts only if it repeats: the victim is run alone once more
+(a test that fails at random would otherwise get an innocent polluter named); a run that hangs
+is stopped (the Prober's per-run limit) and said. The verdict is not touched: a victim failed
+in CI and counts as failed.
 
 The runs go through a `Prober` (I/O); the classification and planning are plain code.
 """
@@ -74,6 +77,8 @@ class Diagnosis:
     order_sensitive: tuple[OrderChange, ...] = ()
     seeds: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    ran: bool = True  # False: only the orders of --orders, no failing test was examined
+    order_notes: tuple[str, ...] = ()  # --orders runs that gave no result, and why
 
     def by_category(self, category: str) -> list[Examined]:
         return [e for e in self.examined if e.category == category]
@@ -93,8 +98,12 @@ class _Budget:
     examined: int = 0
 
 
-# one polluter often breaks many tests: the polluters already found are tried first
-KNOWN_TRIED = 2
+# one polluter often breaks many tests: the polluter set found last is tried first (one run;
+# a miss costs that run, so only one is tried)
+KNOWN_TRIED = 1
+FLAKY_NOTE = (
+    "the outcome changes between identical runs (flaky): {what}; the search's answer is not trusted"
+)
 
 
 @dataclass
@@ -148,7 +157,7 @@ class Diagnoser:
                 )
                 if failed is None:
                     search.close()
-                    return Finding((), 0, consistent=False), _no_result(result)
+                    return Finding((), 0, consistent=False), _no_result(result, ask.tests)
                 ask = search.send(failed is want_failure)
         except StopIteration as stop:
             finding: Finding = stop.value
@@ -172,7 +181,7 @@ class Diagnoser:
         alone_cmd = self.prober.command([victim])
         failed_alone = self._fails(alone, victim)
         if failed_alone is None:
-            return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone))
+            return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone, ()))
         if failed_alone:
             self.log(f"test-gate: diagnosis: {victim} fails alone too")
             return done(BROKEN, command=alone_cmd, note=alone.messages.get(victim, ""))
@@ -187,33 +196,52 @@ class Diagnoser:
                 note="it passes alone and no test ran before it: not order-dependent; "
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
-        reused = self._known_polluters(victim, before)
-        if reused:
-            return done(
-                ORDER_DEPENDENT,
-                kind=POLLUTED,
-                culprits=reused,
-                candidates=len(before),
-                command=self.prober.command([*reused, victim]),
-            )
-        finding, problem = self._search(victim, before, want_failure=True)
-        if problem:
-            return done(UNCONFIRMED, candidates=len(before), note=problem)
-        if not finding.culprits:
-            return done(
-                UNCONFIRMED,
-                candidates=len(before),
-                note="it passes alone, but the failure did not come back after the tests that "
-                "ran before it: " + (finding.note or "likely flaky"),
-            )
-        self.known.insert(0, finding.culprits)
+        culprits = self._known_polluters(victim, before)
+        if not culprits:
+            finding, problem = self._search(victim, before, want_failure=True)
+            if problem:
+                return done(UNCONFIRMED, candidates=len(before), note=problem)
+            if not finding.culprits:
+                return done(
+                    UNCONFIRMED,
+                    candidates=len(before),
+                    note="it passes alone, but the failure did not come back after the tests "
+                    "that ran before it: " + (finding.note or "likely flaky"),
+                )
+            culprits = finding.culprits
+        # a test that fails at random would pass one run alone and fail one confirmation by
+        # chance: the answer counts only if the victim passes alone once more
+        unstable = self._repeat_alone(victim, expect_failure=False)
+        if unstable:
+            return done(UNCONFIRMED, candidates=len(before), command=alone_cmd, note=unstable)
+        if culprits not in self.known:
+            self.known.insert(0, culprits)
         return done(
             ORDER_DEPENDENT,
             kind=POLLUTED,
-            culprits=finding.culprits,
+            culprits=culprits,
             candidates=len(before),
-            command=self.prober.command([*finding.culprits, victim]),
+            command=self.prober.command([*culprits, victim]),
         )
+
+    def _repeat_alone(self, victim: str, *, expect_failure: bool) -> str:
+        """Run the victim alone once more; why the answer is not trusted, or ""."""
+        result = self.prober.run([victim], printed=True)
+        failed = self._fails(result, victim)
+        self.log(
+            f"  run {self.prober.runs}: the victim alone, once more: "
+            f"{'no result' if failed is None else 'fails' if failed else 'passes'}"
+        )
+        if failed is None:
+            return _no_result(result, ())
+        if failed is expect_failure:
+            return ""
+        seen = (
+            "failed alone, then passed alone"
+            if expect_failure
+            else ("passed alone, then failed alone")
+        )
+        return FLAKY_NOTE.format(what=seen)
 
     def find_setter(self, broken: Examined, after: Sequence[str]) -> Examined:
         """A test that fails alone may pass after some test(s) that set the state it needs."""
@@ -232,6 +260,10 @@ class Diagnoser:
         if problem or not finding.culprits:
             note = problem or finding.note or "the passing order could not be narrowed"
             return _add_cost(broken, *cost, len(after), UNCONFIRMED, note)
+        unstable = self._repeat_alone(victim, expect_failure=True)
+        cost = (self.prober.runs - runs_before, time.monotonic() - started)
+        if unstable:
+            return _add_cost(broken, *cost, len(after), UNCONFIRMED, unstable)
         return Examined(
             victim,
             ORDER_DEPENDENT,
@@ -269,7 +301,10 @@ def _add_cost(
     )
 
 
-def _no_result(result: ProbeResult) -> str:
+def _no_result(result: ProbeResult, before: Sequence[str]) -> str:
+    if result.timed_out:
+        where = "when run alone" if not before else f"when run after {_names(before)}"
+        return f"it hangs {where}: no result within {result.seconds:.0f} s, the run was stopped"
     lines = result.output_tail.splitlines()
     errors = [ln for ln in lines if "error" in ln.lower()]
     last = (errors or lines or [""])[-1].strip()
@@ -278,6 +313,11 @@ def _no_result(result: ProbeResult) -> str:
         + (f": {last}" if last else "")
         + ")"
     )
+
+
+def _names(tests: Sequence[str]) -> str:
+    shown = ", ".join(tests[:3])
+    return shown + (f" and {len(tests) - 3} more test(s)" if len(tests) > 3 else "")
 
 
 def _failing(record: TestRecord) -> bool:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose
+from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose, order_changes
 from test_gate.probe import Prober, guard_args
 from test_gate.pytest_run import reproduce_command, run_pytest
 from test_gate.records import Outcome, RunData
@@ -86,6 +87,18 @@ def order_seeds(seed: int, orders: int) -> list[int]:
     return [(seed + k) % (MAX_SEED + 1) for k in range(orders)]
 
 
+# one diagnosis run at most: a hanging run costs this, and the next test is examined
+MIN_RUN_CAP = 30.0
+RUN_CAP_FACTOR = 3.0
+
+
+def run_cap(main_seconds: float, budget: float) -> float:
+    """The time limit of one extra run: max(30 s, 3x the main run); with a budget under
+    two minutes, a quarter of it stands in for the 30 s so that one hang leaves time for the
+    rest. The remaining budget bounds it further, run by run."""
+    return max(min(MIN_RUN_CAP, budget / 4), RUN_CAP_FACTOR * main_seconds)
+
+
 def other_orders(
     *,
     path: Path,
@@ -94,27 +107,48 @@ def other_orders(
     seeds: list[int],
     reruns: int,
     work_dir: Path,
+    budget: float = math.inf,
+    cap: float = math.inf,
 ) -> tuple[list[OrderedRun], dict[int, str], list[str]]:
-    """Run the suite once per extra seed. Returns the runs, their commands and problems."""
+    """Run the suite once per extra seed, each run within `cap` seconds and all of them
+    within `budget`. Returns the runs, their commands and problems (what was not run)."""
+    deadline = time.monotonic() + budget
     runs: list[OrderedRun] = []
     commands: dict[int, str] = {}
     problems: list[str] = []
     # the main run's JUnit XML and coverage stay those of the main run
     guards = guard_args(python, path, work_dir)
     env = dict(os.environ, COVERAGE_FILE=str(work_dir / "orders.coverage"))
-    for seed in seeds:
+    for index, seed in enumerate(seeds):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            rest = ", ".join(str(s) for s in seeds[index:])
+            problems.append(
+                f"the orders with seed {rest} were not run: the time budget "
+                f"({budget:g} s, --diagnose-timeout) was spent"
+            )
+            break
         print(f"test-gate: --orders: running the suite with seed {seed}", flush=True)
         report = work_dir / f"report-seed-{seed}.json"
-        done = run_pytest(
-            path=path,
-            python=python,
-            user_args=(*user_args, *guards),
-            seed=seed,
-            reruns=reruns,
-            report_file=report,
-            env=env,
-        )
         commands[seed] = reproduce_command(path, user_args, seed, reruns)
+        limit = min(cap, left)
+        try:
+            done = run_pytest(
+                path=path,
+                python=python,
+                user_args=(*user_args, *guards),
+                seed=seed,
+                reruns=reruns,
+                report_file=report,
+                env=env,
+                timeout=None if math.isinf(limit) else limit,
+            )
+        except subprocess.TimeoutExpired:
+            problems.append(
+                f"the run with seed {seed} did not finish within {limit:.0f} s and was stopped "
+                "(a test hangs in that order)"
+            )
+            continue
         try:
             data = read_report(load_json(report), run_id=done.run_id, source=str(report))
         except ReportError as exc:
@@ -139,6 +173,7 @@ def after_main_run(
     seed: int,
     command: str,
     work_dir: Path,
+    main_seconds: float = 0.0,
 ) -> tuple[Diagnosis | None, dict[int, str]]:
     """The other orders (--orders), then the diagnosis when wanted. Returns the diagnosis
     and the command that reproduces each order."""
@@ -153,13 +188,24 @@ def after_main_run(
             seeds=order_seeds(seed, settings.orders)[1:],
             reruns=run_settings.reruns,
             work_dir=work_dir,
+            budget=settings.timeout,
+            cap=run_cap(main_seconds, settings.timeout),
         )
         ordered += more
         reproduce.update(commands)
         for problem in problems:
             print(f"test-gate: --orders: {problem}", flush=True)
     if not wanted(settings, ordered):
-        return None, reproduce
+        if settings.orders == 1:
+            return None, reproduce
+        # --orders is reported on its own: the tests whose outcome changed with the order
+        only_orders = Diagnosis(
+            order_sensitive=tuple(order_changes(ordered)) if len(ordered) > 1 else (),
+            seeds=tuple(r.seed for r in ordered),
+            ran=False,
+            order_notes=tuple(problems),
+        )
+        return only_orders, reproduce
     diagnosis = run_diagnosis(
         settings,
         ordered,
@@ -168,9 +214,10 @@ def after_main_run(
         user_args=run_settings.pytest_args,
         root=run.root,
         work_dir=work_dir,
+        run_timeout=run_cap(main_seconds, settings.timeout),
     )
     if problems:
-        diagnosis = replace(diagnosis, notes=(*diagnosis.notes, *problems))
+        diagnosis = replace(diagnosis, order_notes=tuple(problems))
     return diagnosis, reproduce
 
 
@@ -183,6 +230,7 @@ def run_diagnosis(
     user_args: tuple[str, ...],
     root: str,
     work_dir: Path,
+    run_timeout: float | None = None,
 ) -> Diagnosis:
     deadline = time.monotonic() + settings.timeout
     prober = Prober(
@@ -192,6 +240,7 @@ def run_diagnosis(
         root=root,
         work_dir=work_dir / "diagnosis",
         deadline=deadline,
+        run_timeout=run_timeout,
     )
 
     def log(line: str) -> None:

@@ -8,8 +8,10 @@ runs in the order given, and run that very command: what is printed has been see
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -99,6 +101,16 @@ _TAKES_VALUE = {
     "--random-order-bucket",
     "--random-order-seed",
     "--json-report-file",
+    # common plugins' options (when pytest cannot be asked)
+    "--cov",
+    "--cov-report",
+    "--cov-config",
+    "--cov-fail-under",
+    "--ds",
+    "--dc",
+    "--timeout",
+    "--hypothesis-profile",
+    "--hypothesis-seed",
 }
 
 
@@ -136,10 +148,115 @@ _LONG_FLAGS = {
 }
 
 
-def diagnosis_args(user_args: Sequence[str], path: Path, *, keep_selection: bool) -> list[str]:
+@dataclass(frozen=True)
+class OptionKinds:
+    """Which options of the user's pytest (plugins and conftest options included) take a
+    value, as its `--help` lists them: `--level=LEVEL` takes one, `--runslow` does not."""
+
+    takes_value: frozenset[str] = frozenset()
+    optional_value: frozenset[str] = frozenset()  # `--cov=[SOURCE]`
+    flags: frozenset[str] = frozenset()
+
+
+_HELP_OPTION = re.compile(r"^(-{1,2}[\w-]+)(=\[?|\s)?")
+
+
+def parse_help(text: str) -> OptionKinds:
+    """The options listed by `pytest --help`, by whether they take a value."""
+    takes, optional, flags = set(), set(), set()
+    for line in text.splitlines():
+        if not line.startswith("  -"):
+            continue
+        spec = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        for item in spec.split(", "):
+            match = _HELP_OPTION.match(item.strip())
+            if match is None:
+                continue
+            name, sep = match.group(1), match.group(2)
+            if sep == "=[":
+                optional.add(name)
+            elif sep:
+                takes.add(name)
+            else:
+                flags.add(name)
+    return OptionKinds(frozenset(takes), frozenset(optional), frozenset(flags))
+
+
+def _is_selection(word: str, path: Path) -> bool:
+    """A test path or id: `tests`, `tests/test_a.py::test_one`."""
+    return not word.startswith("-") and ("::" in word or (path / word.split("::", 1)[0]).exists())
+
+
+def needs_option_kinds(user_args: Sequence[str], path: Path) -> bool:
+    """True when a long option the built-in tables do not know is followed by a word that could
+    be its value or a test path: only then is pytest asked (`--help` costs a process). Short
+    options the tables do not know are taken as flags (`-v tests`)."""
+    words = list(user_args)
+    for word, following in itertools.pairwise(words):
+        known = word in _TAKES_VALUE or word in _LONG_FLAGS or word in _DROPPED_FLAGS
+        if (
+            word.startswith("--")
+            and "=" not in word
+            and not known
+            and not following.startswith("-")
+        ):
+            return True
+    return False
+
+
+def option_kinds(
+    python: str, path: Path, user_args: Sequence[str], env: Mapping[str, str] | None = None
+) -> OptionKinds | None:
+    """Ask the user's pytest which options take a value (None when it cannot say)."""
+    try:
+        done = subprocess.run(
+            [python, "-m", "pytest", *user_args, "--help"],
+            cwd=path,
+            env=None if env is None else dict(env),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    kinds = parse_help(done.stdout)
+    return kinds if kinds.flags else None
+
+
+def _takes_value(word: str, following: str, path: Path, kinds: OptionKinds | None) -> bool:
+    """Whether `following` is the value of option `word` (written without "=")."""
+    if following.startswith("-") or "=" in word or not word.startswith("-"):
+        return False
+    if word in _TAKES_VALUE:
+        return True
+    if kinds is not None:
+        if word in kinds.takes_value:
+            return True
+        if word in kinds.flags:
+            return False
+        if word in kinds.optional_value:
+            return not _is_selection(following, path)
+    if word in _LONG_FLAGS or not word.startswith("--"):
+        return False
+    # an option nobody could classify: a test path or id after it is not its value
+    return not _is_selection(following, path)
+
+
+def diagnosis_args(
+    user_args: Sequence[str],
+    path: Path,
+    *,
+    keep_selection: bool,
+    kinds: OptionKinds | None = None,
+) -> list[str]:
     """The user's pytest arguments for a diagnosis run: their options stay (-o, -m, plugins);
     what would stop the run early (-x, --lf, --maxfail) goes; and, when the tests are named on
-    the command line, so do the user's own test paths (they would add tests to the run)."""
+    the command line, so do the user's own test paths (they would add tests to the run).
+    `kinds` (from the user's `pytest --help`) says which options take a value."""
     out: list[str] = []
     words = list(user_args)
     i = 0
@@ -152,18 +269,28 @@ def diagnosis_args(user_args: Sequence[str], path: Path, *, keep_selection: bool
         if name in _DROPPED_WITH_VALUE:
             i += 1 if "=" in word else 2
             continue
-        next_is_value = i + 1 < len(words) and not words[i + 1].startswith("-")
-        unknown_long = word.startswith("--") and "=" not in word and word not in _LONG_FLAGS
-        if (word in _TAKES_VALUE or unknown_long) and next_is_value:
+        if i + 1 < len(words) and _takes_value(word, words[i + 1], path, kinds):
             out += [word, words[i + 1]]
             i += 2
             continue
-        is_selection = not word.startswith("-") and (
-            "::" in word or (path / word.split("::", 1)[0]).exists()
-        )
-        if keep_selection or not is_selection:
+        if keep_selection or not _is_selection(word, path):
             out.append(word)
         i += 1
+    return out
+
+
+def run_options(root: str, path: Path, user_args: Sequence[str], xdist: bool) -> list[str]:
+    """Options every diagnosis run adds: `-n0` when pytest-xdist is installed (the project's
+    own `addopts = -n 2` would run the tests in parallel, and out of the given order), and the
+    main run's rootdir, so that test ids keep their meaning when a configuration file below
+    it (`tests/pytest.ini`) would make pytest pick another rootdir for the named tests."""
+    out = ["-n0"] if xdist else []
+    if root and not any(w == "--rootdir" or w.startswith("--rootdir=") for w in user_args):
+        try:
+            rel = os.path.relpath(Path(root), path.resolve())
+        except ValueError:  # another drive
+            rel = root
+        out.append(f"--rootdir={Path(rel).as_posix()}")
     return out
 
 
@@ -185,13 +312,17 @@ def printed_command(
     user_args: Sequence[str],
     tests: Sequence[str],
     order_options: Sequence[str] = ORDER_OPTIONS,
+    *,
+    kinds: OptionKinds | None = None,
+    xdist: bool = False,
 ) -> str:
     """The command a developer pastes to run these tests in this order."""
     argv = [
         "python",
         "-m",
         "pytest",
-        *diagnosis_args(user_args, path, keep_selection=False),
+        *diagnosis_args(user_args, path, keep_selection=False, kinds=kinds),
+        *run_options(root, path, user_args, xdist),
         *order_options,
         *(command_id(t, root, path) for t in tests),
     ]
@@ -250,6 +381,22 @@ class Prober:
     runs: int = 0
     order_options: tuple[str, ...] = ORDER_OPTIONS
     guards: tuple[str, ...] | None = None  # guard_args, found on the first run
+    run_timeout: float | None = None  # one run at most (a hang costs this, not the budget)
+    xdist: bool | None = None  # pytest-xdist installed: found on the first run
+    kinds: OptionKinds | None = None
+    kinds_asked: bool = False
+
+    def _setup(self) -> None:
+        """What the first run finds out once: the guards, xdist, and (only when the user's
+        arguments are ambiguous) which of their options take a value."""
+        if self.guards is None:
+            self.guards = tuple(guard_args(self.python, self.path, self.work_dir))
+        if self.xdist is None:
+            self.xdist = has_module(self.python, "xdist", self.path)
+        if not self.kinds_asked:
+            self.kinds_asked = True
+            if needs_option_kinds(self.user_args, self.path):
+                self.kinds = option_kinds(self.python, self.path, self.user_args, self.env)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -267,14 +414,16 @@ class Prober:
         return env
 
     def argv(self, tests: Sequence[str], *, printed: bool) -> list[str]:
-        if self.guards is None:
-            self.guards = tuple(guard_args(self.python, self.path, self.work_dir))
+        self._setup()
+        assert self.guards is not None
+        extra = run_options(self.root, self.path, self.user_args, bool(self.xdist))
         if printed:
             return [
                 self.python,
                 "-m",
                 "pytest",
-                *diagnosis_args(self.user_args, self.path, keep_selection=False),
+                *diagnosis_args(self.user_args, self.path, keep_selection=False, kinds=self.kinds),
+                *extra,
                 *self.order_options,
                 *(command_id(t, self.root, self.path) for t in tests),
                 "-p",
@@ -285,7 +434,8 @@ class Prober:
             self.python,
             "-m",
             "pytest",
-            *diagnosis_args(self.user_args, self.path, keep_selection=True),
+            *diagnosis_args(self.user_args, self.path, keep_selection=True, kinds=self.kinds),
+            *extra,
             "-p",
             ORDER_PLUGIN,
             "-p",
@@ -296,7 +446,16 @@ class Prober:
         ]
 
     def command(self, tests: Sequence[str]) -> str:
-        return printed_command(self.path, self.root, self.user_args, tests, self.order_options)
+        self._setup()
+        return printed_command(
+            self.path,
+            self.root,
+            self.user_args,
+            tests,
+            self.order_options,
+            kinds=self.kinds,
+            xdist=bool(self.xdist),
+        )
 
     def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult:
         """Run `tests` in this order. `printed`: name them on the command line, as the
@@ -324,20 +483,25 @@ class Prober:
         if not printed:
             order_file = self.work_dir / f"probe-{self.runs}.ids"
             order_file.write_text("".join(t + "\n" for t in tests), encoding="utf-8")
+        argv = self.argv(tests, printed=printed)
+        cap = left if self.run_timeout is None else min(left, self.run_timeout)
         started = time.monotonic()
         try:
             done = subprocess.run(
-                self.argv(tests, printed=printed),
+                argv,
                 cwd=self.path,
                 env=self._env(order_file, results),
                 capture_output=True,
                 text=True,
                 errors="replace",
-                timeout=left,
+                timeout=cap,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise BudgetSpent from None
+            if cap >= left:
+                raise BudgetSpent from None
+            # this run hangs: the others may not, and the budget is not all spent
+            return ProbeResult({}, {}, None, True, time.monotonic() - started, "")
         tail = "\n".join((done.stdout + "\n" + done.stderr).strip().splitlines()[-15:])
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}

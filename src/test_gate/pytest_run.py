@@ -141,8 +141,10 @@ def run_pytest(
     reruns: int,
     report_file: Path,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> PytestRun:
-    """Run pytest once, its output streaming live. A stale report is deleted first."""
+    """Run pytest once, its output streaming live. A stale report is deleted first.
+    `timeout`: stop pytest after this many seconds (subprocess.TimeoutExpired is raised)."""
     report_file.parent.mkdir(parents=True, exist_ok=True)
     report_file.unlink(missing_ok=True)
     run_id = secrets.token_hex(16)
@@ -157,7 +159,7 @@ def run_pytest(
     sys.stdout.flush()
     sys.stderr.flush()
     started = time.time()
-    exit_code = subprocess.call(argv, cwd=path, env=child_env)
+    exit_code = subprocess.call(argv, cwd=path, env=child_env, timeout=timeout)
     return PytestRun(
         exit_code=exit_code,
         report_file=report_file,

@@ -218,3 +218,59 @@ def test_groups_by_endpoint_most_tests_first() -> None:
         ("db:5432", ["b", "c"]),
         ("r:6379", ["a"]),
     ]
+
+
+def test_subprocess_timeout_is_not_a_service_failure() -> None:
+    import subprocess
+    import sys
+
+    text = raised(
+        lambda: subprocess.run([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.01)
+    )
+    assert text.startswith("subprocess.TimeoutExpired") and "timed out" in text
+    assert causes.unreachable(record(text)) is None
+
+
+def test_asyncio_wait_for_timeout_is_not_a_service_failure() -> None:
+    text = raised(lambda: asyncio.run(asyncio.wait_for(asyncio.sleep(5), 0.01)))
+    assert "TimeoutError" in text
+    assert causes.unreachable(record(text)) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "longrepr"),
+    [
+        ("AssertionError: the job timed out", "E       AssertionError: the job timed out\n"),
+        (
+            "AssertionError: assert 'timed out' == 'done'",
+            "E       AssertionError: assert 'timed out' == 'done'\n"
+            "E         - done\nE         + timed out\n",
+        ),
+        (
+            "AssertionError: assert 'connection refused' not in 'connection refused by db'",
+            "E       assert 'connection refused' not in 'connection refused by db'\n",
+        ),
+        ("Failed: DID NOT RAISE <class 'TimeoutError'>", ""),
+        ("TimeoutError: operation timed out after 3 s", ""),
+    ],
+)
+def test_assertions_and_other_timeouts_are_ordinary_failures(message: str, longrepr: str) -> None:
+    assert causes.unreachable(record(message, longrepr)) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "TimeoutError: timed out",
+        "socket.timeout: timed out",
+        "TimeoutError: [Errno 110] Connection timed out",
+        "urllib3.exceptions.ConnectTimeoutError: (<urllib3.connection.HTTPConnection object at "
+        "0x7f>, 'Connection to db timed out. (connect timeout=1)')",
+        "requests.exceptions.ReadTimeout: HTTPConnectionPool(host='api', port=80): Read timed "
+        "out. (read timeout=1)",
+        "httpx.ReadTimeout: timed out",
+    ],
+)
+def test_network_timeouts_are_service_failures(message: str) -> None:
+    found = causes.unreachable(record(message))
+    assert found is not None and found.kind == causes.TIMEOUT

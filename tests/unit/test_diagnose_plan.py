@@ -78,7 +78,8 @@ def test_one_polluter_and_a_broken_test() -> None:
         POLLUTED,
         ("t3",),
     )
-    assert by_name["t8"].runs <= 2 + 3  # alone, ceil(log2 8) probes, the printed command
+    # alone, ceil(log2 8) probes, the printed command, alone once more
+    assert by_name["t8"].runs <= 3 + 3
     assert by_name["t8"].command == "pytest t3 t8"
     assert by_name["t5"].category == BROKEN
     assert by_name["t5"].runs == 2  # alone, then after the tests that ran after it
@@ -143,3 +144,112 @@ def test_budget_spent_lists_the_rest_as_not_examined() -> None:
     assert [n for n, _ in result.not_examined] == ["t2", "t5"]
     assert all("time budget (9 s)" in why for _, why in result.not_examined)
     assert any("state-setter" in note for note in result.notes)
+
+
+def scripted(victim: str, outcomes: Sequence[str]) -> Suite:
+    """The victim's outcome run after run, whatever ran before it (it fails at random)."""
+    left = list(outcomes)
+
+    def suite(order: Sequence[str]) -> dict[str, str]:
+        out = {n: "passed" for n in order}
+        if victim in order:
+            out[victim] = left.pop(0) if left else "failed"
+        return out
+
+    return suite
+
+
+def test_a_victim_that_fails_at_random_gets_no_polluter() -> None:
+    # main run fails; alone passes; the bisection and its printed command happen to fail;
+    # alone once more: fails. A coin flip, not a polluter.
+    suite = scripted("v", ["failed", "passed", "failed", "failed", "failed"])
+    order = ["a", "b", "c", "v"]
+    runs = main_run(order, suite)
+    prober = FakeProber(suite)
+    result = diagnose(runs, Diagnoser(prober, lambda _: None), max_victims=None, budget_seconds=9)
+    (item,) = result.examined
+    assert item.category == UNCONFIRMED and item.culprits == ()
+    assert "changes between identical runs (flaky)" in item.note
+    assert prober.asked[-1] == (("v",), True)  # the confirmation: alone, as printed
+
+
+def test_the_answer_is_kept_when_the_victim_passes_alone_again() -> None:
+    suite = polluted_by("v", "b")
+    prober = FakeProber(suite)
+    order = ["a", "b", "c", "v"]
+    result = diagnose(
+        main_run(order, suite),
+        Diagnoser(prober, lambda _: None),
+        max_victims=None,
+        budget_seconds=9,
+    )
+    (item,) = result.examined
+    assert item.culprits == ("b",)
+    assert [a for a in prober.asked if a == (("v",), True)] == [(("v",), True)] * 2
+    assert item.runs == 2 + 2 + 1  # alone twice, ceil(log2 3) probes, the printed command
+
+
+def test_a_setter_is_not_named_when_the_victim_then_passes_alone() -> None:
+    # fails alone, passes after the tests after it, ... then passes alone: flaky
+    suite = scripted("v", ["failed", "failed", "passed", "passed", "passed", "passed"])
+    prober = FakeProber(suite)
+    result = diagnose(
+        main_run(["v", "a", "b"], suite),
+        Diagnoser(prober, lambda _: None),
+        max_victims=None,
+        budget_seconds=9,
+    )
+    (item,) = result.examined
+    assert item.category == UNCONFIRMED and item.culprits == ()
+    assert "failed alone, then passed alone" in item.note
+
+
+def test_a_new_polluter_costs_at_most_one_miss_of_a_known_one() -> None:
+    def suite(order: Sequence[str]) -> dict[str, str]:
+        out = {n: "passed" for n in order}
+        for victim, polluter in (("v1", "p1"), ("v2", "p2")):
+            if victim in order and polluter in order[: order.index(victim)]:
+                out[victim] = "failed"
+        return out
+
+    order = ["p1", "p2", "a", "b", "c", "d", "e", "v1", "v2"]
+    prober = FakeProber(suite)
+    result = diagnose(
+        main_run(order, suite),
+        Diagnoser(prober, lambda _: None),
+        max_victims=None,
+        budget_seconds=9,
+    )
+    second = {e.nodeid: e for e in result.examined}["v2"]
+    assert second.culprits == ("p2",)
+    # alone, the known polluter p1 (a miss), ceil(log2 8) probes, the printed command, alone
+    assert second.runs <= 1 + 1 + 3 + 1 + 1
+
+
+class HangingProber(FakeProber):
+    """Times out when `hangs` is run alone (the per-run limit, not the budget)."""
+
+    def __init__(self, suite: Suite, hangs: str) -> None:
+        super().__init__(suite)
+        self.hangs = hangs
+
+    def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult:
+        if tuple(tests) == (self.hangs,):
+            self.runs += 1
+            return ProbeResult({}, timed_out=True, seconds=30.0)
+        return super().run(tests, printed=printed)
+
+
+def test_a_hanging_run_is_reported_and_the_next_test_is_examined() -> None:
+    suite = polluted_by("z", "a", broken=["h"])
+    prober = HangingProber(suite, "h")
+    result = diagnose(
+        main_run(["a", "h", "z"], suite),
+        Diagnoser(prober, lambda _: None),
+        max_victims=None,
+        budget_seconds=9,
+    )
+    by_name = {e.nodeid: e for e in result.examined}
+    assert by_name["h"].category == UNCONFIRMED
+    assert "hangs when run alone" in by_name["h"].note
+    assert by_name["z"].culprits == ("a",)

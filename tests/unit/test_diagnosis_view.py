@@ -10,6 +10,7 @@ from test_gate.diagnose import (
     UNCONFIRMED,
     Diagnosis,
     Examined,
+    OrderChange,
 )
 from test_gate.records import Attempt, Outcome
 from test_gate.records import TestRecord as Record
@@ -93,3 +94,22 @@ def test_unreachable_table_escapes_test_text() -> None:
     rows = [b.full for b in section.blocks]
     assert "`h\\|<i>:5`" in rows[1] and "<i>" not in rows[1].replace("`h\\|<i>:5`", "")
     assert view.unreachable_section([]) is None
+
+
+def test_orders_alone_are_reported_without_a_diagnosis_section() -> None:
+    only_orders = Diagnosis(
+        seeds=(1, 2),
+        order_sensitive=(OrderChange("t::v", ((1, "passed"), (2, "failed"))),),
+        ran=False,
+        order_notes=("the run with seed 3 did not finish within 30 s and was stopped",),
+    )
+    keys = view.result_keys(only_orders, [], {1: "c1", 2: "c2"})
+    assert [o["seed"] for o in keys["orders"]] == [1, 2]
+    assert keys["order_sensitive"][0]["nodeid"] == "t::v"
+    assert keys["orders_not_run"] == list(only_orders.order_notes)
+    assert "order_dependent" not in keys and "diagnosis" not in keys
+    assert view.diagnosis_section(only_orders, 1) is None
+    section = view.order_section(only_orders, {1: "c1", 2: "c2"})
+    assert section is not None
+    assert any("seed 3 did not finish" in b.full for b in section.blocks)
+    assert "seed 3 did not finish" in view.terminal_lines(only_orders)

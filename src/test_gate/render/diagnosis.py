@@ -67,7 +67,9 @@ def _block(item: Examined, main_seed: int | None) -> Block:
     return Block(line, line)
 
 
-def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section:
+def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | None:
+    if not diagnosis.ran:
+        return None
     order = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
     items = sorted(diagnosis.examined, key=lambda e: order.get(e.category, 3))
     blocks = [_block(item, main_seed) for item in items]
@@ -120,14 +122,18 @@ def unreachable_section(failures: Sequence[TestRecord]) -> Section | None:
 
 
 def order_section(diagnosis: Diagnosis, reproduce: dict[int, str]) -> Section | None:
-    if len(diagnosis.seeds) < 2:
+    if len(diagnosis.seeds) < 2 and not diagnosis.order_notes:
         return None
     seeds = ", ".join(str(s) for s in diagnosis.seeds)
-    intro = f"The suite ran in {len(diagnosis.seeds)} orders (seeds {seeds})."
+    intro = f"The suite ran in {len(diagnosis.seeds)} order(s) (seeds {seeds})."
+    notes = tuple(
+        Block(("\n" if i == 0 else "") + f"- {md(note, 500)}")
+        for i, note in enumerate(diagnosis.order_notes)
+    )
     if not diagnosis.order_sensitive:
         return Section(
             "Order-sensitive tests (0)",
-            (Block(intro + " No test changed its outcome with the order."),),
+            (Block(intro + " No test changed its outcome with the order."), *notes),
         )
     header = "| test | outcome by seed |\n|---|---|"
     blocks = [Block(header, header)]
@@ -137,6 +143,7 @@ def order_section(diagnosis: Diagnosis, reproduce: dict[int, str]) -> Section | 
     commands = "\n".join(f"# seed {s}\n{c}" for s, c in reproduce.items())
     if commands:
         blocks.append(Block("\nEach order:\n\n" + code_block(commands, "sh")))
+    blocks += notes
     return Section(
         f"Order-sensitive tests ({len(diagnosis.order_sensitive)})",
         tuple(blocks),
@@ -175,6 +182,16 @@ def result_keys(
     }
     if diagnosis is None:
         return data
+    if len(diagnosis.seeds) > 1:
+        data["orders"] = [{"seed": s, "command": reproduce.get(s)} for s in diagnosis.seeds]
+        data["order_sensitive"] = [
+            {"nodeid": c.nodeid, "outcomes": [{"seed": s, "outcome": o} for s, o in c.outcomes]}
+            for c in diagnosis.order_sensitive
+        ]
+    if diagnosis.order_notes:
+        data["orders_not_run"] = list(diagnosis.order_notes)
+    if not diagnosis.ran:
+        return data
     data["order_dependent"] = [_entry(e) for e in diagnosis.by_category(ORDER_DEPENDENT)]
     data["broken"] = [
         {
@@ -197,17 +214,14 @@ def result_keys(
         "not_examined": [{"nodeid": n, "why": w} for n, w in diagnosis.not_examined],
         "notes": list(diagnosis.notes),
     }
-    if len(diagnosis.seeds) > 1:
-        data["orders"] = [{"seed": s, "command": reproduce.get(s)} for s in diagnosis.seeds]
-        data["order_sensitive"] = [
-            {"nodeid": c.nodeid, "outcomes": [{"seed": s, "outcome": o} for s, o in c.outcomes]}
-            for c in diagnosis.order_sensitive
-        ]
     return data
 
 
 def terminal_lines(diagnosis: Diagnosis) -> str:
     lines = [f"  diagnosis: {diagnosis.runs} run(s), {diagnosis.seconds:.1f} s"]
+    if not diagnosis.ran:
+        lines = ["  --orders:"]
+    lines += [f"    {note}" for note in diagnosis.order_notes]
     for item in diagnosis.examined:
         if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
             lines.append(f"    {item.nodeid}: needs state-setter {', '.join(item.setters)}")
