@@ -241,6 +241,8 @@ def run_diagnosis(
         work_dir=work_dir / "diagnosis",
         deadline=deadline,
         run_timeout=run_timeout,
+        # `-n0` only where the tests ran under pytest-xdist (its config would spread them out)
+        xdist=any(t.worker for ordered in runs for t in ordered.run.tests),
     )
 
     def log(line: str) -> None:

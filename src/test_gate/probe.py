@@ -280,8 +280,8 @@ def diagnosis_args(
 
 
 def run_options(root: str, path: Path, user_args: Sequence[str], xdist: bool) -> list[str]:
-    """Options every diagnosis run adds: `-n0` when pytest-xdist is installed (the project's
-    own `addopts = -n 2` would run the tests in parallel, and out of the given order), and the
+    """Options every diagnosis run adds: `-n0` when the main run used pytest-xdist (the
+    project's own `addopts = -n 2` would run the tests in parallel, and out of order), and the
     main run's rootdir, so that test ids keep their meaning when a configuration file below
     it (`tests/pytest.ini`) would make pytest pick another rootdir for the named tests."""
     out = ["-n0"] if xdist else []
@@ -382,7 +382,7 @@ class Prober:
     order_options: tuple[str, ...] = ORDER_OPTIONS
     guards: tuple[str, ...] | None = None  # guard_args, found on the first run
     run_timeout: float | None = None  # one run at most (a hang costs this, not the budget)
-    xdist: bool | None = None  # pytest-xdist installed: found on the first run
+    xdist: bool | None = None  # the main run used pytest-xdist; None: installed? (first run)
     kinds: OptionKinds | None = None
     kinds_asked: bool = False
 
