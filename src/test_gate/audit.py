@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from test_gate import ignored
+from test_gate import github, ignored
 from test_gate.pytest_run import PLUGIN_DIR, PLUGIN_MODULE, default_python
 from test_gate.records import RunData
 from test_gate.render import ignored as render
 from test_gate.render.result import ignored_entry
 from test_gate.report import read_unrun
-from test_gate.settings import existing_dir, parse_count, parse_pytest_args
+from test_gate.settings import existing_dir, output_file, parse_count, parse_pytest_args
 
 SIDECAR_ENV = "TEST_GATE_IGNORED_FILE"
 OUTPUT_TAIL = 30
@@ -84,22 +84,24 @@ def cmd_ignored(args: argparse.Namespace, extra: Sequence[str]) -> int:
     python = args.python or default_python()
     user_args = (*parse_pytest_args(args.pytest_args), *extra)
     limit = parse_count(args.max_ignored, "--max-ignored", allow_none=True)
+    target = output_file(args.result_file, "--result-file")
     run, output = _collect(path, python, user_args)
     if run is None:
-        print(
-            f"test-gate ignored: pytest could not collect the tests, so the list would be "
-            f"incomplete: {output}"
-        )
+        with github.output_guard():  # pytest's output, and paths, come from the project
+            print(
+                f"test-gate ignored: pytest could not collect the tests, so the list would be "
+                f"incomplete: {output}"
+            )
         return 1
     run = ignored.attribute(run, ignored.Context.from_env())
-    print(render.audit(run), end="")
+    with github.output_guard():
+        print(render.audit(run), end="")
     files = ignored.ignored_files(run.ignored)
-    if args.result_file:
+    if target is not None:
         data = {
             "ignored": [ignored_entry(i) for i in run.ignored],
             **render.result_extra(run),
         }
-        target = Path(args.result_file)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     if limit is not None and files > limit:

@@ -10,7 +10,6 @@ import posixpath
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -316,8 +315,7 @@ def cmd_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     report_file = settings.report_file or work_dir / "report.json"
     print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
     # pytest's output and ours stay inept as workflow commands whenever a runner reads them
-    guard = settings.outputs.github or github.in_actions()
-    with github.commands_stopped() if guard else nullcontext():
+    with github.output_guard(settings.outputs.github):
         done = run_pytest(
             path=settings.path,
             python=settings.python,
@@ -366,8 +364,7 @@ def cmd_gate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     fail_on_gate = parse_bool(args.fail_on_gate, "--fail-on-gate")
     run = ignored_paths.attribute(_read([Path(p) for p in args.reports]))
     verdict = decide(run, policy)
-    guard = outputs.github or github.in_actions()
-    with github.commands_stopped() if guard else nullcontext():
+    with github.output_guard(outputs.github):
         print(terminal.render(verdict), end="", flush=True)
         print(ignored_render.terminal_lines(run), end="", flush=True)
     publish(

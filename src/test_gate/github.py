@@ -11,7 +11,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from actions_toolkit.command import issue_command
@@ -26,6 +26,12 @@ class GitHubError(Exception):
 
 def in_actions(env: Mapping[str, str] | None = None) -> bool:
     return (env if env is not None else os.environ).get("GITHUB_ACTIONS") == "true"
+
+
+def output_guard(writing: bool = False) -> AbstractContextManager[None]:
+    """Stop workflow commands while test text is printed, whenever a runner reads the output
+    (`writing`: GitHub outputs were asked for even outside GITHUB_ACTIONS)."""
+    return commands_stopped() if writing or in_actions() else nullcontext()
 
 
 @contextmanager

@@ -196,3 +196,20 @@ def test_a_crashed_xdist_worker_counts_once_with_its_reason(
     assert run.code == 1
     assert (run.counts["failed"], run.counts["passed"], run.counts["reruns"]) == (1, 1, 2)
     assert "crashed while running" in run.result["failures"][0]["message"]
+
+
+def test_ignored_audit_output_is_guarded_in_actions(project: Project) -> None:
+    root = project(
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--ignore=tests/test_off.py"\n',
+            "tests/test_on.py": "def test_a(): pass\n",
+            "tests/test_off.py": "def test_b(): pass\n",
+        }
+    )
+    proc = cli(
+        "ignored", str(root), "--python", sys.executable, env=clean_env(GITHUB_ACTIONS="true")
+    )
+    assert proc.returncode == 0, proc.stderr
+    token = re.search(r"^::stop-commands::(\w+)$", proc.stdout, flags=re.M)
+    assert token and f"::{token.group(1)}::" in proc.stdout
+    assert proc.stdout.index("tests/test_off.py") > token.end()
