@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from test_gate.verdict import Policy
+from test_gate.analyse.verdict import Policy
 
 MAX_SEED = 2**32 - 1
+_DECIMAL = re.compile(
+    r"[0-9]+(\.[0-9]+)?"
+)  # plain ASCII digits only: no "1_0", "1e2", no other scripts
 
 
 class UsageError(Exception):
@@ -20,8 +24,7 @@ class UsageError(Exception):
 def parse_threshold(text: str, option: str = "--threshold") -> Decimal:
     raw = text.strip()
     number = raw[:-1].strip() if raw.endswith("%") else raw
-    # plain ASCII decimals only: Decimal() alone would also take "1_0", "1e2" or other digits
-    value = Decimal(number) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", number) else Decimal("NaN")
+    value = Decimal(number) if _DECIMAL.fullmatch(number) else Decimal("NaN")
     if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
         raise UsageError(
             f"{option}: {text!r} is not a percentage; use a number from 0 to 100, "
@@ -50,6 +53,38 @@ def parse_count(text: str, option: str, *, allow_none: bool = False) -> int | No
         return int(raw)
     extra = ", or 'none' for no limit" if allow_none else ""
     raise UsageError(f"{option}: {text!r} is not a count; use a whole number >= 0{extra}")
+
+
+def parse_seconds(text: str, option: str) -> float:
+    """A duration in seconds > 0, written as plain ASCII digits (as every other number)."""
+    raw = text.strip()
+    value = float(raw) if _DECIMAL.fullmatch(raw) else 0.0
+    if value <= 0:
+        raise UsageError(f"{option}: {text!r} is not a duration; use a number of seconds > 0")
+    return value
+
+
+DiagnoseMode = Literal["auto", "true", "false"]
+_MODES: dict[str, DiagnoseMode] = {
+    "auto": "auto",
+    **dict.fromkeys(("true", "yes", "on", "1"), "true"),
+    **dict.fromkeys(("false", "no", "off", "0"), "false"),
+}
+
+
+def parse_mode(text: str, option: str = "--diagnose") -> DiagnoseMode:
+    mode = _MODES.get(text.strip().lower())
+    if mode is None:
+        raise UsageError(f"{option}: {text!r} is not a mode; use auto, true or false")
+    return mode
+
+
+def parse_orders(text: str, option: str = "--orders") -> int:
+    orders = parse_count(text, option)
+    assert orders is not None
+    if not 1 <= orders <= 100:
+        raise UsageError(f"{option}: {text!r} is out of range; use a whole number 1 to 100")
+    return orders
 
 
 def parse_bool(text: str, option: str) -> bool:
@@ -100,9 +135,19 @@ class Outputs:
 
     result_file: Path | None = None
     summary_file: Path | None = None
-    github: bool = False  # write step summary, outputs and annotations for GitHub Actions
+    github: bool = False  # write the step summary, outputs and annotations of GitHub Actions
     annotations: bool = True
     step_summary: bool = True
+
+
+@dataclass(frozen=True)
+class DiagnoseSettings:
+    """The extra runs after the main one: other orders, and the diagnosis of failures."""
+
+    mode: DiagnoseMode = "auto"  # auto: when a test failed (in any order)
+    timeout: float = 300.0
+    max_victims: int | None = 20
+    orders: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,3 +163,25 @@ class RunSettings:
     report_file: Path | None
     outputs: Outputs
     fail_on_gate: bool = True
+    diagnose: DiagnoseSettings = field(default_factory=DiagnoseSettings)
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """Everything `test-gate gate` needs, validated."""
+
+    reports: tuple[Path, ...]
+    policy: Policy
+    outputs: Outputs
+    fail_on_gate: bool = True
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Everything `test-gate ignored` needs, validated."""
+
+    path: Path
+    python: str
+    pytest_args: tuple[str, ...]
+    max_ignored: int | None
+    result_file: Path | None

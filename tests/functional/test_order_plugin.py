@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import clean_env
 
-from test_gate.pytest_run import PLUGIN_DIR
+from test_gate.run.pytest_process import PLUGIN_DIR
 
 FILES = {
     "tests/test_a.py": """

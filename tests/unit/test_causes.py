@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from test_gate import causes
-from test_gate.records import Attempt, Outcome
-from test_gate.records import TestRecord as Record
+from test_gate.analyse import causes
+from test_gate.read.records import Attempt, Outcome
+from test_gate.read.records import TestRecord as Record
 
 
 def record(message: str, longrepr: str = "", nodeid: str = "tests/test_x.py::test_x") -> Record:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from test_gate.diagnose import (
+from test_gate.analyse.diagnose import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,
@@ -15,9 +15,9 @@ from test_gate.diagnose import (
     OrderedRun,
     diagnose,
 )
-from test_gate.probe import BudgetSpent, Prober, ProbeResult
-from test_gate.records import Attempt, Outcome, RunData
-from test_gate.records import TestRecord as Record
+from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
+from test_gate.read.records import Attempt, Outcome, RunData
+from test_gate.read.records import TestRecord as Record
 
 Suite = Callable[[Sequence[str]], dict[str, str]]
 

@@ -6,10 +6,10 @@ import argparse
 
 import pytest
 
-from test_gate.diagnose import OrderedRun
-from test_gate.diagnosis_run import DiagnoseSettings, order_seeds, settings_from, wanted
-from test_gate.records import Attempt, Outcome, RunData
-from test_gate.records import TestRecord as Record
+from test_gate.analyse.diagnose import OrderedRun
+from test_gate.run.diagnosis import DiagnoseSettings, order_seeds, settings_from, wanted
+from test_gate.read.records import Attempt, Outcome, RunData
+from test_gate.read.records import TestRecord as Record
 from test_gate.settings import MAX_SEED, UsageError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gate.diagnose import (
+from test_gate.analyse.diagnose import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,
@@ -12,8 +12,8 @@ from test_gate.diagnose import (
     Examined,
     OrderChange,
 )
-from test_gate.records import Attempt, Outcome
-from test_gate.records import TestRecord as Record
+from test_gate.read.records import Attempt, Outcome
+from test_gate.read.records import TestRecord as Record
 from test_gate.render import diagnosis as view
 
 NASTY = "tests/test_x.py::test_a[`|<b>]"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from test_gate.ignored import (
+from test_gate.read.attribution import (
     Context,
     attribute,
     count_tests,
@@ -18,7 +18,7 @@ from test_gate.ignored import (
     find_workflow_line,
     workflow_files,
 )
-from test_gate.records import CollectSettings, IgnoredPath, NeverRan, RunData
+from test_gate.read.records import CollectSettings, IgnoredPath, NeverRan, RunData
 
 
 def dedent(text: str) -> str:

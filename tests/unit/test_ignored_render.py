@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from test_gate import records
-from test_gate.records import (
+from test_gate.read import records
+from test_gate.read.records import (
     Attempt,
     DeselectedFile,
     IgnoredPath,
@@ -14,9 +14,9 @@ from test_gate.records import (
 from test_gate.render import annotations as notes
 from test_gate.render import ignored as render
 from test_gate.render import markdown
-from test_gate.render.result import result
-from test_gate.report import merge, read_report, read_unrun
-from test_gate.verdict import Policy, decide
+from test_gate.render.result_json import result
+from test_gate.read.report import merge, read_report, read_unrun
+from test_gate.analyse.verdict import Policy, decide
 
 PASSED = records.TestRecord(
     "tests/test_ok.py::test_a", "tests/test_ok.py", 1, (Attempt(Outcome.PASSED),), 0

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_gate.minimize import Ask, bisection_probes, find_culprits, run_search
+from test_gate.analyse.minimize import Ask, bisection_probes, find_culprits, run_search
 
 
 def names(n: int) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_gate.diagnose import OrderedRun, order_changes
-from test_gate.probe import (
+from test_gate.analyse.diagnose import OrderedRun, order_changes
+from test_gate.run.prober import (
     command_id,
     diagnosis_args,
     needs_option_kinds,
@@ -13,8 +13,8 @@ from test_gate.probe import (
     printed_command,
     run_options,
 )
-from test_gate.records import Attempt, Outcome, RunData
-from test_gate.records import TestRecord as Record
+from test_gate.read.records import Attempt, Outcome, RunData
+from test_gate.read.records import TestRecord as Record
 
 
 def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_gate.records import Attempt, Outcome, RunData, TestRecord
+from test_gate.read.records import Attempt, Outcome, RunData, TestRecord
 from test_gate.render import annotations, markdown, terminal
 from test_gate.render.escape import code, code_block, md
-from test_gate.render.result import result
-from test_gate.verdict import Policy, decide
+from test_gate.render.result_json import result
+from test_gate.analyse.verdict import Policy, decide
 
 
 def failing(n: int, trace: str = "E   boom\n" * 50, message: str = "boom") -> list[TestRecord]:

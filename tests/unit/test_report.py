@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_gate.records import Outcome
-from test_gate.report import read_report
+from test_gate.read.records import Outcome
+from test_gate.read.report import read_report
 
 
 def phase(nodeid: str, when: str, outcome: str, **extra: Any) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_gate.records import Attempt, CollectError, IgnoredPath, Outcome, RunData, TestRecord
-from test_gate.verdict import Policy, decide, format_percent, format_threshold
+from test_gate.read.records import Attempt, CollectError, IgnoredPath, Outcome, RunData, TestRecord
+from test_gate.analyse.verdict import Policy, decide, format_percent, format_threshold
 
 
 def record(name: str, *outcomes: Outcome, order: int = 0) -> TestRecord:
@@ -172,7 +172,7 @@ def test_threshold_comparison_is_exact(passed: int, failed: int, threshold: Deci
 def test_pytest_command_puts_our_options_last() -> None:
     from pathlib import Path
 
-    from test_gate.pytest_run import pytest_argv, reproduce_command
+    from test_gate.run.pytest_process import pytest_argv, reproduce_command
 
     argv = pytest_argv(
         "py", ["-k", "fast", "--json-report-file=theirs.json"], 7, 2, Path("/r.json")
@@ -185,7 +185,7 @@ def test_pytest_command_puts_our_options_last() -> None:
 
 
 def test_plugin_pins_never_upgrade_an_older_pytest(tmp_path: Path) -> None:
-    from test_gate.pytest_run import pinned, release
+    from test_gate.run.pytest_process import pinned, release
 
     pins = tmp_path / "pins.txt"
     pins.write_text(
@@ -203,7 +203,7 @@ def test_plugin_pins_never_upgrade_an_older_pytest(tmp_path: Path) -> None:
 
 def test_the_shipped_pins_are_exact() -> None:
     from test_gate.cli import PLUGINS_FILE
-    from test_gate.pytest_run import pinned
+    from test_gate.run.pytest_process import pinned
 
     pins = pinned(PLUGINS_FILE)
     assert set(pins) == {"pytest-json-report", "pytest-random-order", "pytest-rerunfailures"}

@@ -1,1 +1,2 @@
-"""Verdict -> text: Markdown summary, terminal block, result JSON, annotations. Pure strings."""
+"""Stage 4, rendering: the result as text (Markdown summary, terminal block, result JSON,
+annotations, step outputs). Pure strings; nothing here writes."""

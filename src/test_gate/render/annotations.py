@@ -3,28 +3,22 @@ rest."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from test_gate.records import Outcome, TestRecord
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.read.records import Outcome, TestRecord
+from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import unrun
+from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
 from test_gate.render.escape import one_line
-from test_gate.verdict import Verdict, format_percent, format_threshold
 
 PER_LEVEL = 10  # errors, warnings and notices each; a composite action's steps share one budget
-MESSAGE_LIMIT = 4000
 
 
-@dataclass(frozen=True)
-class Annotation:
-    level: str  # "error", "warning" or "notice"
-    message: str
-    title: str = ""
-    file: str = ""
-    line: int | None = None
-    properties: dict[str, str] = field(default_factory=dict)
-
-
-def _test_annotation(level: str, test: TestRecord, title: str, message: str) -> Annotation:
+def _test_annotation(level: Level, test: TestRecord, title: str, message: str) -> Annotation:
     last = test.last
     use_crash = bool(last.crash_path and last.crash_line and not last.crash_path.startswith("/"))
     return Annotation(
@@ -34,6 +28,15 @@ def _test_annotation(level: str, test: TestRecord, title: str, message: str) -> 
         file=last.crash_path if use_crash else test.path,
         line=last.crash_line if use_crash else test.line,
     )
+
+
+def render(result: GateResult) -> list[Annotation]:
+    """Every annotation of the run, within the budget, at paths from the repository root."""
+    extra = [
+        *unrun.warnings_for(result.run),
+        *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
+    ]
+    return prefixed(from_verdict(result.verdict, extra), result.path_prefix)
 
 
 def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Annotation]:
@@ -79,8 +82,8 @@ def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Ann
 
 def budget(candidates: Sequence[Annotation]) -> list[Annotation]:
     kept: list[Annotation] = []
-    used = {"error": 0, "warning": 0, "notice": 0}
-    dropped = {"error": 0, "warning": 0, "notice": 0}
+    used: dict[Level, int] = {"error": 0, "warning": 0, "notice": 0}
+    dropped: dict[Level, int] = {"error": 0, "warning": 0, "notice": 0}
     reserve_notice = 1
     for item in candidates:
         limit = PER_LEVEL - (reserve_notice if item.level == "notice" else 0)
@@ -100,3 +103,10 @@ def budget(candidates: Sequence[Annotation]) -> list[Annotation]:
             )
         )
     return kept
+
+
+def prefixed(items: Sequence[Annotation], prefix: str) -> list[Annotation]:
+    """Test paths are relative to pytest's rootdir; annotations want the repository root."""
+    if not prefix:
+        return list(items)
+    return [replace(a, file=posixpath.normpath(prefix + a.file)) if a.file else a for a in items]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from test_gate import causes
-from test_gate.diagnose import (
+from test_gate.analyse.causes import ServiceGroup
+from test_gate.analyse.diagnose import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,
@@ -14,8 +14,8 @@ from test_gate.diagnose import (
     Diagnosis,
     Examined,
 )
-from test_gate.records import TestRecord
-from test_gate.render.annotations import MESSAGE_LIMIT, Annotation
+from test_gate.read.records import TestRecord
+from test_gate.render.annotation import MESSAGE_LIMIT, Annotation
 from test_gate.render.escape import code, code_block, md, one_line
 from test_gate.render.markdown import Block, Section
 
@@ -97,8 +97,7 @@ def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | 
     return Section("Diagnosis: why tests failed", tuple(blocks), intro=intro, what="entries")
 
 
-def unreachable_section(failures: Sequence[TestRecord]) -> Section | None:
-    groups = causes.group_unreachable(failures)
+def unreachable_section(groups: Sequence[ServiceGroup]) -> Section | None:
     if not groups:
         return None
     header = "| service | failing tests | what happened | e.g. |\n|---|---:|---|---|"
@@ -121,7 +120,7 @@ def unreachable_section(failures: Sequence[TestRecord]) -> Section | None:
     )
 
 
-def order_section(diagnosis: Diagnosis, reproduce: dict[int, str]) -> Section | None:
+def order_section(diagnosis: Diagnosis, reproduce: Mapping[int, str]) -> Section | None:
     if len(diagnosis.seeds) < 2 and not diagnosis.order_notes:
         return None
     seeds = ", ".join(str(s) for s in diagnosis.seeds)
@@ -168,7 +167,7 @@ def _entry(item: Examined) -> dict[str, Any]:
 
 
 def result_keys(
-    diagnosis: Diagnosis | None, failures: Sequence[TestRecord], reproduce: dict[int, str]
+    diagnosis: Diagnosis | None, groups: Sequence[ServiceGroup], reproduce: Mapping[int, str]
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "unreachable": [
@@ -177,7 +176,7 @@ def result_keys(
                 "kinds": list(g.kinds),
                 "tests": [{"nodeid": u.nodeid, "message": u.message} for u in g.tests],
             }
-            for g in causes.group_unreachable(failures)
+            for g in groups
         ]
     }
     if diagnosis is None:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import unrun
 from test_gate.render.escape import one_line
-from test_gate.verdict import Verdict, format_percent, format_threshold
 
 MAX_LISTED = 10
 
 
-def render(verdict: Verdict, command: str | None = None) -> str:
+def render(result: GateResult) -> str:
+    """The verdict block, then what never ran, then the diagnosis."""
+    text = verdict_block(result.verdict, result.command) + unrun.terminal_lines(result.run)
+    if result.diagnosis is not None:
+        text += diagnosis_view.terminal_lines(result.diagnosis)
+    return text
+
+
+def verdict_block(verdict: Verdict, command: str | None = None) -> str:
     c = verdict.counts
-    attempted = c.attempted + c.interrupted
+    attempted = c.attempted
     rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
     word = "PASSED" if verdict.passed else "FAILED"
     lines = [

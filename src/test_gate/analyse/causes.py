@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from test_gate.records import TestRecord
+from test_gate.read.records import TestRecord
 
 REFUSED = "connection refused"
 DNS = "host name not resolved"

@@ -15,13 +15,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from test_gate.records import (
+from pytest_test_gate.protocol import REPORT_KEY, SCHEMA
+
+from test_gate.read.records import (
     Attempt,
     CollectError,
     CollectSettings,
     DeselectedFile,
     IgnoredPath,
     NeverRan,
+    OptionKinds,
     Outcome,
     RunData,
     TestRecord,
@@ -340,16 +343,39 @@ def _collect_settings(plugin: Mapping[str, Any] | None) -> CollectSettings | Non
     )
 
 
+def _option_kinds(plugin: Mapping[str, Any] | None) -> OptionKinds | None:
+    raw = (plugin or {}).get("options")
+    if not isinstance(raw, dict):
+        return None
+
+    def names(key: str) -> frozenset[str]:
+        value = raw.get(key)
+        return (
+            frozenset(v for v in value if isinstance(v, str))
+            if isinstance(value, list)
+            else frozenset()
+        )
+
+    kinds = OptionKinds(names("takes_value"), names("optional_value"), names("flags"))
+    return kinds if kinds.flags or kinds.takes_value else None
+
+
 def read_report(
     data: Mapping[str, Any], *, run_id: str | None = None, source: str = "report"
 ) -> RunData:
     """Turn one parsed JSON report into records, noting every gap as a problem."""
     problems: list[str] = []
     tests = data.get("tests") or []
-    section = data.get("test_gate")
+    section = data.get(REPORT_KEY)
     plugin: Mapping[str, Any] | None = section if isinstance(section, dict) else None
     if section is not None and plugin is None:
-        problems.append(f"{source}: the test_gate section is malformed")
+        problems.append(f"{source}: the {REPORT_KEY} section is malformed")
+    if plugin is not None and plugin.get("schema") != SCHEMA:
+        problems.append(
+            f"{source} holds a record of schema {plugin.get('schema')!r} and this test-gate "
+            f"reads schema {SCHEMA}: install the matching pytest-test-gate "
+            "(test-gate install-plugins)"
+        )
     if run_id is not None:
         found = (plugin or {}).get("run_id")
         if found != run_id:
@@ -403,6 +429,7 @@ def read_report(
         problems=tuple(problems),
         sources=(source,),
         root=_str((plugin or {}).get("rootdir") or data.get("root")),
+        option_kinds=_option_kinds(plugin),
     )
 
 

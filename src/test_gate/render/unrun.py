@@ -1,9 +1,6 @@
-"""What never ran, as text: summary sections, annotations, result keys, terminal lines.
-
-The ignored-files table itself is one of the standard summary sections (it comes with the
-verdict); this module adds tests deselected per file and modules that were collected but never
-ran, the warning annotations that land on the line ignoring each file, and the audit table of
-`test-gate ignored`.
+"""What never ran, as text: ignored test files, tests deselected per file, modules collected
+but never run. Summary sections, the warning annotations that land on the line ignoring each
+file, result keys, terminal lines, and the audit table of `test-gate ignored`.
 """
 
 from __future__ import annotations
@@ -11,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from test_gate.records import DeselectedFile, IgnoredPath, NeverRan, RunData
-from test_gate.render.annotations import MESSAGE_LIMIT, Annotation
+from test_gate.read.records import DeselectedFile, IgnoredPath, NeverRan, RunData, files_ignored
+from test_gate.render.annotation import MESSAGE_LIMIT, Annotation
 from test_gate.render.escape import code, md, one_line
-from test_gate.render.markdown import Block, Section
-from test_gate.render.markdown import sections as standard_sections
-from test_gate.verdict import Verdict
+from test_gate.render.markdown import Section, table
 
 MAX_LISTED = 10
 
@@ -43,25 +38,36 @@ def ignored_row(item: IgnoredPath) -> tuple[str, str, str, str]:
     )
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Block, ...]:
-    header = "| " + " | ".join(head) + " |\n|" + "---|" * len(head)
-    return (Block(header, header), *(Block("| " + " | ".join(r) + " |") for r in rows))
+def ignored_section(items: Sequence[IgnoredPath]) -> Section | None:
+    if not items:
+        return None
+    return Section(
+        f"Ignored test files ({files_ignored(items)})",
+        table(("file", "tests", "why", "where"), [ignored_row(i) for i in items]),
+        intro="These test files were never run. Tests are counted from the source "
+        "(~: an estimate).",
+        what="ignored files",
+    )
 
 
-def deselected_section(items: Sequence[DeselectedFile]) -> Section:
+def deselected_section(items: Sequence[DeselectedFile]) -> Section | None:
+    if not items:
+        return None
     total = sum(d.count for d in items)
     rows = [
         (code(d.path, in_table=True), str(d.count), code(d.mechanism, in_table=True)) for d in items
     ]
     return Section(
         f"Deselected tests ({total} in {len({d.path for d in items})} files)",
-        _table(("file", "deselected", "by"), rows),
+        table(("file", "deselected", "by"), rows),
         intro="Collected, then dropped before the run. They are outside the pass rate.",
         what="files",
     )
 
 
-def never_ran_section(items: Sequence[NeverRan]) -> Section:
+def never_ran_section(items: Sequence[NeverRan]) -> Section | None:
+    if not items:
+        return None
     rows = [
         (
             code(n.path + (f":{n.line}" if n.line else ""), in_table=True),
@@ -73,29 +79,10 @@ def never_ran_section(items: Sequence[NeverRan]) -> Section:
     ]
     return Section(
         f"Collected but never ran ({len(items)} modules)",
-        _table(("module", "tests", "how", "reason"), rows),
+        table(("module", "tests", "how", "reason"), rows),
         intro="Every test of these modules was skipped: they count for nothing.",
         what="modules",
     )
-
-
-def sections(run: RunData) -> list[Section]:
-    out = []
-    if run.deselected_files:
-        out.append(deselected_section(run.deselected_files))
-    if run.never_ran:
-        out.append(never_ran_section(run.never_ran))
-    return out
-
-
-def position(verdict: Verdict) -> int:
-    """Where these sections go among the standard ones: right after the ignored files
-    (or, without any, before the slowest tests)."""
-    titles = [s.title for s in standard_sections(verdict)]
-    for index, title in enumerate(titles):
-        if title.startswith("Ignored test files"):
-            return index + 1
-    return len([t for t in titles if not t.startswith("Slowest")])
 
 
 def annotation(item: IgnoredPath) -> Annotation:
@@ -121,7 +108,7 @@ def warnings_for(run: RunData) -> list[Annotation]:
 
 def result_extra(run: RunData) -> dict[str, Any]:
     return {
-        "ignored_files": sum(i.files for i in run.ignored),
+        "ignored_files": files_ignored(run.ignored),
         "deselected_by_file": [
             {"path": d.path, "mechanism": d.mechanism, "count": d.count}
             for d in run.deselected_files
@@ -160,7 +147,7 @@ def terminal_lines(run: RunData) -> str:
 def audit(run: RunData) -> str:
     """The plain-text report of `test-gate ignored`."""
     lines = []
-    files = sum(i.files for i in run.ignored)
+    files = files_ignored(run.ignored)
     if run.ignored:
         lines.append(f"{files} test file(s) never run:")
         width = max(len(path_text(i)) for i in run.ignored)

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from test_gate.records import CollectSettings, IgnoredPath, NeverRan, RunData
+from pytest_test_gate.protocol import NOT_NEWS, WALK_LIMIT
 
-WALK_LIMIT = 20_000
-NOT_NEWS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+from test_gate.read.records import CollectSettings, IgnoredPath, NeverRan, RunData
+
 PYTEST_SECTIONS = frozenset({"pytest", "tool:pytest", "tool.pytest", "tool.pytest.ini_options"})
 OPTION_OF = {"--ignore": "--ignore", "--ignore-glob": "--ignore-glob"}
 KEY_OF = {"--ignore": "addopts", "--ignore-glob": "addopts", "norecursedirs": "norecursedirs"}
@@ -508,8 +508,3 @@ def attribute(run: RunData, ctx: Context | None = None) -> RunData:
         ignored=tuple(i for i in ignored if i is not None),
         never_ran=tuple(_never_ran_one(n, root, settings) for n in run.never_ran),
     )
-
-
-def ignored_files(items: Iterable[IgnoredPath]) -> int:
-    """Test files never run: an ignored directory counts for every test file it holds."""
-    return sum(i.files for i in items)

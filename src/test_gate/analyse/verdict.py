@@ -6,8 +6,16 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal
 
-from test_gate.records import CollectError, IgnoredPath, Outcome, RunData, TestRecord
+from test_gate.read.records import (
+    CollectError,
+    IgnoredPath,
+    Outcome,
+    RunData,
+    TestRecord,
+    files_ignored,
+)
 
 PYTEST_EXIT_MEANINGS = {
     0: "all tests passed",
@@ -43,7 +51,8 @@ class Counts:
 
     @property
     def attempted(self) -> int:
-        return self.passed + self.failed + self.error
+        """The denominator of the pass rate: a test that never finished was attempted too."""
+        return self.passed + self.failed + self.error + self.interrupted
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Verdict:
     exit_code: int | None
 
     @property
-    def label(self) -> str:
+    def label(self) -> Literal["pass", "fail"]:
         return "pass" if self.passed else "fail"
 
 
@@ -86,8 +95,7 @@ def count(run: RunData) -> Counts:
 
 
 def pass_rate(counts: Counts) -> Fraction | None:
-    # interrupted tests are attempted and not passed: they lower the rate too
-    attempted = counts.attempted + counts.interrupted
+    attempted = counts.attempted
     return Fraction(counts.passed * 100, attempted) if attempted else None
 
 
@@ -133,7 +141,7 @@ def decide(run: RunData, policy: Policy) -> Verdict:
     # reasons the gate could not see the whole truth; then reasons the policy was not met
     blind: list[str] = list(run.problems)
     policy_reasons: list[str] = []
-    attempted = counts.attempted + counts.interrupted
+    attempted = counts.attempted
     if counts.interrupted:
         blind.append(
             f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
@@ -158,7 +166,7 @@ def decide(run: RunData, policy: Policy) -> Verdict:
             f"pass rate {format_percent(rate)}% is below the threshold "
             f"{format_threshold(policy.threshold)}% ({counts.passed} of {attempted} passed)"
         )
-    ignored_files = sum(i.files for i in run.ignored)  # a directory counts for each file
+    ignored_files = files_ignored(run.ignored)
     if policy.max_ignored is not None and ignored_files > policy.max_ignored:
         policy_reasons.append(
             f"{ignored_files} test file(s) are ignored, more than the allowed "

@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from test_gate import causes
-from test_gate.minimize import Finding, Search, find_culprits
-from test_gate.probe import BudgetSpent, Prober, ProbeResult
-from test_gate.records import Outcome, RunData, TestRecord
+from test_gate.analyse import causes
+from test_gate.analyse.minimize import Finding, Search, find_culprits
+from test_gate.read.records import Outcome, RunData, TestRecord
+from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
 
 FAILING = ("failed", "error")
 

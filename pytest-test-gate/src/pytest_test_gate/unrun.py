@@ -1,6 +1,6 @@
 """What pytest never ran, recorded inside the user's pytest (pytest + standard library only).
 
-Three kinds of silence, each written into the report through ``SECTIONS``:
+Three kinds of silence, each a section of the record (the ``pytest_test_gate_sections`` hook):
 
 - ``ignored``: paths pytest declined to collect (``pytest_ignore_collect`` said yes): ``--ignore``,
   ``--ignore-glob``, ``collect_ignore`` / ``collect_ignore_glob`` of a conftest.py,
@@ -22,20 +22,22 @@ import fnmatch
 import os
 import shlex
 import sys
-from collections.abc import Callable, Generator, Iterable, MutableMapping
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SECTION_IGNORED = "ignored"
-SECTION_DESELECTED = "deselected_by_file"
-SECTION_NEVER_RAN = "never_ran"
-SECTION_SETTINGS = "collect_settings"
-SIDECAR_ENV = "TEST_GATE_IGNORED_FILE"
-WORKER_KEY = "tgate_ignored"  # pytest-xdist: what a worker saw, sent to the controller
-WALK_LIMIT = 5_000  # directory entries looked at to decide whether a directory holds test files
-NOT_NEWS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+from pytest_test_gate.protocol import (
+    NOT_NEWS,
+    SECTION_DESELECTED,
+    SECTION_IGNORED,
+    SECTION_NEVER_RAN,
+    SECTION_SETTINGS,
+    WALK_LIMIT,
+)
+
+WORKER_KEY = "test_gate_unrun"  # pytest-xdist: what a worker saw, sent to the controller
 DEFAULT_NORECURSE = frozenset(
     {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"}
 )
@@ -112,7 +114,7 @@ def _fnmatch_ex(pattern: str, path: Path) -> bool:
     return fnmatch.fnmatch(str(path), pat)
 
 
-class IgnoreRecorder:
+class UnrunRecorder:
     def __init__(self, config: Any) -> None:
         self.config = config
         self.root = Path(str(config.rootpath))
@@ -398,10 +400,10 @@ class IgnoreRecorder:
             self.outcomes[report.nodeid] = "ran"
 
     # -- the sections ------------------------------------------------------------------------
-    def ignored_data(self, config: Any = None) -> list[dict[str, Any]]:
+    def ignored_data(self) -> list[dict[str, Any]]:
         return sorted(self.ignored.values(), key=lambda i: i["path"])
 
-    def deselected_data(self, config: Any = None) -> list[dict[str, Any]]:
+    def deselected_data(self) -> list[dict[str, Any]]:
         counts = dict(self.deselected)
         for item in self.silently_dropped:
             key = (item.nodeid.split("::", 1)[0], "removed by a collection hook, unreported")
@@ -411,11 +413,14 @@ class IgnoreRecorder:
             for (path, mechanism), n in sorted(counts.items())
         ]
 
-    def never_ran_data(self, config: Any = None) -> list[dict[str, Any]]:
+    def never_ran_data(self) -> list[dict[str, Any]]:
         found = dict(self.module_skips)
         ran = self.outcomes
+        by_file: dict[str, list[str]] = {}  # one pass: files x tests would be quadratic
+        for nodeid in ran:
+            by_file.setdefault(nodeid.split("::", 1)[0], []).append(nodeid)
         for path, total in self.items_per_file.items():
-            ids = [n for n in ran if n.split("::", 1)[0] == path]
+            ids = by_file.get(path, [])
             if not ids or len(ids) < total or any(ran[n] != "skipped" for n in ids):
                 continue
             reasons = sorted({self.skip_reasons.get(n, "") for n in ids})
@@ -430,7 +435,7 @@ class IgnoreRecorder:
             }
         return sorted(found.values(), key=lambda i: i["path"])
 
-    def settings_data(self, config: Any = None) -> dict[str, Any]:
+    def settings_data(self) -> dict[str, Any]:
         return {
             "python_files": self.python_files,
             "python_functions": list(self.config.getini("python_functions") or []),
@@ -439,9 +444,8 @@ class IgnoreRecorder:
             "inifile": str(getattr(self.config, "inipath", None) or ""),
         }
 
-    def all_data(self) -> dict[str, Any]:
+    def pytest_test_gate_sections(self, config: Any) -> dict[str, Any]:
         return {
-            "rootdir": str(self.root),
             SECTION_IGNORED: self.ignored_data(),
             SECTION_DESELECTED: self.deselected_data(),
             SECTION_NEVER_RAN: self.never_ran_data(),
@@ -477,27 +481,7 @@ class IgnoreRecorder:
         self.module_marked.update(data.get("module_marked") or [])
 
     def pytest_sessionfinish(self, session: Any) -> None:
-        """Hand the data to the xdist controller, or write the sidecar file when asked
-        (`test-gate ignored` needs no JSON report)."""
+        """Hand the data to the pytest-xdist controller."""
         workeroutput = getattr(self.config, "workeroutput", None)
         if isinstance(workeroutput, dict):
             workeroutput[WORKER_KEY] = self.worker_data()
-            return
-        target = os.environ.get(SIDECAR_ENV)
-        if target:
-            import json
-
-            Path(target).write_text(json.dumps(self.all_data(), indent=1), encoding="utf-8")
-
-
-def install(config: Any, sections: MutableMapping[str, Callable[[Any], Any]]) -> None:
-    """Register the recorder and its report sections (called from the gate's main plugin,
-    in the controller and in each xdist worker)."""
-    recorder = IgnoreRecorder(config)
-    config.pluginmanager.register(recorder, "tgate_ignored")
-    if hasattr(config, "workerinput"):
-        return  # an xdist worker: its data goes to the controller
-    sections[SECTION_IGNORED] = recorder.ignored_data
-    sections[SECTION_DESELECTED] = recorder.deselected_data
-    sections[SECTION_NEVER_RAN] = recorder.never_ran_data
-    sections[SECTION_SETTINGS] = recorder.settings_data

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
-from test_gate.records import IgnoredPath, TestRecord
-from test_gate.verdict import Verdict, format_percent
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Verdict, format_percent
+from test_gate.read.records import IgnoredPath, TestRecord
+from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import unrun
 
 SCHEMA = 1
 
@@ -46,9 +50,20 @@ def _failure(test: TestRecord) -> dict[str, Any]:
     }
 
 
-def result(
-    verdict: Verdict, *, command: str | None = None, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def render(result: GateResult) -> str:
+    """The result file's text."""
+    return json.dumps(data(result), indent=2) + "\n"
+
+
+def data(result: GateResult) -> dict[str, Any]:
+    return {
+        **verdict_data(result.verdict, command=result.command),
+        **unrun.result_extra(result.run),
+        **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
+    }
+
+
+def verdict_data(verdict: Verdict, *, command: str | None = None) -> dict[str, Any]:
     counts = asdict(verdict.counts)
     data: dict[str, Any] = {
         "schema": SCHEMA,
@@ -77,6 +92,4 @@ def result(
             {"nodeid": t.nodeid, "duration": round(t.duration, 6)} for t in verdict.slowest
         ],
     }
-    if extra:
-        data.update(extra)
     return data

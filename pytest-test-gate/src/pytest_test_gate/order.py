@@ -1,29 +1,25 @@
-"""pytest plugin: run exactly the given tests, in exactly the given order (``-p tgate_order``).
+"""Run exactly the given tests, in exactly the given order (``--test-gate-order FILE``).
 
-Used by test-gate's diagnosis runs. It runs inside the user's pytest, so it uses only pytest and
-the standard library (pytest >= 7). The test ids come through a file named by the environment
-variable ``TEST_GATE_ORDER_FILE`` (one node id a line), so there is no command-line length limit
-and the user's own arguments stay untouched. Without it the order is left alone.
+Used by test-gate's diagnosis runs. The test ids come through a file (one node id a line), so
+there is no command-line length limit and the user's own arguments stay untouched. Without it
+the order is left alone.
 
 - Collection is narrowed to the files the ids live in: a test runs "alone" only when no other
   test module is imported (import-time side effects pollute too).
 - The items are selected and put in the file's order after every other plugin has sorted them
   (``trylast``), so pytest-random-order or pytest-randomly cannot reshuffle them.
-- When ``TEST_GATE_ORDER_RESULTS`` names a file, the outcome of each test is written there as
-  JSON: ``{"outcomes": {nodeid: outcome}, "messages": {...}, "missing": [...], "ran": [...]}``.
+- With ``--test-gate-outcomes FILE``, the outcome of each test is written there as JSON:
+  ``{"outcomes": {nodeid: outcome}, "messages": {...}, "missing": [...], "ran": [...]}``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ORDER_ENV = "TEST_GATE_ORDER_FILE"
-RESULTS_ENV = "TEST_GATE_ORDER_RESULTS"
 NEVER_IGNORED = ("__init__.py", "conftest.py")
 MAX_MESSAGE = 2_000
 
@@ -55,6 +51,10 @@ class ExactOrder:
         if ids is not None and all(f.is_file() for f in files):
             self.files = files
         self.dirs: set[Path] = {d for f in files for d in f.parents}
+
+    @classmethod
+    def from_files(cls, config: Any, order_file: str | None, results: str | None) -> ExactOrder:
+        return cls(config, _read_ids(order_file) if order_file else None, results)
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         if self.files is None:
@@ -108,12 +108,3 @@ class ExactOrder:
         }
         with open(self.results, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
-
-
-def pytest_configure(config: Any) -> None:
-    order_file = os.environ.get(ORDER_ENV)
-    results = os.environ.get(RESULTS_ENV)
-    if not (order_file or results) or hasattr(config, "workerinput"):
-        return
-    plugin = ExactOrder(config, _read_ids(order_file) if order_file else None, results)
-    config.pluginmanager.register(plugin, "test_gate_exact_order")

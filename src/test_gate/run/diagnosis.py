@@ -1,85 +1,22 @@
-"""`test-gate run --diagnose/--orders`: the extra runs after the main one, and their settings."""
+"""`test-gate run --diagnose/--orders`: the extra runs after the main one."""
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from test_gate.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose, order_changes
-from test_gate.probe import Prober, guard_args
-from test_gate.pytest_run import reproduce_command, run_pytest
-from test_gate.records import Outcome, RunData
-from test_gate.report import ReportError, load_json, read_report
-from test_gate.settings import MAX_SEED, RunSettings, UsageError, parse_count
-
-MODES = ("auto", "true", "false")
-
-
-@dataclass(frozen=True)
-class DiagnoseSettings:
-    mode: str = "auto"  # auto: when a test failed (in any order)
-    timeout: float = 300.0
-    max_victims: int | None = 20
-    orders: int = 1
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--diagnose",
-        default="auto",
-        help="re-run failing tests to tell flaky, order-dependent and broken apart and find "
-        "polluters: auto (when tests failed), true or false",
-    )
-    parser.add_argument(
-        "--diagnose-timeout", default="300", help="time budget of the diagnosis in seconds (300)"
-    )
-    parser.add_argument(
-        "--max-victims", default="20", help="failing tests examined at most (20; none: all)"
-    )
-    parser.add_argument(
-        "--orders", default="1", help="run the suite in N orders (the first is the main run)"
-    )
-
-
-def parse_seconds(text: str, option: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{option}: {text!r} is not a duration; use a number of seconds > 0")
-    return value
-
-
-def settings_from(args: argparse.Namespace) -> DiagnoseSettings:
-    mode = str(args.diagnose).strip().lower()
-    aliases = {
-        "yes": "true",
-        "on": "true",
-        "1": "true",
-        "no": "false",
-        "off": "false",
-        "0": "false",
-    }
-    mode = aliases.get(mode, mode)
-    if mode not in MODES:
-        raise UsageError(f"--diagnose: {args.diagnose!r} is not a mode; use auto, true or false")
-    orders = parse_count(args.orders, "--orders")
-    assert orders is not None
-    if not 1 <= orders <= 100:
-        raise UsageError(f"--orders: {args.orders!r} is out of range; use a whole number 1 to 100")
-    return DiagnoseSettings(
-        mode=mode,
-        timeout=parse_seconds(args.diagnose_timeout, "--diagnose-timeout"),
-        max_victims=parse_count(args.max_victims, "--max-victims", allow_none=True),
-        orders=orders,
-    )
+from test_gate.analyse.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose, order_changes
+from test_gate.read.records import OptionKinds, Outcome, RunData
+from test_gate.read.report import ReportError, load_json, read_report
+from test_gate.run.prober import Prober, guard_args
+from test_gate.run.pytest_command import reproduce_command
+from test_gate.run.pytest_process import run_pytest
+from test_gate.settings import MAX_SEED, DiagnoseSettings, RunSettings
 
 
 def order_seeds(seed: int, orders: int) -> list[int]:
@@ -215,6 +152,7 @@ def after_main_run(
         root=run.root,
         work_dir=work_dir,
         run_timeout=run_cap(main_seconds, settings.timeout),
+        kinds=run.option_kinds,
     )
     if problems:
         diagnosis = replace(diagnosis, order_notes=tuple(problems))
@@ -231,6 +169,7 @@ def run_diagnosis(
     root: str,
     work_dir: Path,
     run_timeout: float | None = None,
+    kinds: OptionKinds | None = None,
 ) -> Diagnosis:
     deadline = time.monotonic() + settings.timeout
     prober = Prober(
@@ -243,6 +182,7 @@ def run_diagnosis(
         run_timeout=run_timeout,
         # `-n0` only where the tests ran under pytest-xdist (its config would spread them out)
         xdist=any(t.worker for ordered in runs for t in ordered.run.tests),
+        kinds=kinds,
     )
 
     def log(line: str) -> None:

@@ -1,29 +1,22 @@
-"""pytest plugin loaded by `test-gate run` (``-p tgate_recorder``).
+"""The record of every attempt: what the JSON report loses.
 
-It runs inside the user's pytest, so it uses only pytest and the standard library (pytest >= 7).
-It records what the JSON report loses: every report of every attempt, in execution order
-(pytest-json-report keeps only the last attempt and calls a flaky test ``rerun``), collection
-errors, deselected items, the random-order seed and the run id that proves the report is fresh.
-The data goes into the JSON report under the key ``test_gate``.
-
-Other parts of test-gate add their own sections through ``SECTIONS``: a mapping of key to a
-callable taking the pytest config and returning JSON-able data, called when the report is written.
+pytest-json-report keeps only the last attempt of a test and calls a flaky one ``rerun``. This
+part logs every report of every attempt, in execution order, with collection errors, deselected
+items, the random-order seed, the run id that proves the record is fresh, and the options pytest
+parsed. The record goes into the JSON report under ``test_gate`` (and into a file of its own
+with ``--test-gate-record``). Other parts add sections through the
+``pytest_test_gate_sections`` hook.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-SCHEMA = 1
-RUN_ID_ENV = "TEST_GATE_RUN_ID"
-MAX_TEXT = 20_000
-
-SECTIONS: dict[str, Callable[[Any], Any]] = {}
+from pytest_test_gate.protocol import MAX_TEXT, REPORT_KEY, SCHEMA
 
 
 def _text(value: object) -> str:
@@ -57,12 +50,27 @@ def _crash_location(report: Any) -> list[Any]:
     return []
 
 
+def option_kinds(config: Any) -> dict[str, list[str]]:
+    """Every option this pytest accepts (plugins and conftest options included), by whether
+    it takes a value: what test-gate needs to tell an option's value from a test path."""
+    kinds: dict[str, list[str]] = {"takes_value": [], "optional_value": [], "flags": []}
+    try:
+        actions = config._parser._getparser()._actions  # argparse, as pytest built it
+    except Exception:  # a pytest that builds its parser otherwise: test-gate falls back
+        return kinds
+    for action in actions:
+        nargs = getattr(action, "nargs", None)
+        kind = "flags" if nargs == 0 else "optional_value" if nargs == "?" else "takes_value"
+        kinds[kind].extend(s for s in action.option_strings if s.startswith("-"))
+    return {key: sorted(set(names)) for key, names in kinds.items()}
+
+
 class Recorder:
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, run_id: str, record_file: str = "") -> None:
         self.config = config
         self.started = time.time()
-        # read now: a test may clear the environment before the report is written
-        self.run_id = os.environ.get(RUN_ID_ENV, "")
+        self.run_id = run_id
+        self.record_file = record_file
         self.reports: list[dict[str, Any]] = []
         self.collect_errors: list[dict[str, Any]] = []
         self.deselected: list[str] = []
@@ -119,7 +127,9 @@ class Recorder:
 
     def data(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)
-        sections = {key: build(self.config) for key, build in SECTIONS.items()}
+        sections: dict[str, Any] = {}
+        for part in self.config.hook.pytest_test_gate_sections(config=self.config):
+            sections.update(part or {})
         return {
             "schema": SCHEMA,
             "run_id": self.run_id,
@@ -132,16 +142,20 @@ class Recorder:
             "deselected": self.deselected,
             "collect_errors": self.collect_errors,
             "random_order_seed": str(seed) if seed is not None else None,
+            "args": [str(a) for a in self.config.invocation_params.args],
+            "file_or_dir": [str(a) for a in self.config.option.file_or_dir or []],
+            "options": option_kinds(self.config),
             "reports": self.reports,
             **sections,
         }
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
-        json_report["test_gate"] = self.data()
+        json_report[REPORT_KEY] = self.data()
 
-
-def pytest_configure(config: Any) -> None:
-    if not hasattr(config, "workerinput"):  # xdist workers report to the controller
-        config.pluginmanager.register(Recorder(config), "test_gate_recorder")
-    __import__("tgate_ignored").install(config, SECTIONS)
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_sessionfinish(self, session: Any) -> Any:
+        yield  # after every other plugin: pytest-xdist's workers have reported by then
+        if self.record_file:
+            with open(self.record_file, "w", encoding="utf-8") as handle:
+                json.dump({REPORT_KEY: self.data()}, handle)

@@ -17,7 +17,7 @@ from pathlib import Path
 from actions_toolkit.command import issue_command
 from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
 
-from test_gate.render.annotations import Annotation
+from test_gate.render.annotation import Annotation
 
 
 class GitHubError(Exception):
@@ -46,6 +46,19 @@ def commands_stopped() -> Iterator[None]:
         sys.stdout.flush()
         sys.stderr.flush()
         print(f"\n::{token}::", flush=True)
+
+
+def workspace_prefix(root: str, env: Mapping[str, str] | None = None) -> str:
+    """pytest's rootdir relative to the repository (GITHUB_WORKSPACE), as a path prefix:
+    test paths are relative to the rootdir, annotations to the repository."""
+    workspace = (env if env is not None else os.environ).get("GITHUB_WORKSPACE")
+    if not workspace or not root:
+        return ""
+    try:
+        rel = Path(root).resolve().relative_to(Path(workspace).resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix() + "/"
 
 
 def annotate(annotations: list[Annotation]) -> None:

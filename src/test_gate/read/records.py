@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,7 +70,7 @@ class IgnoredPath:
     """A test file or directory that pytest never ran, and why."""
 
     path: str  # relative to pytest's rootdir; a directory ends with "/"
-    mechanism: str  # --ignore, --ignore-glob, collect_ignore, collect_ignore_glob, norecursedirs, …
+    mechanism: str  # the rule: an option, a conftest list, norecursedirs, a hook, as recorded
     source: str = ""  # where the rule is, for people: "pyproject.toml:7", "command line"
     tests: int | None = None  # tests it holds, counted from the source without importing it
     files: int = 1  # test files it holds (a directory holds several)
@@ -99,7 +100,7 @@ class NeverRan:
     """A collected test module none of whose tests ran."""
 
     path: str
-    how: str  # skipped while importing, module-level skip mark, every test skipped
+    how: str  # the plugin's words for it: "skipped while importing", "every test skipped", …
     reason: str = ""
     line: int | None = None
     tests: int | None = None
@@ -114,6 +115,16 @@ class CollectSettings:
     python_functions: tuple[str, ...] = ("test",)
     python_classes: tuple[str, ...] = ("Test",)
     invocation_dir: str = ""
+
+
+@dataclass(frozen=True)
+class OptionKinds:
+    """Which options the run's pytest accepts (plugins and conftest options included), by
+    whether they take a value: `-k EXPR` takes one, `--runslow` does not."""
+
+    takes_value: frozenset[str] = frozenset()
+    optional_value: frozenset[str] = frozenset()  # `--cov=[SOURCE]`
+    flags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -133,3 +144,9 @@ class RunData:
     problems: tuple[str, ...] = ()  # contradictions and gaps found while reading
     sources: tuple[str, ...] = ()
     root: str = ""  # pytest's rootdir: test paths are relative to it
+    option_kinds: OptionKinds | None = None  # None: the report does not say
+
+
+def files_ignored(items: Iterable[IgnoredPath]) -> int:
+    """Test files never run: an ignored directory counts for every test file it holds."""
+    return sum(i.files for i in items)

@@ -1,30 +1,30 @@
 """Diagnosis runs: a chosen list of tests, in exactly that order, in a fresh pytest process.
 
-Two forms, one result. Search probes pass the ids through a file read by the `tgate_order`
-plugin (no command-line length limit, no reshuffle). The runs whose command is printed for a
-developer (a test alone, polluter then victim) pass the ids on the command line, which pytest
-runs in the order given, and run that very command: what is printed has been seen to work.
+Two forms, one result. Search probes pass the ids through a file read by pytest-test-gate's
+exact-order part (no command-line length limit, no reshuffle). The runs whose command is printed
+for a developer (a test alone, polluter then victim) pass the ids on the command line, which
+pytest runs in the order given, and run that very command: what is printed has been seen to
+work. Which of the user's words are option values and which are test paths is what the main
+run's pytest parsed (the record's option table), not a guess.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import re
-import shlex
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from test_gate.pytest_run import PLUGIN_DIR, explicit_plugins
+from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
 
-ORDER_PLUGIN = "tgate_order"
+from test_gate.read.records import OptionKinds
+from test_gate.run.interpreter import has_module
+from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins, in_directory
+
 RERUN_PLUGIN = ("pytest_rerunfailures",)
-ORDER_ENV = "TEST_GATE_ORDER_FILE"
-RESULTS_ENV = "TEST_GATE_ORDER_RESULTS"
 # what keeps the order exact: no shuffling plugin. The second form is for a project whose own
 # options name pytest-random-order's (`addopts = "--random-order"`): pytest rejects those when
 # the plugin is blocked, so it stays loaded and shuffles nothing.
@@ -62,124 +62,6 @@ _DROPPED_WITH_VALUE = {
     "--dist",
     "--maxprocesses",
 }
-# pytest options whose value is the next word (so that word is not a test path)
-_TAKES_VALUE = {
-    "-k",
-    "-m",
-    "-o",
-    "-p",
-    "-c",
-    "-W",
-    "-r",
-    "--override-ini",
-    "--config-file",
-    "--rootdir",
-    "--confcutdir",
-    "--basetemp",
-    "--ignore",
-    "--ignore-glob",
-    "--deselect",
-    "--import-mode",
-    "--durations",
-    "--durations-min",
-    "--tb",
-    "--capture",
-    "--log-level",
-    "--log-cli-level",
-    "--log-file",
-    "--log-file-level",
-    "--log-format",
-    "--log-date-format",
-    "--junitxml",
-    "--junit-xml",
-    "--junit-prefix",
-    "--pythonwarnings",
-    "--maxfail",
-    "--reruns",
-    "--reruns-delay",
-    "--only-rerun",
-    "--random-order-bucket",
-    "--random-order-seed",
-    "--json-report-file",
-    # common plugins' options (when pytest cannot be asked)
-    "--cov",
-    "--cov-report",
-    "--cov-config",
-    "--cov-fail-under",
-    "--ds",
-    "--dc",
-    "--timeout",
-    "--hypothesis-profile",
-    "--hypothesis-seed",
-}
-
-
-# long options of pytest that take no value: a word after any other long option written
-# without "=" is taken for its value (a plugin's `--ds settings`, `--cov src`)
-_LONG_FLAGS = {
-    "--quiet",
-    "--verbose",
-    "--showlocals",
-    "--strict-markers",
-    "--strict-config",
-    "--strict",
-    "--pdb",
-    "--trace",
-    "--no-header",
-    "--no-summary",
-    "--disable-warnings",
-    "--disable-pytest-warnings",
-    "--runxfail",
-    "--doctest-modules",
-    "--doctest-continue-on-failure",
-    "--cache-clear",
-    "--full-trace",
-    "--co",
-    "--collect-only",
-    "--setup-show",
-    "--setup-only",
-    "--setup-plan",
-    "--continue-on-collection-errors",
-    "--pyargs",
-    "--noconftest",
-    "--keep-duplicates",
-    "--no-cov",
-    "--random-order",
-}
-
-
-@dataclass(frozen=True)
-class OptionKinds:
-    """Which options of the user's pytest (plugins and conftest options included) take a
-    value, as its `--help` lists them: `--level=LEVEL` takes one, `--runslow` does not."""
-
-    takes_value: frozenset[str] = frozenset()
-    optional_value: frozenset[str] = frozenset()  # `--cov=[SOURCE]`
-    flags: frozenset[str] = frozenset()
-
-
-_HELP_OPTION = re.compile(r"^(-{1,2}[\w-]+)(=\[?|\s)?")
-
-
-def parse_help(text: str) -> OptionKinds:
-    """The options listed by `pytest --help`, by whether they take a value."""
-    takes, optional, flags = set(), set(), set()
-    for line in text.splitlines():
-        if not line.startswith("  -"):
-            continue
-        spec = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
-        for item in spec.split(", "):
-            match = _HELP_OPTION.match(item.strip())
-            if match is None:
-                continue
-            name, sep = match.group(1), match.group(2)
-            if sep == "=[":
-                optional.add(name)
-            elif sep:
-                takes.add(name)
-            else:
-                flags.add(name)
-    return OptionKinds(frozenset(takes), frozenset(optional), frozenset(flags))
 
 
 def _is_selection(word: str, path: Path) -> bool:
@@ -187,52 +69,10 @@ def _is_selection(word: str, path: Path) -> bool:
     return not word.startswith("-") and ("::" in word or (path / word.split("::", 1)[0]).exists())
 
 
-def needs_option_kinds(user_args: Sequence[str], path: Path) -> bool:
-    """True when a long option the built-in tables do not know is followed by a word that could
-    be its value or a test path: only then is pytest asked (`--help` costs a process). Short
-    options the tables do not know are taken as flags (`-v tests`)."""
-    words = list(user_args)
-    for word, following in itertools.pairwise(words):
-        known = word in _TAKES_VALUE or word in _LONG_FLAGS or word in _DROPPED_FLAGS
-        if (
-            word.startswith("--")
-            and "=" not in word
-            and not known
-            and not following.startswith("-")
-        ):
-            return True
-    return False
-
-
-def option_kinds(
-    python: str, path: Path, user_args: Sequence[str], env: Mapping[str, str] | None = None
-) -> OptionKinds | None:
-    """Ask the user's pytest which options take a value (None when it cannot say)."""
-    try:
-        done = subprocess.run(
-            [python, "-m", "pytest", *user_args, "--help"],
-            cwd=path,
-            env=None if env is None else dict(env),
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    kinds = parse_help(done.stdout)
-    return kinds if kinds.flags else None
-
-
 def _takes_value(word: str, following: str, path: Path, kinds: OptionKinds | None) -> bool:
     """Whether `following` is the value of option `word` (written without "=")."""
     if following.startswith("-") or "=" in word or not word.startswith("-"):
         return False
-    if word in _TAKES_VALUE:
-        return True
     if kinds is not None:
         if word in kinds.takes_value:
             return True
@@ -240,9 +80,10 @@ def _takes_value(word: str, following: str, path: Path, kinds: OptionKinds | Non
             return False
         if word in kinds.optional_value:
             return not _is_selection(following, path)
-    if word in _LONG_FLAGS or not word.startswith("--"):
+    if not word.startswith("--"):
         return False
-    # an option nobody could classify: a test path or id after it is not its value
+    # an option pytest did not list (a prefix of a longer one): a test path after it is not
+    # its value
     return not _is_selection(following, path)
 
 
@@ -256,7 +97,7 @@ def diagnosis_args(
     """The user's pytest arguments for a diagnosis run: their options stay (-o, -m, plugins);
     what would stop the run early (-x, --lf, --maxfail) goes; and, when the tests are named on
     the command line, so do the user's own test paths (they would add tests to the run).
-    `kinds` (from the user's `pytest --help`) says which options take a value."""
+    `kinds` (what the main run's pytest parsed) says which options take a value."""
     out: list[str] = []
     words = list(user_args)
     i = 0
@@ -326,19 +167,7 @@ def printed_command(
         *order_options,
         *(command_id(t, root, path) for t in tests),
     ]
-    command = shlex.join(argv)
-    if path.resolve() != Path.cwd().resolve():
-        command = f"cd {shlex.quote(str(path))} && {command}"
-    return command
-
-
-def has_module(python: str, module: str, cwd: Path) -> bool:
-    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    try:
-        done = subprocess.run([python, "-c", probe], cwd=cwd, capture_output=True, check=False)
-    except OSError:
-        return False
-    return done.returncode == 0
+    return in_directory(path, argv)
 
 
 def guard_args(python: str, path: Path, work_dir: Path) -> list[str]:
@@ -383,8 +212,7 @@ class Prober:
     guards: tuple[str, ...] | None = None  # guard_args, found on the first run
     run_timeout: float | None = None  # one run at most (a hang costs this, not the budget)
     xdist: bool | None = None  # the main run used pytest-xdist; None: installed? (first run)
-    kinds: OptionKinds | None = None
-    kinds_asked: bool = False
+    kinds: OptionKinds | None = None  # what the main run's pytest parsed
 
     def _setup(self) -> None:
         """What the first run finds out once: the guards, xdist, and (only when the user's
@@ -393,31 +221,29 @@ class Prober:
             self.guards = tuple(guard_args(self.python, self.path, self.work_dir))
         if self.xdist is None:
             self.xdist = has_module(self.python, "xdist", self.path)
-        if not self.kinds_asked:
-            self.kinds_asked = True
-            if needs_option_kinds(self.user_args, self.path):
-                self.kinds = option_kinds(self.python, self.path, self.user_args, self.env)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def _env(self, order_file: Path | None, results: Path) -> dict[str, str]:
+    def _env(self) -> dict[str, str]:
         env = dict(os.environ if self.env is None else self.env)
-        env.pop(ORDER_ENV, None)
         env["COVERAGE_FILE"] = str(self.work_dir / "diagnosis.coverage")
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PLUGIN_DIR), env.get("PYTHONPATH", "")) if p
-        )
-        env[RESULTS_ENV] = str(results)
-        if order_file is not None:
-            env[ORDER_ENV] = str(order_file)
         return env
 
-    def argv(self, tests: Sequence[str], *, printed: bool) -> list[str]:
+    def argv(
+        self, tests: Sequence[str], results: Path, order_file: Path | None = None
+    ) -> list[str]:
+        """`order_file`: the ids go through it (a search probe); without it they are named
+        on the command line, as in the printed command."""
         self._setup()
         assert self.guards is not None
         extra = run_options(self.root, self.path, self.user_args, bool(self.xdist))
-        if printed:
+        ours = [
+            *explicit_plugins(self._env(), GATE_PLUGIN),
+            f"{OPT_OUTCOMES}={results}",
+            *self.guards,
+        ]
+        if order_file is None:
             return [
                 self.python,
                 "-m",
@@ -426,9 +252,7 @@ class Prober:
                 *extra,
                 *self.order_options,
                 *(command_id(t, self.root, self.path) for t in tests),
-                "-p",
-                ORDER_PLUGIN,
-                *self.guards,
+                *ours,
             ]
         return [
             self.python,
@@ -436,13 +260,12 @@ class Prober:
             "pytest",
             *diagnosis_args(self.user_args, self.path, keep_selection=True, kinds=self.kinds),
             *extra,
-            "-p",
-            ORDER_PLUGIN,
+            f"{OPT_ORDER}={order_file}",
             "-p",
             "no:randomly",
-            *explicit_plugins(os.environ if self.env is None else self.env, RERUN_PLUGIN),
+            *explicit_plugins(self._env(), RERUN_PLUGIN),
             "--reruns=0",
-            *self.guards,
+            *ours,
         ]
 
     def command(self, tests: Sequence[str]) -> str:
@@ -483,14 +306,14 @@ class Prober:
         if not printed:
             order_file = self.work_dir / f"probe-{self.runs}.ids"
             order_file.write_text("".join(t + "\n" for t in tests), encoding="utf-8")
-        argv = self.argv(tests, printed=printed)
+        argv = self.argv(tests, results, order_file)
         cap = left if self.run_timeout is None else min(left, self.run_timeout)
         started = time.monotonic()
         try:
             done = subprocess.run(
                 argv,
                 cwd=self.path,
-                env=self._env(order_file, results),
+                env=self._env(),
                 capture_output=True,
                 text=True,
                 errors="replace",

@@ -1,0 +1,80 @@
+"""The pytest11 entry point. Installing the plugin changes nothing: every part is off until
+an option turns it on (`--test-gate`, or the exact-order options that test-gate's diagnosis
+uses). Each part keeps its state in its own object, found through `config.stash`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_test_gate import hooks, protocol
+from pytest_test_gate.order import ExactOrder
+from pytest_test_gate.recorder import Recorder
+from pytest_test_gate.unrun import UnrunRecorder
+
+RECORDER = pytest.StashKey[Recorder]()
+UNRUN = pytest.StashKey[UnrunRecorder]()
+EXACT_ORDER = pytest.StashKey[ExactOrder]()
+
+
+def pytest_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("test-gate", "test-gate: a truthful record of the run")
+    group.addoption(
+        protocol.OPT_ENABLE,
+        action="store_true",
+        default=False,
+        help="record every attempt of every test, and what never ran, for test-gate "
+        "(into the JSON report of pytest-json-report, under 'test_gate')",
+    )
+    group.addoption(
+        protocol.OPT_RUN_ID,
+        default="",
+        metavar="ID",
+        help="an id written into the record, that proves the report is this run's",
+    )
+    group.addoption(
+        protocol.OPT_RECORD,
+        default="",
+        metavar="FILE",
+        help="also write the record to FILE as JSON (implies --test-gate)",
+    )
+    group.addoption(
+        protocol.OPT_ORDER,
+        default="",
+        metavar="FILE",
+        help="run exactly the test ids in FILE (one a line), in that order",
+    )
+    group.addoption(
+        protocol.OPT_OUTCOMES,
+        default="",
+        metavar="FILE",
+        help="write the outcome of each test to FILE as JSON",
+    )
+
+
+def _option(config: Any, flag: str) -> Any:
+    return config.getoption(flag.lstrip("-").replace("-", "_"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: Any) -> None:
+    record_file = _option(config, protocol.OPT_RECORD)
+    if _option(config, protocol.OPT_ENABLE) or record_file:
+        unrun = UnrunRecorder(config)
+        config.stash[UNRUN] = unrun
+        config.pluginmanager.register(unrun, "test_gate_unrun")
+        if not hasattr(config, "workerinput"):  # pytest-xdist workers report to the controller
+            recorder = Recorder(config, _option(config, protocol.OPT_RUN_ID), record_file)
+            config.stash[RECORDER] = recorder
+            config.pluginmanager.register(recorder, "test_gate_recorder")
+    order_file = _option(config, protocol.OPT_ORDER)
+    outcomes = _option(config, protocol.OPT_OUTCOMES)
+    if (order_file or outcomes) and not hasattr(config, "workerinput"):
+        exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
+        config.stash[EXACT_ORDER] = exact
+        config.pluginmanager.register(exact, "test_gate_exact_order")

@@ -1,0 +1,35 @@
+"""What test-gate and its pytest plugin agree on: option names, report keys, limits.
+
+This is the one place these names live. It imports nothing but the standard library, so
+test-gate reads it without importing pytest.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.2.0"
+
+# the version of the record the plugin writes; test-gate refuses one it does not know
+SCHEMA = 2
+
+# pytest options the plugin adds (all off until asked for)
+OPT_ENABLE = "--test-gate"
+OPT_RUN_ID = "--test-gate-run-id"  # proves a report was written by this run
+OPT_RECORD = "--test-gate-record"  # also write the record to this file (no JSON report needed)
+OPT_ORDER = "--test-gate-order"  # run exactly these ids (a file, one a line), in this order
+OPT_OUTCOMES = "--test-gate-outcomes"  # write each test's outcome here (with the exact order)
+
+# the key of the record in pytest-json-report's report
+REPORT_KEY = "test_gate"
+# keys of the record's sections about what never ran
+SECTION_IGNORED = "ignored"
+SECTION_DESELECTED = "deselected_by_file"
+SECTION_NEVER_RAN = "never_ran"
+SECTION_SETTINGS = "collect_settings"
+
+# directory entries looked at, at most, to decide whether a directory holds test files; the
+# gate's attribution (counting tests in ignored files) walks with the same bound
+WALK_LIMIT = 20_000
+# directories that hold no tests of the project
+NOT_NEWS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+# longest text kept of one message or traceback
+MAX_TEXT = 20_000

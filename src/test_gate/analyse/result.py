@@ -1,0 +1,80 @@
+"""The one result of a gated run: everything every renderer needs, decided once.
+
+`analyse` is the analysis step of the pipeline: records + policy (+ the diagnosis, when one
+ran) -> GateResult. It is pure; the renderers take only its output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from test_gate.analyse.causes import ServiceGroup, group_unreachable
+from test_gate.analyse.diagnose import Diagnosis
+from test_gate.analyse.verdict import Policy, Verdict, decide
+from test_gate.read.records import RunData, files_ignored
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where the result and the summary are written, and pytest's report (for the outputs)."""
+
+    result: Path
+    summary: Path
+    report: Path | None = None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    verdict: Verdict
+    run: RunData
+    files: Files
+    seed: int | None = None  # the order test-gate chose (None: gating existing reports)
+    command: str | None = None  # the command that reproduces the main run's order
+    diagnosis: Diagnosis | None = None
+    reproduce: Mapping[int, str] = field(default_factory=dict)  # each order's command, by seed
+    unreachable: tuple[ServiceGroup, ...] = ()  # failures grouped by the service they missed
+    ignored_files: int = 0  # test files never run (a directory counts each file it holds)
+    path_prefix: str = ""  # pytest's rootdir relative to the repository, for annotations
+
+
+def check_seed(run: RunData, seed: int) -> RunData:
+    """The run is recorded with the seed test-gate chose; a report that says another seed
+    ran cannot be reproduced, and says so."""
+    problems = run.problems
+    if run.seed not in (None, str(seed)):
+        problems = (
+            *problems,
+            f"the report's random-order seed {run.seed} is not the seed {seed} "
+            "test-gate asked for: the order cannot be reproduced",
+        )
+    return replace(run, seed=str(seed), problems=problems)
+
+
+def analyse(
+    run: RunData,
+    policy: Policy,
+    files: Files,
+    *,
+    seed: int | None = None,
+    command: str | None = None,
+    diagnosis: Diagnosis | None = None,
+    reproduce: Mapping[int, str] | None = None,
+    path_prefix: str = "",
+    verdict: Verdict | None = None,
+) -> GateResult:
+    """`verdict`: when it was decided already (before the diagnosis ran)."""
+    decided = verdict if verdict is not None else decide(run, policy)
+    return GateResult(
+        verdict=decided,
+        run=run,
+        files=files,
+        seed=seed,
+        command=command,
+        diagnosis=diagnosis,
+        reproduce=dict(reproduce or {}),
+        unreachable=tuple(group_unreachable(decided.failures)),
+        ignored_files=files_ignored(run.ignored),
+        path_prefix=path_prefix,
+    )

@@ -1,0 +1,167 @@
+"""The pipelines, from validated settings to an exit code: run pytest -> read -> analyse ->
+render -> publish. This is the one place the stages are put together."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
+
+from test_gate.analyse.result import Files, GateResult, analyse, check_seed
+from test_gate.analyse.verdict import Verdict
+from test_gate.publish import github
+from test_gate.publish.publisher import publish, write_file
+from test_gate.read import attribution
+from test_gate.read.records import RunData, files_ignored
+from test_gate.read.report import ReportError, load_json, merge, read_report, read_unrun
+from test_gate.render import terminal, unrun
+from test_gate.render.result_json import ignored_entry
+from test_gate.run import diagnosis
+from test_gate.run.collect import collect
+from test_gate.run.interpreter import check_plugins
+from test_gate.run.plugins import PLUGINS_FILE, install_plugins
+from test_gate.run.pytest_process import draw_seed, run_pytest
+from test_gate.settings import AuditSettings, GateSettings, RunSettings
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _work_dir() -> Path:
+    """Scratch space outside the workspace: the runner's temp dir, else the system's."""
+    base = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
+    return Path(tempfile.mkdtemp(prefix="test-gate-", dir=base))
+
+
+def read_reports(paths: Sequence[Path], run_id: str | None = None) -> RunData:
+    runs = []
+    for path in paths:
+        try:
+            runs.append(read_report(load_json(path), run_id=run_id, source=str(path)))
+        except ReportError as exc:
+            runs.append(RunData(tests=(), problems=(str(exc),), sources=(str(path),)))
+    return merge(runs)
+
+
+def exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
+    if verdict.passed:
+        return EXIT_PASS
+    if not fail_on_gate and not verdict.blind:
+        print("test-gate: report-only mode (--fail-on-gate false): the gate failed, exit code 0")
+        return EXIT_PASS
+    return EXIT_FAIL
+
+
+def run(settings: RunSettings) -> int:
+    """`test-gate run`: pytest, the report, other orders and the diagnosis, the verdict."""
+    check_plugins(settings.python, settings.path, PLUGIN_VERSION)
+    seed = settings.seed if settings.seed is not None else draw_seed()
+    work_dir = _work_dir()
+    report_file = settings.report_file or work_dir / "report.json"
+    print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
+    # pytest's output and ours stay inert as workflow commands whenever a runner reads them
+    with github.output_guard(settings.outputs.github):
+        done = run_pytest(
+            path=settings.path,
+            python=settings.python,
+            user_args=settings.pytest_args,
+            seed=seed,
+            reruns=settings.reruns,
+            report_file=report_file,
+        )
+        records = replace(read_reports([report_file], run_id=done.run_id), exit_code=done.exit_code)
+        records = check_seed(attribution.attribute(records), seed)
+        found, reproduce = diagnosis.after_main_run(
+            settings.diagnose,
+            settings,
+            records,
+            seed,
+            done.command,
+            work_dir,
+            main_seconds=done.duration,
+        )
+        result = analyse(
+            records,
+            settings.policy,
+            _files(
+                settings.outputs.result_file, settings.outputs.summary_file, work_dir, report_file
+            ),
+            seed=seed,
+            command=done.command,
+            diagnosis=found,
+            reproduce=reproduce,
+            path_prefix=github.workspace_prefix(records.root),
+        )
+        print(terminal.render(result), end="", flush=True)
+    publish(result, settings.outputs)
+    return exit_code(result.verdict, settings.fail_on_gate)
+
+
+def _files(result: Path | None, summary: Path | None, work_dir: Path, report: Path) -> Files:
+    return Files(
+        result=result or work_dir / "result.json",
+        summary=summary or work_dir / "summary.md",
+        report=report,
+    )
+
+
+def gate(settings: GateSettings) -> int:
+    """`test-gate gate`: the verdict on reports pytest already wrote."""
+    records = attribution.attribute(read_reports(settings.reports))
+    result: GateResult = analyse(
+        records,
+        settings.policy,
+        _files(
+            settings.outputs.result_file,
+            settings.outputs.summary_file,
+            _work_dir(),
+            settings.reports[0],
+        ),
+        path_prefix=github.workspace_prefix(records.root),
+    )
+    with github.output_guard(settings.outputs.github):
+        print(terminal.render(result), end="", flush=True)
+    publish(result, settings.outputs)
+    return exit_code(result.verdict, settings.fail_on_gate)
+
+
+def audit(settings: AuditSettings) -> int:
+    """`test-gate ignored`: which test files never run, and why, without running a test."""
+    section, output = collect(settings.path, settings.python, settings.pytest_args)
+    if section is None:
+        with github.output_guard():  # pytest's output, and paths, come from the project
+            print(
+                f"test-gate ignored: pytest could not collect the tests, so the list would be "
+                f"incomplete: {output}"
+            )
+        return EXIT_FAIL
+    records = attribution.attribute(read_unrun(section), attribution.Context.from_env())
+    with github.output_guard():
+        print(unrun.audit(records), end="")
+    files = files_ignored(records.ignored)
+    if settings.result_file is not None:
+        data = {
+            "ignored": [ignored_entry(i) for i in records.ignored],
+            **unrun.result_extra(records),
+        }
+        write_file(settings.result_file, json.dumps(data, indent=2) + "\n")
+    limit = settings.max_ignored
+    if limit is not None and files > limit:
+        print(
+            f"test-gate ignored: {files} test file(s) are ignored, more than the allowed "
+            f"{limit} (--max-ignored)"
+        )
+        return EXIT_FAIL
+    return EXIT_PASS
+
+
+def install(python: str, source: str | None, print_only: bool) -> int:
+    """`test-gate install-plugins`."""
+    if print_only:
+        print(PLUGINS_FILE.read_text(encoding="utf-8"), end="")
+        return EXIT_PASS
+    return EXIT_PASS if install_plugins(python, source) == 0 else EXIT_FAIL

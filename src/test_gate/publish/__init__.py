@@ -1,0 +1,1 @@
+"""Stage 5, publishing: the one place that writes files and talks to GitHub Actions."""

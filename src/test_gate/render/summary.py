@@ -1,0 +1,195 @@
+"""The job summary: which sections, in which order, from the one result.
+
+Verdict, rate and seed come first; then failures and what explains them; then what else
+happened (flaky, ignored, deselected, never ran, slowest). `markdown.page` fits them under
+GitHub's size limit.
+"""
+
+from __future__ import annotations
+
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.read.records import Outcome, TestRecord
+from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import unrun
+from test_gate.render.escape import code, code_block, md
+from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
+
+TRACEBACK_LIMIT = 8_000
+
+
+def _headline(verdict: Verdict) -> str:
+    icon, word = ("✅", "passed") if verdict.passed else ("❌", "failed")
+    c = verdict.counts
+    attempted = c.attempted
+    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    lines = [
+        f"## {icon} test-gate {word}",
+        "",
+        f"**Pass rate {rate}** ({c.passed} of {attempted} attempted tests passed) · "
+        f"threshold {format_threshold(verdict.threshold)}%",
+    ]
+    if verdict.reasons:
+        lines += ["", "**Why the gate failed:**", ""]
+        lines += [f"- {md(reason, 1000)}" for reason in verdict.reasons]
+    return "\n".join(lines)
+
+
+def _counts_table(verdict: Verdict) -> str:
+    c = verdict.counts
+    cells = [
+        ("passed", c.passed),
+        ("failed", c.failed),
+        ("errors", c.error),
+        ("skipped", c.skipped),
+        ("xfailed", c.xfailed),
+        ("xpassed", c.xpassed),
+        ("flaky", c.flaky),
+        ("reruns", c.reruns),
+        ("collected", c.collected),
+        ("deselected", c.deselected),
+    ]
+    if c.interrupted:
+        cells.insert(3, ("interrupted", c.interrupted))
+    head = "| " + " | ".join(name for name, _ in cells) + " |"
+    rule = "|" + "---:|" * len(cells)
+    row = "| " + " | ".join(str(value) for _, value in cells) + " |"
+    return "\n".join([head, rule, row])
+
+
+def _reproduce(verdict: Verdict, command: str | None) -> str:
+    if verdict.seed is None and command is None:
+        return ""
+    lines = []
+    if verdict.seed is not None:
+        lines.append(f"**Seed** {code(verdict.seed)}")
+    if command:
+        lines += ["", "Reproduce this exact order:", "", code_block(command, "sh")]
+    return "\n".join(lines)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.1f} ms"
+
+
+def _where(test: TestRecord) -> str:
+    attempt = test.last
+    if attempt.crash_path and attempt.crash_line:
+        path = attempt.crash_path
+        return f"{path}:{attempt.crash_line}"
+    return f"{test.path}:{test.line}" if test.line else test.path
+
+
+def _traceback(text: str) -> str:
+    if len(text) > TRACEBACK_LIMIT:
+        text = text[:TRACEBACK_LIMIT] + f"\n[... {len(text) - TRACEBACK_LIMIT} characters cut]"
+    return text
+
+
+def _with_details(line: str, summary: str, text: str) -> str:
+    """A list item with a folded code block. Everything after the bullet line is indented, so
+    the <details> and its fenced block stay inside the list item."""
+    body = (
+        f"<details><summary>{summary}</summary>\n\n"
+        + code_block(_traceback(text), "text")
+        + "\n\n</details>"
+    )
+    indented = "\n".join(("  " + ln) if ln else "" for ln in body.split("\n"))
+    return f"{line}\n\n{indented}\n"
+
+
+def _failure_block(test: TestRecord) -> Block:
+    kind = {Outcome.ERROR: "error", Outcome.INTERRUPTED: "never finished"}.get(
+        test.outcome, "failed"
+    )
+    message = test.last.message or kind
+    line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(message)}"
+    if not test.last.longrepr:
+        return Block(line, line)
+    return Block(_with_details(line, "traceback", test.last.longrepr), line)
+
+
+def failures_section(verdict: Verdict) -> Section | None:
+    if not verdict.failures:
+        return None
+    return Section(
+        f"Failures ({len(verdict.failures)})",
+        tuple(_failure_block(t) for t in verdict.failures),
+        what="failures",
+    )
+
+
+def collect_errors_section(verdict: Verdict) -> Section | None:
+    if not verdict.collect_errors:
+        return None
+    blocks = []
+    for error in verdict.collect_errors:
+        line = f"- {code(error.nodeid or '<root>')}: {md(error.message or 'collection failed')}"
+        full = _with_details(line, "details", error.longrepr) if error.longrepr else line
+        blocks.append(Block(full, line))
+    return Section(
+        f"Collection errors ({len(verdict.collect_errors)})",
+        tuple(blocks),
+        what="collection errors",
+    )
+
+
+def flaky_section(verdict: Verdict) -> Section | None:
+    if not verdict.flaky:
+        return None
+    rows = [
+        (code(t.nodeid, in_table=True), str(len(t.attempts)), md(t.attempts[0].message))
+        for t in verdict.flaky
+    ]
+    return Section(
+        f"Flaky tests ({len(verdict.flaky)})",
+        table(("test", "attempts", "first failure"), rows),
+        intro="Failed, then passed on a rerun. They count as passed; fix them anyway.",
+        what="flaky tests",
+    )
+
+
+def slowest_section(verdict: Verdict) -> Section | None:
+    timed = [t for t in verdict.slowest if t.duration > 0]
+    if not timed:
+        return None
+    rows = [(code(t.nodeid, in_table=True), _seconds(t.duration), t.outcome.value) for t in timed]
+    return Section(
+        f"Slowest {len(timed)} tests",
+        table(("test", "duration", "outcome"), rows),
+        what="tests",
+    )
+
+
+def sections(result: GateResult) -> list[Section]:
+    """Every section of the page, most useful first. This is the one place their order is
+    decided."""
+    verdict, run, diagnosis = result.verdict, result.run, result.diagnosis
+    candidates = [
+        failures_section(verdict),
+        collect_errors_section(verdict),
+        diagnosis_view.unreachable_section(result.unreachable),
+        diagnosis and diagnosis_view.diagnosis_section(diagnosis, result.seed),
+        diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
+        flaky_section(verdict),
+        unrun.ignored_section(run.ignored),
+        unrun.deselected_section(run.deselected_files),
+        unrun.never_ran_section(run.never_ran),
+        slowest_section(verdict),
+    ]
+    return [s for s in candidates if s]
+
+
+def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
+    """The whole summary, never over `limit` bytes."""
+    verdict = result.verdict
+    head = "\n\n".join(
+        part
+        for part in (
+            _headline(verdict),
+            _counts_table(verdict),
+            _reproduce(verdict, result.command),
+        )
+        if part
+    )
+    return page(head, sections(result), limit)
