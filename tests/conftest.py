@@ -104,3 +104,12 @@ def gate_run(tmp_path: Path) -> Callable[..., GateRun]:
         return GateRun(proc, result, summary)
 
     return run
+
+
+def gate_result(run: Any, policy: Any = None, **kw: Any) -> Any:
+    """The analysis step on records made in a test: what every renderer takes."""
+    from test_gate.analyse.result import Files, analyse
+    from test_gate.analyse.verdict import Policy
+
+    files = Files(Path("result.json"), Path("summary.md"))
+    return analyse(run, policy or Policy(), files, **kw)

@@ -15,9 +15,9 @@ from test_gate.analyse.diagnose import (
     OrderedRun,
     diagnose,
 )
-from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
+from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
 
 Suite = Callable[[Sequence[str]], dict[str, str]]
 

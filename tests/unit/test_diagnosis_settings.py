@@ -7,16 +7,17 @@ import argparse
 import pytest
 
 from test_gate.analyse.diagnose import OrderedRun
-from test_gate.run.diagnosis import DiagnoseSettings, order_seeds, settings_from, wanted
+from test_gate.cli import diagnose_settings
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
-from test_gate.settings import MAX_SEED, UsageError
+from test_gate.run.diagnosis import order_seeds, wanted
+from test_gate.settings import MAX_SEED, DiagnoseSettings, UsageError
 
 
 def parse(**given: str) -> DiagnoseSettings:
     values = {"diagnose": "auto", "diagnose_timeout": "300", "max_victims": "20", "orders": "1"}
     values.update(given)
-    return settings_from(argparse.Namespace(**values))
+    return diagnose_settings(argparse.Namespace(**values))
 
 
 def test_defaults() -> None:

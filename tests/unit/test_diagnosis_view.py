@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from test_gate.analyse.causes import group_unreachable
 from test_gate.analyse.diagnose import (
     BROKEN,
     NEEDS_SETTER,
@@ -89,7 +90,7 @@ def test_unreachable_table_escapes_test_text() -> None:
         ),
         0,
     )
-    section = view.unreachable_section([failing])
+    section = view.unreachable_section(group_unreachable([failing]))
     assert section is not None
     rows = [b.full for b in section.blocks]
     assert "`h\\|<i>:5`" in rows[1] and "<i>" not in rows[1].replace("`h\\|<i>:5`", "")

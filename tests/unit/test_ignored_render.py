@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import gate_result
+
+from test_gate.analyse.verdict import Policy, decide
 from test_gate.read import records
 from test_gate.read.records import (
     Attempt,
@@ -11,12 +14,10 @@ from test_gate.read.records import (
     Outcome,
     RunData,
 )
-from test_gate.render import annotations as notes
-from test_gate.render import ignored as render
-from test_gate.render import markdown
-from test_gate.render.result_json import result
 from test_gate.read.report import merge, read_report, read_unrun
-from test_gate.analyse.verdict import Policy, decide
+from test_gate.render import annotations as notes
+from test_gate.render import result_json, summary
+from test_gate.render import unrun as render
 
 PASSED = records.TestRecord(
     "tests/test_ok.py::test_a", "tests/test_ok.py", 1, (Attempt(Outcome.PASSED),), 0
@@ -57,7 +58,7 @@ def test_max_ignored_counts_each_file_of_an_ignored_directory() -> None:
 
 def test_summary_table_escapes_what_it_shows() -> None:
     hostile = ignored("tests/test_`a|b`.py", source="conftest.py:3")
-    page = markdown.render(decide(run_with(hostile), Policy()))
+    page = summary.render(gate_result(run_with(hostile)))
     assert "### Ignored test files (1)" in page
     row = next(line for line in page.splitlines() if "test_" in line and line.startswith("| "))
     assert row.count(" | ") == 3  # four cells: the pipe in the name is escaped
@@ -77,8 +78,7 @@ def test_deselected_and_never_ran_sections_follow_the_ignored_table() -> None:
         deselected_files=(DeselectedFile("tests/test_k.py", "-k not slow", 2),),
         never_ran=(NeverRan("tests/test_db.py", "skipped while importing", "no db", 3, 4),),
     )
-    verdict = decide(run, Policy())
-    page = markdown.render(verdict, extra=render.sections(run), position=render.position(verdict))
+    page = summary.render(gate_result(run))
     order = [
         page.index(title)
         for title in (
@@ -128,7 +128,7 @@ def test_result_json_carries_the_details() -> None:
         ignored("tests/legacy/", files=2),
         never_ran=(NeverRan("tests/test_db.py", "skipped while importing", "no db", 3, 4),),
     )
-    data = result(decide(run, Policy()), extra=render.result_extra(run))
+    data = result_json.data(gate_result(run))
     assert data["ignored"][0] == {
         "path": "tests/legacy/",
         "mechanism": "--ignore",

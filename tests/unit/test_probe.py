@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+from pytest_test_gate.recorder import option_kinds
+
 from test_gate.analyse.diagnose import OrderedRun, order_changes
-from test_gate.run.prober import (
-    command_id,
-    diagnosis_args,
-    needs_option_kinds,
-    parse_help,
-    printed_command,
-    run_options,
-)
-from test_gate.read.records import Attempt, Outcome, RunData
+from test_gate.read.records import Attempt, OptionKinds, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
+from test_gate.run.prober import command_id, diagnosis_args, printed_command, run_options
 
 
-def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path) -> None:
+@pytest.fixture
+def kinds(pytestconfig: pytest.Config) -> OptionKinds:
+    """The table the recorder writes, from this very pytest, plus a few plugins' options."""
+    table = option_kinds(pytestconfig)
+    return OptionKinds(
+        frozenset(table["takes_value"]) | {"--ds", "--level"},
+        frozenset(table["optional_value"]) | {"--cov"},
+        frozenset(table["flags"]) | {"--runslow", "--reuse-db", "--doctest-modules"},
+    )
+
+
+def test_the_recorded_table_knows_pytest_and_its_plugins(kinds: OptionKinds) -> None:
+    assert {"-k", "-m", "-o", "-p", "--maxfail", "--reruns", "-n"} <= kinds.takes_value
+    assert {"-v", "-x", "--lf", "--strict-markers", "--test-gate"} <= kinds.flags
+
+
+def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path, kinds: OptionKinds) -> None:
     (tmp_path / "tests").mkdir()
     args = [
         "-o",
@@ -33,14 +46,14 @@ def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path) -> None:
         "--reruns",
         "2",
     ]
-    assert diagnosis_args(args, tmp_path, keep_selection=False) == [
+    assert diagnosis_args(args, tmp_path, keep_selection=False, kinds=kinds) == [
         "-o",
         "xfail_strict=true",
         "-m",
         "not slow",
         "-q",
     ]
-    assert diagnosis_args(args, tmp_path, keep_selection=True) == [
+    assert diagnosis_args(args, tmp_path, keep_selection=True, kinds=kinds) == [
         "-o",
         "xfail_strict=true",
         "-m",
@@ -87,63 +100,51 @@ def test_order_changes_lists_tests_that_pass_in_one_order_and_fail_in_another() 
     assert [(c.nodeid, c.outcomes) for c in changes] == [("a", ((1, "passed"), (2, "error")))]
 
 
-def test_parallel_options_are_dropped_the_order_is_the_point(tmp_path: Path) -> None:
+def test_parallel_options_are_dropped_the_order_is_the_point(
+    tmp_path: Path, kinds: OptionKinds
+) -> None:
     args = ["-n", "4", "-n8", "--dist=load", "--numprocesses", "auto", "-v"]
-    assert diagnosis_args(args, tmp_path, keep_selection=True) == ["-v"]
+    assert diagnosis_args(args, tmp_path, keep_selection=True, kinds=kinds) == ["-v"]
 
 
-def test_a_word_after_an_unknown_long_option_is_its_value(tmp_path: Path) -> None:
+def test_values_follow_the_table_pytest_parsed(tmp_path: Path, kinds: OptionKinds) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "tests").mkdir()
     args = ["--cov", "src", "--ds", "settings", "--doctest-modules", "tests", "-v", "tests"]
-    assert diagnosis_args(args, tmp_path, keep_selection=False) == [
+    # --cov takes an optional value: a directory after it is a test path
+    assert diagnosis_args(args, tmp_path, keep_selection=False, kinds=kinds) == [
         "--cov",
-        "src",
         "--ds",
         "settings",
         "--doctest-modules",
         "-v",
     ]
+    # an option that takes a value keeps it, even when the value names a directory
+    args = ["--ds", "tests", "tests"]
+    assert diagnosis_args(args, tmp_path, keep_selection=False, kinds=kinds) == ["--ds", "tests"]
 
 
-HELP = """\
-usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]
-
-general:
-  -k EXPRESSION         Only run tests matching the given keyword expression,
-  --maxfail=num         Exit after first num failures or errors
-  -n numprocesses, --numprocesses=numprocesses
-                        Shortcut for '--dist=load --tx=NUM*popen'.
-  --cov=[SOURCE]        Path or package name to measure during execution
-
-Custom options:
-  --runslow
-  --reuse-db
-  --level=LEVEL
-"""
+def test_without_a_table_a_path_after_an_unknown_option_is_a_path(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    args = ["--cov", "src", "--ds", "settings"]
+    assert diagnosis_args(args, tmp_path, keep_selection=False) == ["--cov", "--ds", "settings"]
 
 
-def test_help_says_which_options_take_a_value() -> None:
-    kinds = parse_help(HELP)
-    assert {"-k", "--maxfail", "-n", "--numprocesses", "--level"} <= kinds.takes_value
-    assert kinds.optional_value == {"--cov"}
-    assert {"--runslow", "--reuse-db"} <= kinds.flags
-
-
-def test_a_test_path_after_a_flag_is_not_its_value(tmp_path: Path) -> None:
+def test_a_test_path_after_a_flag_is_not_its_value(tmp_path: Path, kinds: OptionKinds) -> None:
     (tmp_path / "tests").mkdir()
     args = ["--runslow", "tests", "--reuse-db", "tests/test_a.py::test_x", "--level", "3"]
-    # without pytest's word: a test path or id after an unknown option is not its value
     expected = ["--runslow", "--reuse-db", "--level", "3"]
-    assert diagnosis_args(args, tmp_path, keep_selection=False) == expected
-    # with it: flags are flags, and a value is a value even when it names a directory
-    kinds = parse_help(HELP.replace("--level=LEVEL", "--level=DIR"))
+    assert diagnosis_args(args, tmp_path, keep_selection=False, kinds=kinds) == expected
     args = ["--runslow", "tests", "--level", "tests", "-v"]
     assert diagnosis_args(args, tmp_path, keep_selection=False, kinds=kinds) == [
         "--runslow",
         "--level",
         "tests",
         "-v",
+    ]
+    no_level = replace(kinds, takes_value=kinds.takes_value - {"--level"})
+    assert diagnosis_args(["--level", "tests"], tmp_path, keep_selection=False, kinds=no_level) == [
+        "--level"
     ]
 
 
@@ -152,9 +153,3 @@ def test_runs_add_n0_when_xdist_is_installed_and_the_main_rootdir(tmp_path: Path
     assert run_options(str(tmp_path), sub, [], xdist=True) == ["-n0", "--rootdir=.."]
     assert run_options(str(tmp_path), tmp_path, [], xdist=False) == ["--rootdir=."]
     assert run_options(str(tmp_path), tmp_path, ["--rootdir", "x"], xdist=False) == []
-
-
-def test_pytest_is_asked_only_for_an_unknown_long_option_before_a_word() -> None:
-    assert needs_option_kinds(["--runslow", "tests"], Path("."))
-    assert not needs_option_kinds(["-v", "tests", "--cov", "src", "-k", "x"], Path("."))
-    assert not needs_option_kinds(["--runslow", "-v"], Path("."))

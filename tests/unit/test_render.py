@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from conftest import gate_result
 from hypothesis import given
 from hypothesis import strategies as st
 
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Policy, Verdict, decide
 from test_gate.read.records import Attempt, Outcome, RunData, TestRecord
-from test_gate.render import annotations, markdown, terminal
+from test_gate.render import annotations, markdown, result_json, summary, terminal
 from test_gate.render.escape import code, code_block, md
-from test_gate.render.result_json import result
-from test_gate.analyse.verdict import Policy, decide
 
 
 def failing(n: int, trace: str = "E   boom\n" * 50, message: str = "boom") -> list[TestRecord]:
@@ -28,10 +29,14 @@ def failing(n: int, trace: str = "E   boom\n" * 50, message: str = "boom") -> li
     ]
 
 
-def verdict_of(tests: list[TestRecord], code: int = 1):  # type: ignore[no-untyped-def]
-    return decide(
-        RunData(tests=tuple(tests), collected=len(tests), exit_code=code, seed="42"), Policy()
-    )
+def result_of(tests: list[TestRecord], code: int = 1, **kw: object) -> GateResult:
+    run = RunData(tests=tuple(tests), collected=len(tests), exit_code=code, seed="42")
+    result: GateResult = gate_result(run, **kw)
+    return result
+
+
+def verdict_of(tests: list[TestRecord], code: int = 1) -> Verdict:
+    return result_of(tests, code).verdict
 
 
 def test_md_escapes_markup_and_html() -> None:
@@ -57,9 +62,7 @@ def test_code_block_cannot_be_closed_from_inside(text: str) -> None:
 
 
 def test_summary_leads_with_verdict_rate_and_seed() -> None:
-    page = markdown.render(
-        verdict_of(failing(3)), command="python -m pytest --random-order-seed=42"
-    )
+    page = summary.render(result_of(failing(3), command="python -m pytest --random-order-seed=42"))
     first = page.index("test-gate failed")
     assert (
         first
@@ -71,8 +74,7 @@ def test_summary_leads_with_verdict_rate_and_seed() -> None:
 
 
 def test_huge_run_stays_under_the_limit_with_a_note() -> None:
-    verdict = verdict_of(failing(3000, trace="E   " + "x" * 5000 + "\n"))
-    page = markdown.render(verdict)
+    page = summary.render(result_of(failing(3000, trace="E   " + "x" * 5000 + "\n")))
     assert len(page.encode()) <= markdown.SUMMARY_LIMIT
     assert "test-gate failed" in page and "**Seed**" in page
     # every failure keeps its line; tracebacks give way first, with a note saying so
@@ -82,8 +84,7 @@ def test_huge_run_stays_under_the_limit_with_a_note() -> None:
 
 
 def test_small_limit_degrades_to_compact_lines_then_a_note() -> None:
-    verdict = verdict_of(failing(40))
-    page = markdown.render(verdict, limit=6_000)
+    page = summary.render(result_of(failing(40)), limit=6_000)
     assert len(page.encode()) <= 6_000
     assert "- `tests/test_0.py::test_case_0`" in page
     assert "✂️" in page
@@ -114,7 +115,7 @@ def test_annotations_respect_the_budget_and_say_what_is_left() -> None:
 
 
 def test_result_schema_keeps_its_keys() -> None:
-    data = result(verdict_of(failing(1)), command="cmd")
+    data = result_json.data(result_of(failing(1), command="cmd"))
     json.dumps(data)
     for key in (
         "schema",
@@ -157,7 +158,7 @@ def test_result_schema_keeps_its_keys() -> None:
 
 
 def test_terminal_block_is_short_and_names_the_reasons() -> None:
-    text = terminal.render(verdict_of(failing(30)), command="python -m pytest")
+    text = terminal.render(result_of(failing(30), command="python -m pytest"))
     assert "test-gate FAILED: pass rate 0.00% (0/30), threshold 98%" in text
     assert "… and 20 more" in text
     assert "reproduce: python -m pytest" in text

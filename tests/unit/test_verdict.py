@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_gate.read.records import Attempt, CollectError, IgnoredPath, Outcome, RunData, TestRecord
 from test_gate.analyse.verdict import Policy, decide, format_percent, format_threshold
+from test_gate.read.records import Attempt, CollectError, IgnoredPath, Outcome, RunData, TestRecord
 
 
 def record(name: str, *outcomes: Outcome, order: int = 0) -> TestRecord:
@@ -167,47 +166,3 @@ def test_threshold_comparison_is_exact(passed: int, failed: int, threshold: Deci
         assert verdict.passed == expected
         shown = Decimal(format_percent(verdict.pass_rate or Fraction(0)))
         assert shown <= Decimal(passed * 100) / Decimal(passed + failed)
-
-
-def test_pytest_command_puts_our_options_last() -> None:
-    from pathlib import Path
-
-    from test_gate.run.pytest_process import pytest_argv, reproduce_command
-
-    argv = pytest_argv(
-        "py", ["-k", "fast", "--json-report-file=theirs.json"], 7, 2, Path("/r.json")
-    )
-    assert argv[:5] == ["py", "-m", "pytest", "-k", "fast"]
-    assert argv.index("--json-report-file=/r.json") > argv.index("--json-report-file=theirs.json")
-    assert "no:randomly" in argv and "--random-order-seed=7" in argv and "--reruns=2" in argv
-    command = reproduce_command(Path("/elsewhere"), ["-k", "a b"], 7, 2)
-    assert command.startswith("cd /elsewhere && python -m pytest -k 'a b' -p no:randomly")
-
-
-def test_plugin_pins_never_upgrade_an_older_pytest(tmp_path: Path) -> None:
-    from test_gate.run.pytest_process import pinned, release
-
-    pins = tmp_path / "pins.txt"
-    pins.write_text(
-        "# comment\nplug-a==1.0\nplug-b==2.0  # note\n# if pytest < 8.2: plug-b==1.5\n"
-        "# if pytest < 7: plug-c==9\n"
-    )
-    assert pinned(pins) == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, {"pytest": "9.2.0"}) == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, {"pytest": "8.2.0"}) == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert pinned(pins, {"pytest": "8.1.2"}) == {"plug-a": "1.0", "plug-b": "1.5"}
-    assert pinned(pins, {"pytest": "7.4.4"}) == {"plug-a": "1.0", "plug-b": "1.5"}
-    assert pinned(pins, {"pytest": None}) == {"plug-a": "1.0", "plug-b": "2.0"}
-    assert release("8.1.0rc1") == (8, 1, 0) and release("9") == (9,)
-
-
-def test_the_shipped_pins_are_exact() -> None:
-    from test_gate.cli import PLUGINS_FILE
-    from test_gate.run.pytest_process import pinned
-
-    pins = pinned(PLUGINS_FILE)
-    assert set(pins) == {"pytest-json-report", "pytest-random-order", "pytest-rerunfailures"}
-    old_pytest = pinned(PLUGINS_FILE, {"pytest": "7.4.4", "python": "3.12.1"})
-    old_python = pinned(PLUGINS_FILE, {"pytest": "9.2.0", "python": "3.9.18"})
-    assert old_pytest["pytest-rerunfailures"] != pins["pytest-rerunfailures"]
-    assert old_python["pytest-rerunfailures"] == old_pytest["pytest-rerunfailures"]

@@ -54,8 +54,10 @@ def option_kinds(config: Any) -> dict[str, list[str]]:
     """Every option this pytest accepts (plugins and conftest options included), by whether
     it takes a value: what test-gate needs to tell an option's value from a test path."""
     kinds: dict[str, list[str]] = {"takes_value": [], "optional_value": [], "flags": []}
-    try:
-        actions = config._parser._getparser()._actions  # argparse, as pytest built it
+    try:  # argparse, as pytest built it: `optparser` since pytest 9, `_getparser()` before
+        parser = config._parser
+        built = getattr(parser, "optparser", None) or parser._getparser()
+        actions = built._actions
     except Exception:  # a pytest that builds its parser otherwise: test-gate falls back
         return kinds
     for action in actions:

@@ -1,0 +1,35 @@
+"""The pytest command lines: the one test-gate runs, and the one it prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_gate.run.pytest_command import explicit_plugins, pytest_argv, reproduce_command
+
+
+def test_our_options_come_last_so_a_users_report_file_cannot_win() -> None:
+    argv = pytest_argv(
+        "py", ["-k", "fast", "--json-report-file=theirs.json"], 7, 2, Path("/r.json"), "abc"
+    )
+    assert argv[:5] == ["py", "-m", "pytest", "-k", "fast"]
+    assert argv.index("--json-report-file=/r.json") > argv.index("--json-report-file=theirs.json")
+    assert "no:randomly" in argv and "--random-order-seed=7" in argv and "--reruns=2" in argv
+    assert "--test-gate" in argv and "--test-gate-run-id=abc" in argv
+
+
+def test_the_printed_command_reproduces_the_order_without_test_gate() -> None:
+    command = reproduce_command(Path("/elsewhere"), ["-k", "a b"], 7, 2)
+    assert command.startswith("cd /elsewhere && python -m pytest -k 'a b' -p no:randomly")
+    assert "test-gate" not in command and "json-report" not in command
+
+
+def test_plugins_are_named_only_when_pytest_loads_none_by_itself() -> None:
+    assert explicit_plugins({}) == []
+    words = explicit_plugins({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert words[1::2] == [
+        "pytest_jsonreport.plugin",
+        "random_order.plugin",
+        "pytest_rerunfailures",
+        "pytest_test_gate.plugin",
+    ]
+    assert set(words[::2]) == {"-p"}
