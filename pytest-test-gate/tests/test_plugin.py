@@ -1,0 +1,68 @@
+"""Installed, the plugin is off: nothing changes until an option turns it on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+TESTS = """
+def test_ok():
+    pass
+
+def test_bad():
+    assert 0
+"""
+
+
+def test_installed_it_changes_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_a=TESTS)
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--json-report", f"--json-report-file={report}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    assert "test_gate" not in json.loads(report.read_text())
+    assert [p.name for p in pytester.path.glob("*.json")] == ["report.json"]
+
+
+def test_its_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    for option in (
+        "--test-gate",
+        "--test-gate-run-id",
+        "--test-gate-record",
+        "--test-gate-order",
+        "--test-gate-outcomes",
+    ):
+        result.stdout.fnmatch_lines([f"*{option}*"])
+
+
+def test_turned_on_the_record_lands_in_the_json_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_a=TESTS)
+    report = pytester.path / "report.json"
+    pytester.runpytest_subprocess(
+        "-p",
+        "no:randomly",
+        "--test-gate",
+        "--test-gate-run-id=r1",
+        "--json-report",
+        f"--json-report-file={report}",
+    )
+    record = json.loads(report.read_text())["test_gate"]
+    assert record["run_id"] == "r1"
+    assert record["collected"] == 2
+    assert {r["nodeid"] for r in record["reports"]} == {"test_a.py::test_ok", "test_a.py::test_bad"}
+
+
+def test_without_autoload_it_is_named_with_p(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(test_a=TESTS)
+    record = pytester.path / "record.json"
+    result = pytester.runpytest_subprocess(
+        "-p", "pytest_test_gate.plugin", f"--test-gate-record={record}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    assert json.loads(record.read_text())["test_gate"]["selected"] == 2

@@ -1,0 +1,71 @@
+"""The record of every attempt, in real pytest runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+def record(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
+    path = pytester.path / "record.json"
+    pytester.runpytest_subprocess("-p", "no:randomly", f"--test-gate-record={path}", *args)
+    data: dict[str, Any] = json.loads(path.read_text())["test_gate"]
+    return data
+
+
+def test_every_attempt_of_a_flaky_test_is_kept(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_f="""
+        import pathlib
+
+        def test_flaky(tmp_path_factory):
+            marker = pathlib.Path(__file__).with_name("ran-once")
+            if not marker.exists():
+                marker.write_text("x")
+                assert 0, "first time"
+        """
+    )
+    data = record(pytester, "--reruns=2")
+    calls = [(r["when"], r["outcome"]) for r in data["reports"] if r["when"] == "call"]
+    assert calls == [("call", "rerun"), ("call", "passed")]
+    failed = next(r for r in data["reports"] if r["outcome"] == "rerun")
+    assert "first time" in failed["message"]
+
+
+def test_collection_errors_and_deselection_are_recorded(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_ok="def test_fast():\n    pass\n\ndef test_slow():\n    pass\n",
+        test_broken="import nowhere_to_be_found\n",
+    )
+    data = record(pytester, "-k", "not slow", "--continue-on-collection-errors")
+    assert [e["nodeid"] for e in data["collect_errors"]] == ["test_broken.py"]
+    assert "nowhere_to_be_found" in data["collect_errors"][0]["message"]
+    assert data["deselected"] == ["test_ok.py::test_slow"]
+    assert (data["collected"], data["selected"]) == (2, 1)
+
+
+def test_it_says_which_options_take_a_value(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        def pytest_addoption(parser):
+            parser.addoption("--runslow", action="store_true")
+            parser.addoption("--level", default="1")
+        """
+    )
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    data = record(pytester, "--level", "3", "--runslow", "test_a.py")
+    options = data["options"]
+    assert {"-k", "-m", "-p", "--level", "--reruns"} <= set(options["takes_value"])
+    assert {"-v", "-x", "--runslow", "--test-gate"} <= set(options["flags"])
+    assert data["file_or_dir"] == ["test_a.py"]
+    assert data["args"][-3:] == ["--level", "3", "--runslow", "test_a.py"][-3:]
+
+
+def test_a_long_message_is_cut_with_a_note(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_long='def test_long():\n    assert 0, "x" * 50_000\n')
+    data = record(pytester)
+    call = next(r for r in data["reports"] if r["when"] == "call")
+    assert len(call["longrepr"]) < 21_000
+    assert "cut by test-gate" in call["longrepr"]

@@ -1,0 +1,67 @@
+"""What never ran: ignored test files, deselected tests, modules that never ran."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+def record(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
+    path = pytester.path / "record.json"
+    pytester.runpytest_subprocess("-p", "no:randomly", f"--test-gate-record={path}", *args)
+    data: dict[str, Any] = json.loads(path.read_text())["test_gate"]
+    return data
+
+
+def test_an_ignored_test_file_names_its_rule_and_origin(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\naddopts = --ignore=tests/test_off.py\n")
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_on.py").write_text("def test_on():\n    pass\n")
+    (pytester.path / "tests" / "test_off.py").write_text("def test_off():\n    pass\n")
+    (pytester.path / "tests" / "helper.py").write_text("")
+    data = record(pytester)
+    [entry] = data["ignored"]
+    assert entry["path"] == "tests/test_off.py"
+    assert (entry["mechanism"], entry["origin"]) == ("--ignore", "addopts")
+    assert entry["config_file"].endswith("tox.ini")
+
+
+def test_collect_ignore_in_a_conftest(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('collect_ignore = ["test_old.py"]\n')
+    pytester.makepyfile(
+        test_old="def test_old():\n    pass\n", test_new="def test_new():\n    pass\n"
+    )
+    data = record(pytester)
+    assert [(i["path"], i["mechanism"]) for i in data["ignored"]] == [
+        ("test_old.py", "collect_ignore")
+    ]
+
+
+def test_deselected_tests_are_counted_per_file_with_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_k="def test_fast():\n    pass\n\ndef test_slow():\n    pass\n")
+    data = record(pytester, "-k", "not slow")
+    assert data["deselected_by_file"] == [
+        {"path": "test_k.py", "mechanism": "-k not slow", "count": 1}
+    ]
+
+
+def test_a_module_skipped_while_importing_never_ran(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_db='import pytest\npytest.skip("no db", allow_module_level=True)\n\ndef test_q():\n    pass\n',
+        test_all_skipped='import pytest\n\n@pytest.mark.skip("later")\ndef test_x():\n    pass\n',
+    )
+    data = record(pytester)
+    found = {n["path"]: n["how"] for n in data["never_ran"]}
+    assert found == {
+        "test_db.py": "skipped while importing",
+        "test_all_skipped.py": "every test skipped",
+    }
+
+
+def test_collection_settings_are_recorded(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\npython_files = check_*.py\n")
+    pytester.makepyfile(check_a="def test_a():\n    pass\n")
+    data = record(pytester)
+    assert data["collect_settings"]["python_files"] == ["check_*.py"]
