@@ -49,7 +49,10 @@ def test_deselected_tests_are_counted_per_file_with_the_option(pytester: pytest.
 
 def test_a_module_skipped_while_importing_never_ran(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_db='import pytest\npytest.skip("no db", allow_module_level=True)\n\ndef test_q():\n    pass\n',
+        test_db=(
+            'import pytest\npytest.skip("no db", allow_module_level=True)\n\n'
+            "def test_q():\n    pass\n"
+        ),
         test_all_skipped='import pytest\n\n@pytest.mark.skip("later")\ndef test_x():\n    pass\n',
     )
     data = record(pytester)

@@ -219,6 +219,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "--constraint",
             str(REPO / "action" / "constraints.txt"),
             "hatchling",
+            str(REPO / "pytest-test-gate"),
             str(REPO),
         ],
         capture_output=True,
@@ -227,8 +228,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     if done.returncode != 0:
         pytest.fail(f"cannot build the e2e wheelhouse:\n{done.stderr[-3000:]}")
-    for own in house.glob("test_gate-*.whl"):
-        own.unlink()  # the action must build the gate from its own source
+    for own in [*house.glob("test_gate-*.whl"), *house.glob("pytest_test_gate-*.whl")]:
+        own.unlink()  # the action must build the gate and its plugin from its own source
     yield house
 
 
