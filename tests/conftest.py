@@ -111,5 +111,5 @@ def gate_result(run: Any, policy: Any = None, **kw: Any) -> Any:
     from test_gate.analyse.result import Files, analyse
     from test_gate.analyse.verdict import Policy
 
-    files = Files(Path("result.json"), Path("summary.md"))
+    files = kw.pop("files", Files(Path("result.json"), Path("summary.md")))
     return analyse(run, policy or Policy(), files, **kw)

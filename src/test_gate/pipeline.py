@@ -21,7 +21,7 @@ from test_gate.read.records import RunData, files_ignored
 from test_gate.read.report import ReportError, load_json, merge, read_report, read_unrun
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
-from test_gate.run import diagnosis
+from test_gate.run import extra_runs
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
 from test_gate.run.plugins import PLUGINS_FILE, install_plugins
@@ -75,7 +75,7 @@ def run(settings: RunSettings) -> int:
         )
         records = replace(read_reports([report_file], run_id=done.run_id), exit_code=done.exit_code)
         records = check_seed(attribution.attribute(records), seed)
-        found, reproduce = diagnosis.after_main_run(
+        found, reproduce = extra_runs.after_main_run(
             settings.diagnose,
             settings,
             records,

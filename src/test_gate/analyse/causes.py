@@ -9,39 +9,45 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from test_gate.read.records import TestRecord
 
-REFUSED = "connection refused"
-DNS = "host name not resolved"
-TIMEOUT = "timed out"
-NETWORK = "network unreachable"
-CONNECT = "could not connect"
+ServiceKind = Literal[
+    "connection refused",
+    "host name not resolved",
+    "timed out",
+    "network unreachable",
+    "could not connect",
+]
+REFUSED: Final = "connection refused"
+DNS: Final = "host name not resolved"
+TIMEOUT: Final = "timed out"
+NETWORK: Final = "network unreachable"
+CONNECT: Final = "could not connect"
 
 # (kind, pattern); the first that matches wins, so the specific come before the general
-_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        (DNS, r"gaierror|name or service not known|temporary failure in name resolution"),
-        (DNS, r"nodename nor servname|getaddrinfo failed|no address associated with hostname"),
-        (DNS, r"could not translate host name|name resolution|unknown host|NameResolutionError"),
-        (REFUSED, r"connection ?refused|actively refused|errno 111\b|errno 61\b|winerror 10061"),
-        (REFUSED, r"connect call failed"),
-        (NETWORK, r"network is unreachable|no route to host|host is unreachable|errno 113\b"),
-        # a timeout counts only with network context: subprocess.TimeoutExpired, asyncio's
-        # wait_for and an assertion that says "timed out" are ordinary failures
-        (TIMEOUT, r"connect ?timeout|connect(?:ion)? timed out|read timed out|errno 110\b"),
-        (TIMEOUT, r"ETIMEDOUT|WinError 10060|ReadTimeout|PoolTimeout|WriteTimeout"),
-        (TIMEOUT, r"socket\.timeout|ServerSelectionTimeoutError|NetworkTimeout"),
-        # the socket module's own message: `TimeoutError: timed out` (socket.timeout before 3.10)
-        (TIMEOUT, r"^(?:builtins\.)?(?:TimeoutError|timeout): timed out\.?$"),
-        (CONNECT, r"NewConnectionError|MaxRetryError|Failed to establish a new connection"),
-        (CONNECT, r"(?:httpx|requests|aiohttp|urllib3)[\w.]*\.?(?:Connect\w*Error)"),
-        (CONNECT, r"ClientConnectorError|Cannot connect to host|can't connect to \w+ server"),
-        (CONNECT, r"could not connect to server|Error \d+ connecting to|urlopen error"),
-        (CONNECT, r"\bConnectionError\b"),
-    )
+_PATTERNS: tuple[tuple[ServiceKind, str], ...] = (
+    (DNS, r"gaierror|name or service not known|temporary failure in name resolution"),
+    (DNS, r"nodename nor servname|getaddrinfo failed|no address associated with hostname"),
+    (DNS, r"could not translate host name|name resolution|unknown host|NameResolutionError"),
+    (REFUSED, r"connection ?refused|actively refused|errno 111\b|errno 61\b|winerror 10061"),
+    (REFUSED, r"connect call failed"),
+    (NETWORK, r"network is unreachable|no route to host|host is unreachable|errno 113\b"),
+    # a timeout counts only with network context: subprocess.TimeoutExpired, asyncio's
+    # wait_for and an assertion that says "timed out" are ordinary failures
+    (TIMEOUT, r"connect ?timeout|connect(?:ion)? timed out|read timed out|errno 110\b"),
+    (TIMEOUT, r"ETIMEDOUT|WinError 10060|ReadTimeout|PoolTimeout|WriteTimeout"),
+    (TIMEOUT, r"socket\.timeout|ServerSelectionTimeoutError|NetworkTimeout"),
+    # the socket module's own message: `TimeoutError: timed out` (socket.timeout before 3.10)
+    (TIMEOUT, r"^(?:builtins\.)?(?:TimeoutError|timeout): timed out\.?$"),
+    (CONNECT, r"NewConnectionError|MaxRetryError|Failed to establish a new connection"),
+    (CONNECT, r"(?:httpx|requests|aiohttp|urllib3)[\w.]*\.?(?:Connect\w*Error)"),
+    (CONNECT, r"ClientConnectorError|Cannot connect to host|can't connect to \w+ server"),
+    (CONNECT, r"could not connect to server|Error \d+ connecting to|urlopen error"),
+    (CONNECT, r"\bConnectionError\b"),
 )
+_KINDS = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _PATTERNS)
 
 _HOST = r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*)"
 _ENDPOINTS: tuple[re.Pattern[str], ...] = tuple(
@@ -72,7 +78,7 @@ class Unreachable:
     """One failing test that could not reach an external service."""
 
     nodeid: str
-    kind: str
+    kind: ServiceKind
     endpoint: str  # host:port, host, or "" when the message does not say
     message: str
 
@@ -91,7 +97,7 @@ def _texts(test: TestRecord) -> list[str]:
 _ASSERTION = re.compile(r"^(?:AssertionError\b|assert\s|Failed:|\+|where\s)")
 
 
-def kind_of(text: str) -> str | None:
+def kind_of(text: str) -> ServiceKind | None:
     text = text.strip()
     if _ASSERTION.match(text):
         return None
@@ -129,7 +135,7 @@ def unreachable(test: TestRecord) -> Unreachable | None:
 @dataclass(frozen=True)
 class ServiceGroup:
     endpoint: str
-    kinds: tuple[str, ...]
+    kinds: tuple[ServiceKind, ...]
     tests: tuple[Unreachable, ...]
 
 

@@ -11,27 +11,57 @@ Otherwise it is broken. An answer counts only if it repeats: the victim is run a
 is stopped (the Prober's per-run limit) and said. The verdict is not touched: a victim failed
 in CI and counts as failed.
 
-The runs go through a `Prober` (I/O); the classification and planning are plain code.
+The runs go through a `Probe` (the runner's prober does the I/O); the classification and the
+planning here are plain code.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final, Literal, Protocol
 
 from test_gate.analyse import causes
 from test_gate.analyse.minimize import Finding, Search, find_culprits
 from test_gate.read.records import Outcome, RunData, TestRecord
-from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
 
 FAILING = ("failed", "error")
 
-ORDER_DEPENDENT = "order_dependent"
-BROKEN = "broken"
-UNCONFIRMED = "unconfirmed"
-POLLUTED = "polluted"  # fails after some test(s), passes alone
-NEEDS_SETTER = "needs_setter"  # fails alone, passes after some test(s)
+Category = Literal["order_dependent", "broken", "unconfirmed"]
+Kind = Literal["", "polluted", "needs_setter"]
+ORDER_DEPENDENT: Final = "order_dependent"
+BROKEN: Final = "broken"
+UNCONFIRMED: Final = "unconfirmed"
+POLLUTED: Final = "polluted"  # fails after some test(s), passes alone
+NEEDS_SETTER: Final = "needs_setter"  # fails alone, passes after some test(s)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    outcomes: Mapping[str, str]  # nodeid -> passed, failed, error, skipped, xfailed
+    messages: Mapping[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+    timed_out: bool = False
+    seconds: float = 0.0
+    output_tail: str = ""
+
+    def outcome(self, nodeid: str) -> str | None:
+        return self.outcomes.get(nodeid)
+
+
+class BudgetSpent(Exception):
+    """The diagnosis time budget ran out during a run."""
+
+
+class Probe(Protocol):
+    """Runs chosen tests in a chosen order in a fresh pytest process (`run.prober.Prober`)."""
+
+    runs: int
+
+    def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult: ...
+
+    def command(self, tests: Sequence[str]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -39,8 +69,8 @@ class Examined:
     """What the diagnosis found out about one failing test."""
 
     nodeid: str
-    category: str  # order_dependent, broken, unconfirmed
-    kind: str = ""  # for order_dependent: polluted or needs_setter
+    category: Category
+    kind: Kind = ""  # for order_dependent: polluted or needs_setter
     culprits: tuple[str, ...] = ()  # polluters, or state-setters
     candidates: int = 0  # tests searched (ran before it; or after it, for a setter)
     runs: int = 0
@@ -80,7 +110,7 @@ class Diagnosis:
     ran: bool = True  # False: only the orders of --orders, no failing test was examined
     order_notes: tuple[str, ...] = ()  # --orders runs that gave no result, and why
 
-    def by_category(self, category: str) -> list[Examined]:
+    def by_category(self, category: Category) -> list[Examined]:
         return [e for e in self.examined if e.category == category]
 
 
@@ -90,12 +120,6 @@ class OrderedRun:
 
     run: RunData
     seed: int
-
-
-@dataclass
-class _Budget:
-    max_victims: int | None
-    examined: int = 0
 
 
 # one polluter often breaks many tests: the polluter set found last is tried first (one run;
@@ -108,7 +132,7 @@ FLAKY_NOTE = (
 
 @dataclass
 class Diagnoser:
-    prober: Prober
+    prober: Probe
     log: Callable[[str], None] = print
     known: list[tuple[str, ...]] = field(default_factory=list)  # polluter sets found so far
 
@@ -157,7 +181,7 @@ class Diagnoser:
                 )
                 if failed is None:
                     search.close()
-                    return Finding((), 0, consistent=False), _no_result(result, ask.tests)
+                    return Finding((), 0), _no_result(result, ask.tests)
                 ask = search.send(failed is want_failure)
         except StopIteration as stop:
             finding: Finding = stop.value
@@ -167,7 +191,7 @@ class Diagnoser:
         started, runs_before = time.monotonic(), self.prober.runs
         victim = test.nodeid
 
-        def done(category: str, **kwargs: object) -> Examined:
+        def done(category: Category, **kwargs: object) -> Examined:
             return Examined(
                 victim,
                 category,
@@ -283,7 +307,7 @@ def _add_cost(
     runs: int,
     seconds: float,
     candidates: int,
-    category: str | None = None,
+    category: Category | None = None,
     note: str | None = None,
 ) -> Examined:
     return Examined(

@@ -17,7 +17,7 @@ answer is cached: no subset is probed twice, except the confirmations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 Probe = tuple[str, ...]
@@ -39,7 +39,6 @@ Search = Generator[Ask, bool, "Finding"]
 class Finding:
     culprits: Probe  # a minimal set, in candidate order; empty when none was found
     probes: int  # subsets actually run
-    consistent: bool = True  # False when the answers contradict a single deterministic cause
     note: str = ""
 
 
@@ -90,7 +89,7 @@ def find_culprits(candidates: Sequence[str]) -> Search:
     order = list(dict.fromkeys(candidates))
     oracle = _Oracle(order)
     if not order:
-        return Finding((), 0, consistent=False, note="no test ran before it")
+        return Finding((), 0, note="no test ran before it")
     everything = frozenset(order)
     oracle.known[everything] = True
     oracle.known[frozenset()] = False
@@ -111,23 +110,6 @@ def find_culprits(candidates: Sequence[str]) -> Search:
     return Finding(
         (),
         oracle.probes,
-        consistent=False,
         note="the answers contradict each other: the effect is not deterministic "
         "or depends on more than which tests ran",
     )
-
-
-def run_search(search: Search, reproduces: Callable[[Probe], bool]) -> Finding:
-    """Drive a search with a plain function: for tests and simulations."""
-    try:
-        ask = next(search)
-        while True:
-            ask = search.send(reproduces(ask.tests))
-    except StopIteration as stop:
-        finding: Finding = stop.value
-        return finding
-
-
-def bisection_probes(n: int) -> int:
-    """Probes plain bisection needs for n candidates: ceil(log2 n)."""
-    return max(0, (n - 1).bit_length())

@@ -38,7 +38,6 @@ class TestRecord:
     line: int | None  # 1-based line of the test definition
     attempts: tuple[Attempt, ...]
     order: int  # position in execution order
-    attempts_known: bool = True  # False when only the last attempt was reported
     worker: str = ""  # the pytest-xdist worker that ran it; "" in a serial run
 
     @property

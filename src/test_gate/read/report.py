@@ -256,7 +256,6 @@ def _records_from_stages(tests: Iterable[Any], root: str) -> list[TestRecord]:
                 line + 1 if line is not None else None,
                 attempts,
                 order,
-                attempts_known=False,
             )
         )
     return records

@@ -11,6 +11,7 @@ from test_gate.analyse.diagnose import (
     NEEDS_SETTER,
     ORDER_DEPENDENT,
     UNCONFIRMED,
+    Category,
     Diagnosis,
     Examined,
 )
@@ -70,7 +71,7 @@ def _block(item: Examined, main_seed: int | None) -> Block:
 def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | None:
     if not diagnosis.ran:
         return None
-    order = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
+    order: dict[Category, int] = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
     items = sorted(diagnosis.examined, key=lambda e: order.get(e.category, 3))
     blocks = [_block(item, main_seed) for item in items]
     if diagnosis.flaky:

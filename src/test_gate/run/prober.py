@@ -15,11 +15,12 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
 
+from test_gate.analyse.diagnose import BudgetSpent, ProbeResult
 from test_gate.read.records import OptionKinds
 from test_gate.run.interpreter import has_module
 from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins, in_directory
@@ -177,23 +178,6 @@ def guard_args(python: str, path: Path, work_dir: Path) -> list[str]:
     if has_module(python, "pytest_cov", path):
         args.append("--no-cov")
     return args
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    outcomes: Mapping[str, str]  # nodeid -> passed, failed, error, skipped, xfailed
-    messages: Mapping[str, str] = field(default_factory=dict)
-    exit_code: int | None = None
-    timed_out: bool = False
-    seconds: float = 0.0
-    output_tail: str = ""
-
-    def outcome(self, nodeid: str) -> str | None:
-        return self.outcomes.get(nodeid)
-
-
-class BudgetSpent(Exception):
-    """The diagnosis time budget ran out during a run."""
 
 
 @dataclass

@@ -27,7 +27,7 @@ def kinds(pytestconfig: pytest.Config) -> OptionKinds:
 
 def test_the_recorded_table_knows_pytest_and_its_plugins(kinds: OptionKinds) -> None:
     assert {"-k", "-m", "-o", "-p", "--maxfail", "--reruns", "-n"} <= kinds.takes_value
-    assert {"-v", "-x", "--lf", "--strict-markers", "--test-gate"} <= kinds.flags
+    assert {"-v", "-x", "--strict-markers", "--test-gate"} <= kinds.flags
 
 
 def test_options_stay_selection_goes_when_ids_are_named(tmp_path: Path, kinds: OptionKinds) -> None:

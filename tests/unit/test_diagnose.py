@@ -11,13 +11,15 @@ from test_gate.analyse.diagnose import (
     ORDER_DEPENDENT,
     POLLUTED,
     UNCONFIRMED,
+    BudgetSpent,
     Diagnoser,
     OrderedRun,
+    ProbeResult,
     diagnose,
 )
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
-from test_gate.run.prober import BudgetSpent, Prober, ProbeResult
+from test_gate.run.prober import Prober
 
 Suite = Callable[[Sequence[str]], dict[str, str]]
 

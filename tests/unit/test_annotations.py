@@ -1,0 +1,32 @@
+"""Annotations: the most useful first, within the budget, then what is left."""
+
+from __future__ import annotations
+
+from render_helpers import failing, verdict_of
+
+from test_gate.read.records import Attempt, Outcome, TestRecord
+from test_gate.render import annotations
+
+
+def test_annotations_respect_the_budget_and_say_what_is_left() -> None:
+    flaky = [
+        TestRecord(
+            f"t.py::flaky_{i}",
+            "t.py",
+            i + 1,
+            (Attempt(Outcome.FAILED, "x"), Attempt(Outcome.PASSED)),
+            i,
+        )
+        for i in range(15)
+    ]
+    verdict = verdict_of([*failing(25), *flaky])
+    notes = annotations.from_verdict(verdict)
+    by_level = {
+        level: [a for a in notes if a.level == level] for level in ("error", "warning", "notice")
+    }
+    assert len(by_level["error"]) == annotations.PER_LEVEL
+    assert len(by_level["warning"]) == annotations.PER_LEVEL
+    assert len(by_level["notice"]) == 1
+    assert "16 errors, 5 warnings more" in by_level["notice"][0].message
+    assert by_level["error"][0].title == "test-gate failed"
+    assert by_level["error"][1].file == "tests/test_0.py" and by_level["error"][1].line == 1

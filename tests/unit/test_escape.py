@@ -1,0 +1,30 @@
+"""Escaping: text from tests cannot change the page it lands in."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from test_gate.render.escape import code, code_block, md
+
+
+def test_md_escapes_markup_and_html() -> None:
+    text = md("**bold** <script>alert(1)</script> [x](http://e) | @team\nnext")
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "\\*\\*bold\\*\\*" in text
+    assert "\\[x\\](http" in text
+    assert "\\|" in text and "\n" not in text
+
+
+def test_code_span_survives_backticks_and_pipes() -> None:
+    assert code("a`b") == "``a`b``"
+    assert code("`x`") == "`` `x` ``"
+    assert code("a|b", in_table=True) == "`a\\|b`"
+
+
+@given(st.text())
+def test_code_block_cannot_be_closed_from_inside(text: str) -> None:
+    block = code_block(text)
+    fence = block.split("\n", 1)[0]
+    body = block[len(fence) + 1 : -len(fence) - 1]
+    assert not any(line.startswith(fence) for line in body.split("\n"))

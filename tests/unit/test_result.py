@@ -1,0 +1,24 @@
+"""The analysis step: one result, decided once."""
+
+from __future__ import annotations
+
+from conftest import gate_result
+
+from test_gate.analyse.result import check_seed
+from test_gate.read.records import Attempt, Outcome, RunData, TestRecord
+
+
+def test_a_report_of_another_seed_cannot_be_reproduced() -> None:
+    run = check_seed(RunData(tests=(), seed="8"), 7)
+    assert run.seed == "7"
+    assert "seed 8 is not the seed 7" in run.problems[0]
+    assert check_seed(RunData(tests=(), seed="7"), 7).problems == ()
+    assert check_seed(RunData(tests=()), 7).seed == "7"
+
+
+def test_service_failures_are_grouped_once_for_every_renderer() -> None:
+    refused = Attempt(Outcome.FAILED, "ConnectionRefusedError: [Errno 111] Connection refused")
+    tests = tuple(TestRecord(f"t.py::t{i}", "t.py", i, (refused,), i) for i in range(3))
+    result = gate_result(RunData(tests=tests, collected=3, exit_code=1))
+    assert len(result.unreachable) == 1 and len(result.unreachable[0].tests) == 3
+    assert result.ignored_files == 0

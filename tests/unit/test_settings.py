@@ -1,0 +1,79 @@
+"""Validation: every option is parsed by one rule per kind, and bad input names the option."""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal
+
+import pytest
+
+from test_gate.cli import diagnose_settings
+from test_gate.settings import (
+    DiagnoseSettings,
+    UsageError,
+    parse_bool,
+    parse_count,
+    parse_seed,
+    parse_threshold,
+)
+
+
+def parse(**given: str) -> DiagnoseSettings:
+    values = {"diagnose": "auto", "diagnose_timeout": "300", "max_victims": "20", "orders": "1"}
+    values.update(given)
+    return diagnose_settings(argparse.Namespace(**values))
+
+
+def test_defaults() -> None:
+    assert parse() == DiagnoseSettings("auto", 300.0, 20, 1)
+
+
+def test_accepted_values() -> None:
+    assert parse(diagnose="TRUE", diagnose_timeout="1.5", max_victims="none", orders="3") == (
+        DiagnoseSettings("true", 1.5, None, 3)
+    )
+    assert parse(diagnose="off").mode == "false"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("diagnose", "sometimes"),
+        ("diagnose_timeout", "0"),
+        ("diagnose_timeout", "-5"),
+        ("diagnose_timeout", "nan"),
+        ("diagnose_timeout", "inf"),
+        ("diagnose_timeout", "1_0"),
+        ("diagnose_timeout", "\u0663"),
+        ("diagnose_timeout", "\uff11"),
+        ("max_victims", "1.5"),
+        ("orders", "0"),
+        ("orders", "101"),
+    ],
+)
+def test_bad_values_name_the_option(option: str, value: str) -> None:
+    with pytest.raises(UsageError, match="--" + option.replace("_", "-")):
+        parse(**{option: value})
+
+
+@pytest.mark.parametrize("text", ["98", "98.5", "98%", " 100 ", "0"])
+def test_thresholds_as_people_write_them(text: str) -> None:
+    assert Decimal(0) <= parse_threshold(text) <= Decimal(100)
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "101", "-1", "1_0", "1e2", "\u0663", "9\uff18"])
+def test_bad_thresholds_are_refused_with_the_accepted_values(text: str) -> None:
+    with pytest.raises(UsageError, match=r"--threshold: .* use a number from 0 to 100"):
+        parse_threshold(text)
+
+
+def test_counts_seeds_and_booleans() -> None:
+    assert parse_count("3", "--reruns") == 3
+    assert parse_count("none", "--max-ignored", allow_none=True) is None
+    assert parse_seed("random") is None and parse_seed("42") == 42
+    assert parse_bool("Yes", "--x") is True and parse_bool("off", "--x") is False
+    for bad in ("-1", "1.5", "\u0663"):
+        with pytest.raises(UsageError, match="--reruns"):
+            parse_count(bad, "--reruns")
+    with pytest.raises(UsageError, match="--x: 'maybe' is not a boolean"):
+        parse_bool("maybe", "--x")
