@@ -20,98 +20,27 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shlex
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_test_gate.options import option_values, split_words
+from pytest_test_gate.paths import fnmatch_ex, holds_test_files, is_venv, match_any
 from pytest_test_gate.protocol import (
     NOT_NEWS,
     SECTION_DESELECTED,
     SECTION_IGNORED,
     SECTION_NEVER_RAN,
     SECTION_SETTINGS,
-    WALK_LIMIT,
 )
 
 WORKER_KEY = "test_gate_unrun"  # pytest-xdist: what a worker saw, sent to the controller
 DEFAULT_NORECURSE = frozenset(
     {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"}
 )
-
-
-def _is_venv(path: Path) -> bool:
-    try:
-        return (
-            (path / "pyvenv.cfg").is_file()
-            or (path / "conda-meta").is_dir()
-            or any((path / d / "activate").is_file() for d in ("bin", "Scripts"))
-        )
-    except OSError:
-        return False
-
-
-def _match_any(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) for p in patterns if "/" not in p and os.sep not in p)
-
-
-def holds_test_files(path: Path, patterns: Iterable[str], limit: int = WALK_LIMIT) -> bool:
-    """Whether a directory holds a test file, looking at no more than `limit` entries and
-    never inside a virtualenv, site-packages or node_modules."""
-    pats = list(patterns)
-    seen = 0
-    stack = [path]
-    while stack:
-        here = stack.pop()
-        if here.name in NOT_NEWS or _is_venv(here):
-            continue
-        try:
-            entries = list(os.scandir(here))
-        except OSError:
-            continue
-        for entry in entries:
-            seen += 1
-            if seen > limit:
-                return False
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith(".py") and _match_any(entry.name, pats):
-                    return True
-            except OSError:
-                continue
-    return False
-
-
-def _option_values(words: list[str], option: str) -> list[str]:
-    """Values of `--option=V` / `--option V` in a list of command-line words."""
-    values = []
-    for i, word in enumerate(words):
-        if word.startswith(option + "="):
-            values.append(word[len(option) + 1 :])
-        elif word == option and i + 1 < len(words):
-            values.append(words[i + 1])
-    return values
-
-
-def _split(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
-
-
-def _fnmatch_ex(pattern: str, path: Path) -> bool:
-    """pytest's norecursedirs matching: a pattern without a separator matches the name."""
-    if os.sep not in pattern and "/" not in pattern:
-        return fnmatch.fnmatch(path.name, pattern)
-    pat = pattern.replace("/", os.sep)
-    if not os.path.isabs(pat):
-        pat = f"*{os.sep}{pat}"
-    return fnmatch.fnmatch(str(path), pat)
 
 
 class UnrunRecorder:
@@ -134,13 +63,13 @@ class UnrunRecorder:
     # -- where an option came from ---------------------------------------------------------
     def _origin(self, option: str, value: str) -> dict[str, Any]:
         args = [str(a) for a in self.config.invocation_params.args]
-        if value in _option_values(args, option):
+        if value in option_values(args, option):
             return {"origin": "command line"}
-        if value in _option_values(_split(os.environ.get("PYTEST_ADDOPTS", "")), option):
+        if value in option_values(split_words(os.environ.get("PYTEST_ADDOPTS", "")), option):
             return {"origin": "PYTEST_ADDOPTS"}
         inipath = getattr(self.config, "inipath", None)
         addopts = [str(a) for a in (self.config.getini("addopts") or [])]
-        if value in _option_values(addopts, option):
+        if value in option_values(addopts, option):
             return {"origin": "addopts", "config_file": str(inipath) if inipath else ""}
         return {"origin": "unknown"}
 
@@ -216,11 +145,11 @@ class UnrunRecorder:
                     "pattern": str(value),
                     **self._origin("--ignore-glob", str(value)),
                 }
-        if path.is_dir() and _is_venv(path):
+        if path.is_dir() and is_venv(path):
             return {"mechanism": "virtualenv"}
         if path.is_dir():
             for pattern in self.config.getini("norecursedirs") or []:
-                if _fnmatch_ex(str(pattern), path):
+                if fnmatch_ex(str(pattern), path):
                     return {
                         "mechanism": "norecursedirs",
                         "pattern": str(pattern),
@@ -276,7 +205,7 @@ class UnrunRecorder:
             if path.name in NOT_NEWS:
                 return False
             return holds_test_files(path, self.python_files)
-        return path.suffix == ".py" and _match_any(path.name, self.python_files)
+        return path.suffix == ".py" and match_any(path.name, self.python_files)
 
     def _record(self, path: Path, why: dict[str, Any]) -> None:
         try:
@@ -307,7 +236,7 @@ class UnrunRecorder:
         elif path.is_dir():
             # pytest < 8 applies norecursedirs after this hook, outside of it
             for pattern in config.getini("norecursedirs") or []:
-                if _fnmatch_ex(str(pattern), path) and not _is_venv(path):
+                if fnmatch_ex(str(pattern), path) and not is_venv(path):
                     self._record(
                         path,
                         {

@@ -1,0 +1,198 @@
+"""Test records from phase reports: each attempt classified by the counting rules.
+
+pytest-test-gate's record has every report of every attempt, in execution order; a report made
+without it has only the last attempt's stages, which are read the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from test_gate.read.records import Attempt, Outcome, TestRecord
+from test_gate.read.values import integer, number, text
+
+FAILED_PHASE = {"failed", "rerun", "error"}
+
+
+def classify_attempt(phases: Sequence[Mapping[str, Any]]) -> Attempt:
+    """Classify one attempt from its phase reports, per the counting rules."""
+    by_when: dict[str, list[Mapping[str, Any]]] = {}
+    for phase in phases:
+        by_when.setdefault(text(phase.get("when")), []).append(phase)
+    setup = by_when.get("setup", [])
+    call = by_when.get("call", [])
+    teardown = by_when.get("teardown", [])
+    duration = sum(number(p.get("duration")) for p in phases)
+
+    def failing(reports: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        return next((r for r in reports if text(r.get("outcome")) in FAILED_PHASE), None)
+
+    def attempt(outcome: Outcome, source: Mapping[str, Any] | None = None) -> Attempt:
+        source = source or {}
+        crash = source.get("crash") or []
+        return Attempt(
+            outcome=outcome,
+            message=text(source.get("message")),
+            longrepr=text(source.get("longrepr")),
+            duration=duration,
+            crash_path=text(crash[0]) if len(crash) > 0 else "",
+            crash_line=integer(crash[1]) if len(crash) > 1 else None,
+        )
+
+    bad_setup = failing(setup)
+    if bad_setup is not None:
+        return attempt(Outcome.ERROR, bad_setup)
+    skipped_setup = next((r for r in setup if r.get("outcome") == "skipped"), None)
+    if skipped_setup is not None:
+        kind = Outcome.XFAILED if "wasxfail" in skipped_setup else Outcome.SKIPPED
+        return attempt(kind, skipped_setup)
+    bad_teardown = failing(teardown)
+    if bad_teardown is not None:
+        return attempt(Outcome.ERROR, bad_teardown)
+    # a phase pytest does not name: pytest-xdist reports a crashed worker as when="???"
+    other = [p for w, ps in by_when.items() if w not in ("setup", "call", "teardown") for p in ps]
+    crashed = failing(other)
+    if crashed is not None and failing(call) is None:
+        return attempt(Outcome.FAILED, crashed)
+    if not call:
+        return attempt(Outcome.INTERRUPTED)
+    # a failed subtest says more than the summary line "contains 1 failed subtest"
+    bad_call = failing([r for r in call if r.get("subtest")]) or failing(call)
+    if bad_call is not None:
+        return attempt(Outcome.FAILED, bad_call)
+    main = [r for r in call if not r.get("subtest")] or call
+    last = main[-1]
+    if last.get("outcome") == "skipped":
+        kind = Outcome.XFAILED if "wasxfail" in last else Outcome.SKIPPED
+        return attempt(kind, last)
+    if "wasxfail" in last:
+        return attempt(Outcome.XPASSED, last)
+    if not teardown:
+        return attempt(Outcome.INTERRUPTED)
+    return attempt(Outcome.PASSED)
+
+
+def split_attempts(reports: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """A new attempt starts at each setup report. Subtest reports belong to the attempt of the
+    next main call report: pytest logs them during the call, but pytest-rerunfailures logs
+    the main reports of an attempt only after it ends, so they arrive first."""
+    attempts: list[list[Mapping[str, Any]]] = []
+    pending: list[Mapping[str, Any]] = []
+    ended = False  # a crashed worker ends an attempt without a teardown
+    for report in reports:
+        if report.get("subtest"):
+            pending.append(report)
+            continue
+        if report.get("when") == "setup" or not attempts or ended:
+            attempts.append([])
+        attempts[-1].append(report)
+        ended = report.get("when") not in ("setup", "call", "teardown")
+        if report.get("when") == "call":
+            attempts[-1].extend(pending)
+            pending = []
+    if pending:
+        if not attempts:
+            attempts.append([])
+        attempts[-1].extend(pending)
+    return attempts
+
+
+def _location(nodeid: str, loc: Any) -> tuple[str, int | None]:
+    path = nodeid.split("::", 1)[0]
+    line = None
+    if isinstance(loc, list) and len(loc) >= 2:
+        path = text(loc[0]) or path
+        zero_based = integer(loc[1])
+        line = zero_based + 1 if zero_based is not None else None
+    return path, line
+
+
+def _relative(path: str, root: str) -> str:
+    if root and path.startswith("/"):
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            return path
+    return path
+
+
+def _rooted(attempt: Attempt, root: str) -> Attempt:
+    if not attempt.crash_path:
+        return attempt
+    return replace(attempt, crash_path=_relative(attempt.crash_path, root))
+
+
+def records_from_plugin(plugin: Mapping[str, Any]) -> list[TestRecord]:
+    # one record per test per process: under `pytest-xdist --dist each` every worker runs
+    # every test, and each of those runs counts (as pytest counts them). A test whose worker
+    # died in it is rerun on a new worker: that run continues the same record.
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    alias: dict[tuple[str, str], tuple[str, str]] = {}
+    crashed: dict[str, tuple[str, str]] = {}
+    for report in plugin.get("reports") or []:
+        if not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
+            continue
+        nodeid = text(report["nodeid"])
+        key = alias.get((nodeid, text(report.get("worker"))), (nodeid, text(report.get("worker"))))
+        if key not in grouped and nodeid in crashed:
+            alias[key] = key = crashed.pop(nodeid)
+        grouped.setdefault(key, []).append(report)
+        if report.get("when") not in ("setup", "call", "teardown"):
+            crashed[nodeid] = key
+    records = []
+    root = text(plugin.get("rootdir"))
+    for order, ((nodeid, worker), reports) in enumerate(grouped.items()):
+        path, line = _location(nodeid, reports[0].get("location"))
+        attempts = tuple(_rooted(classify_attempt(a), root) for a in split_attempts(reports))
+        records.append(TestRecord(nodeid, path, line, attempts, order, worker=worker))
+    return records
+
+
+def records_from_stages(tests: Iterable[Any], root: str) -> list[TestRecord]:
+    """Fallback for reports made without our plugin: only the last attempt is known."""
+    records = []
+    for order, test in enumerate(tests):
+        if not isinstance(test, dict):
+            continue
+        nodeid = text(test.get("nodeid"))
+        phases = []
+        for when in ("setup", "call", "teardown"):
+            stage = test.get(when)
+            if not isinstance(stage, dict):
+                continue
+            phase: dict[str, Any] = {
+                "when": when,
+                "outcome": stage.get("outcome"),
+                "duration": stage.get("duration"),
+            }
+            crash = stage.get("crash") if isinstance(stage.get("crash"), dict) else None
+            if crash is not None:
+                phase["message"] = crash.get("message")
+                phase["crash"] = [crash.get("path"), crash.get("lineno")]
+            if stage.get("longrepr"):
+                phase["longrepr"] = stage.get("longrepr")
+            if test.get("outcome") in ("xfailed", "xpassed") and when == "call":
+                phase["wasxfail"] = ""
+            phases.append(phase)
+        last = _rooted(classify_attempt(phases), root)
+        overall = test.get("outcome")
+        if overall == "failed" and last.outcome is Outcome.PASSED:
+            # subtests: the item failed although its call phase says passed
+            last = Attempt(Outcome.FAILED, "a subtest failed", "", last.duration)
+        attempts: tuple[Attempt, ...] = (last,)
+        if overall == "rerun" and last.outcome is Outcome.PASSED:
+            attempts = (Attempt(Outcome.FAILED, "failed before a rerun passed"), last)
+        line = integer(test.get("lineno"))
+        records.append(
+            TestRecord(
+                nodeid,
+                nodeid.split("::", 1)[0],
+                line + 1 if line is not None else None,
+                attempts,
+                order,
+            )
+        )
+    return records
