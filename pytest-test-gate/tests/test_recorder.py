@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-
-
-def record(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
-    path = pytester.path / "record.json"
-    pytester.runpytest_subprocess("-p", "no:randomly", f"--test-gate-record={path}", *args)
-    data: dict[str, Any] = json.loads(path.read_text())["test_gate"]
-    return data
+from record_helpers import record
 
 
 def test_every_attempt_of_a_flaky_test_is_kept(pytester: pytest.Pytester) -> None:

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-
-
-def record(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
-    path = pytester.path / "record.json"
-    pytester.runpytest_subprocess("-p", "no:randomly", f"--test-gate-record={path}", *args)
-    data: dict[str, Any] = json.loads(path.read_text())["test_gate"]
-    return data
+from record_helpers import record
 
 
 def test_an_ignored_test_file_names_its_rule_and_origin(pytester: pytest.Pytester) -> None:
