@@ -113,3 +113,80 @@ def gate_result(run: Any, policy: Any = None, **kw: Any) -> Any:
 
     files = kw.pop("files", Files(Path("result.json"), Path("summary.md")))
     return analyse(run, policy or Policy(), files, **kw)
+
+
+REPORT_SUITE = {
+    "tests/test_suite.py": """
+        import pytest
+
+        ATTEMPTS = []
+
+        def test_ok():
+            pass
+
+        def test_flaky():
+            ATTEMPTS.append(1)
+            assert len(ATTEMPTS) > 1, "fails the first time only"
+
+        @pytest.mark.skip(reason="later")
+        def test_skipped():
+            pass
+
+        @pytest.mark.xfail(reason="known")
+        def test_known():
+            assert 0
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_param(n):
+            assert n
+    """,
+}
+FAILING_TEST = """
+        def test_fails():
+            assert 1 == 2, "two is not one"
+"""
+
+
+@dataclass(frozen=True)
+class RealReport:
+    """A JSON report written by a real pytest run with pytest-test-gate, and its run id."""
+
+    data: dict[str, Any]
+    run_id: str
+
+
+def real_report(root: Path, files: Mapping[str, str], run_id: str) -> RealReport:
+    write_tree(root, files)
+    report = root / "report.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "--test-gate",
+            f"--test-gate-run-id={run_id}",
+            "--reruns=1",
+            "--json-report",
+            f"--json-report-file={report}",
+        ],
+        cwd=root,
+        env=clean_env(),
+        capture_output=True,
+        check=False,
+    )
+    return RealReport(json.loads(report.read_text()), run_id)
+
+
+@pytest.fixture(scope="session")
+def passing_report(tmp_path_factory: pytest.TempPathFactory) -> RealReport:
+    return real_report(tmp_path_factory.mktemp("passing"), REPORT_SUITE, "run-pass")
+
+
+@pytest.fixture(scope="session")
+def failing_report(tmp_path_factory: pytest.TempPathFactory) -> RealReport:
+    files = {**REPORT_SUITE, "tests/test_fails.py": FAILING_TEST}
+    return real_report(tmp_path_factory.mktemp("failing"), files, "run-fail")

@@ -32,6 +32,7 @@ from test_gate.settings import (
     parse_seconds,
     parse_seed,
     parse_threshold,
+    report_file,
 )
 
 
@@ -205,11 +206,13 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
 
 
 def gate_settings(args: argparse.Namespace) -> GateSettings:
+    policy, outputs = _policy(args), _outputs(args)  # the options first, then the files
+    fail_on_gate = parse_bool(args.fail_on_gate, "--fail-on-gate")
     return GateSettings(
-        reports=tuple(Path(p) for p in args.reports),
-        policy=_policy(args),
-        outputs=_outputs(args),
-        fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),
+        reports=tuple(report_file(p) for p in args.reports),
+        policy=policy,
+        outputs=outputs,
+        fail_on_gate=fail_on_gate,
     )
 
 

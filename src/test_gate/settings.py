@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from test_gate.analyse.verdict import Policy
+from test_gate.read.files import REPORT_LIMIT, Unreadable, check_regular
 
 MAX_SEED = 2**32 - 1
 _DECIMAL = re.compile(
@@ -114,11 +115,28 @@ def output_file(text: str | None, option: str) -> Path | None:
     path = Path(text)
     if path.is_dir():
         raise UsageError(f"{option}: {text!r} is a directory; give a file path to write")
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"{option}: {text!r} is not a regular file (a device, a pipe or a socket); "
+            "test-gate writes and replaces only regular files"
+        )
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise UsageError(f"{option}: {text!r} is under {str(parent)!r}, which is a file")
             break
+    return path
+
+
+def report_file(text: str, option: str = "REPORT") -> Path:
+    """A JSON report to read: a regular file within the size bound, named in the message."""
+    path = Path(text)
+    try:
+        check_regular(path, REPORT_LIMIT)
+    except Unreadable as exc:
+        raise UsageError(
+            f"{option}: {text!r} cannot be read: {exc}; give the JSON file pytest-json-report wrote"
+        ) from None
     return path
 
 

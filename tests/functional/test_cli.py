@@ -45,9 +45,20 @@ def test_bad_input_exits_2_with_one_line(args: list[str], option: str, tmp_path:
 
 @pytest.mark.parametrize("value", ["98", "98.5", "98%", " 97.25 % ", "0", "100"])
 def test_threshold_forms_are_accepted(value: str, tmp_path: Path) -> None:
-    proc = cli("gate", str(tmp_path / "missing.json"), "--threshold", value)
-    assert proc.returncode == 1  # the report is missing, but the option was fine
-    assert "does not exist" in proc.stdout
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"exitcode": 5, "tests": []}')
+    proc = cli("gate", str(empty), "--threshold", value)
+    assert proc.returncode == 1  # nothing ran, but the option was fine
+    assert "no test was attempted" in proc.stdout
+
+
+def test_a_mistyped_report_path_is_bad_input_named_in_one_line(tmp_path: Path) -> None:
+    proc = cli("gate", str(tmp_path / "nope.json"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"test-gate: error: REPORT: '{tmp_path / 'nope.json'}' cannot be read: it does not "
+        "exist; give the JSON file pytest-json-report wrote"
+    ]
 
 
 def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pytest_test_gate.protocol import REPORT_KEY, SCHEMA
+
+from test_gate.read.attempts import PHASES
 from test_gate.read.records import Outcome
 from test_gate.read.report import read_report
 
@@ -102,3 +106,62 @@ def test_fewer_ran_than_selected_is_a_problem() -> None:
     run = read_report(data)
     assert run.deselected == 1
     assert any("2 test(s) were selected but only 1 ran" in p for p in run.problems)
+
+
+def _reasons(data: dict[str, Any]) -> tuple[str, ...]:
+    from test_gate.analyse.verdict import Policy, decide
+
+    verdict = decide(read_report(data, source="r.json"), Policy())
+    assert not verdict.passed
+    return verdict.reasons
+
+
+def test_empty_phases_fail_closed_and_say_why() -> None:
+    data = {
+        "exitcode": 0,
+        "tests": [{"nodeid": "t.py::test_x", "setup": {}, "call": {}, "teardown": {}}],
+    }
+    assert any("phase outcome the gate does not know (None)" in r for r in _reasons(data))
+
+
+@pytest.mark.parametrize("outcome", ["bogus", "FAILED", None, ""])
+def test_an_unknown_phase_outcome_is_never_passed(outcome: Any) -> None:
+    phases = {w: {"outcome": outcome if w == "call" else "passed"} for w in PHASES}
+    data = {"exitcode": 0, "tests": [{"nodeid": "t.py::test_x", "outcome": "passed", **phases}]}
+    assert any("does not know" in r for r in _reasons(data))
+
+
+@pytest.mark.parametrize(
+    "key", ["collect_errors", "reports", "deselected", "ignored", "never_ran", "deselected_by_file"]
+)
+@pytest.mark.parametrize("value", [7, True, "x", {"a": 1}])
+def test_a_section_of_the_wrong_type_is_malformed_data(key: str, value: Any) -> None:
+    section = {"schema": SCHEMA, "finished": 1.0, "reports": [], key: value}
+    data = {"exitcode": 0, "tests": [], REPORT_KEY: section}
+    reasons = _reasons(data)
+    assert any("not a list" in r or "malformed" in r for r in reasons), reasons
+
+
+def test_a_crash_entry_that_is_an_object_is_read_without_a_location() -> None:
+    reports = [
+        {"nodeid": "t.py::t", "when": "setup", "outcome": "passed"},
+        {"nodeid": "t.py::t", "when": "call", "outcome": "failed", "crash": {"path": "x"}},
+        {"nodeid": "t.py::t", "when": "teardown", "outcome": "passed"},
+    ]
+    section = {"schema": SCHEMA, "finished": 1.0, "reports": reports, "selected": 1}
+    tests = [{"nodeid": "t.py::t", "outcome": "failed"}]
+    run = read_report({"exitcode": 1, "tests": tests, REPORT_KEY: section})
+    assert run.tests[0].outcome is Outcome.FAILED and run.tests[0].last.crash_path == ""
+
+
+def test_json_report_failed_where_the_record_passed_contradicts() -> None:
+    reports = [
+        {"nodeid": "t.py::t", "when": w, "outcome": "passed"} for w in ("setup", "call", "teardown")
+    ]
+    section = {"schema": SCHEMA, "finished": 1.0, "reports": reports, "selected": 1}
+    tests = [{"nodeid": "t.py::t", "outcome": "failed"}]
+    reasons = _reasons({"exitcode": 1, "tests": tests, REPORT_KEY: section})
+    assert any(
+        "failed for pytest-json-report and passed in pytest-test-gate's record" in r
+        for r in reasons
+    )

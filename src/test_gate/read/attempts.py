@@ -12,9 +12,42 @@ from pathlib import Path
 from typing import Any
 
 from test_gate.read.records import Attempt, Outcome, TestRecord
-from test_gate.read.values import integer, number, text
+from test_gate.read.values import Findings, as_dict, as_list, integer, number, text
 
 FAILED_PHASE = {"failed", "rerun", "error"}
+# the phase outcomes pytest and pytest-rerunfailures report; anything else fails closed
+KNOWN_OUTCOMES = frozenset({"passed", "failed", "skipped", "rerun", "error"})
+PHASES = ("setup", "call", "teardown")
+WORKER_CRASH = "???"  # pytest-xdist's phase for a test whose worker died in it
+# pytest-json-report's outcome of a test, overall: a failure there must be one here too
+REPORTED_FAILURES = frozenset({"failed", "error"})
+REPORTED_OUTCOMES = frozenset(
+    {"passed", "failed", "skipped", "xfailed", "xpassed", "error", "rerun"}
+)
+
+
+def check_attempt(
+    nodeid: str,
+    phases: Sequence[Mapping[str, Any]],
+    findings: Findings,
+    *,
+    may_be_cut: bool = False,
+) -> None:
+    """Only what the gate knows may count: an unknown phase or outcome fails closed, and so
+    does an attempt that lost a phase. pytest always reports setup and teardown; only an
+    attempt that a cut-short session left (`may_be_cut`), or whose pytest-xdist worker died,
+    lacks its teardown."""
+    whens = [p.get("when") for p in phases if not p.get("subtest")]
+    if whens and "setup" not in whens:
+        findings.test("have an attempt with no setup phase (the record lost data)", nodeid)
+    elif not may_be_cut and "teardown" not in whens and WORKER_CRASH not in whens:
+        findings.test("have an attempt with no teardown phase (the record lost data)", nodeid)
+    for phase in phases:
+        when, outcome = phase.get("when"), phase.get("outcome")
+        if when not in (*PHASES, WORKER_CRASH):
+            findings.test(f"have a phase the gate does not know ({when!r:.40})", nodeid)
+        elif not (isinstance(outcome, str) and outcome in KNOWN_OUTCOMES):
+            findings.test(f"have a phase outcome the gate does not know ({outcome!r:.40})", nodeid)
 
 
 def classify_attempt(phases: Sequence[Mapping[str, Any]]) -> Attempt:
@@ -32,7 +65,8 @@ def classify_attempt(phases: Sequence[Mapping[str, Any]]) -> Attempt:
 
     def attempt(outcome: Outcome, source: Mapping[str, Any] | None = None) -> Attempt:
         source = source or {}
-        crash = source.get("crash") or []
+        crash = source.get("crash")
+        crash = crash if isinstance(crash, list) else []
         return Attempt(
             outcome=outcome,
             message=text(source.get("message")),
@@ -125,43 +159,58 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
     return replace(attempt, crash_path=_relative(attempt.crash_path, root))
 
 
-def records_from_plugin(plugin: Mapping[str, Any]) -> list[TestRecord]:
+def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[TestRecord]:
     # one record per test per process: under `pytest-xdist --dist each` every worker runs
     # every test, and each of those runs counts (as pytest counts them). A test whose worker
     # died in it is rerun on a new worker: that run continues the same record.
     grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     alias: dict[tuple[str, str], tuple[str, str]] = {}
     crashed: dict[str, tuple[str, str]] = {}
-    for report in plugin.get("reports") or []:
+    for index, report in enumerate(as_list(plugin.get("reports"), "the attempt log", findings)):
         if not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
+            findings.add(f"entry {index} of the attempt log is not a test's report (lost data)")
             continue
         nodeid = text(report["nodeid"])
         key = alias.get((nodeid, text(report.get("worker"))), (nodeid, text(report.get("worker"))))
         if key not in grouped and nodeid in crashed:
             alias[key] = key = crashed.pop(nodeid)
         grouped.setdefault(key, []).append(report)
-        if report.get("when") not in ("setup", "call", "teardown"):
+        if report.get("when") not in PHASES:
             crashed[nodeid] = key
     records = []
     root = text(plugin.get("rootdir"))
+    # a session that finished reported every phase; one cut short may have left the tests it
+    # was running without their last phases, which the verdict says
+    finished = number(plugin.get("finished")) > 0
     for order, ((nodeid, worker), reports) in enumerate(grouped.items()):
         path, line = _location(nodeid, reports[0].get("location"))
-        attempts = tuple(_rooted(classify_attempt(a), root) for a in split_attempts(reports))
+        split = split_attempts(reports)
+        for index, phases in enumerate(split):
+            cut = not finished and index == len(split) - 1
+            check_attempt(nodeid, phases, findings, may_be_cut=cut)
+        attempts = tuple(_rooted(classify_attempt(a), root) for a in split)
+        # only a failure is rerun: an earlier attempt that did not fail lost its failure
+        if any(a.outcome not in (Outcome.FAILED, Outcome.ERROR) for a in attempts[:-1]):
+            findings.test(
+                "have an attempt that did not fail and yet was run again (the record lost data)",
+                nodeid,
+            )
         records.append(TestRecord(nodeid, path, line, attempts, order, worker=worker))
     return records
 
 
-def records_from_stages(tests: Iterable[Any], root: str) -> list[TestRecord]:
+def records_from_stages(tests: Iterable[Any], root: str, findings: Findings) -> list[TestRecord]:
     """Fallback for reports made without our plugin: only the last attempt is known."""
     records = []
     for order, test in enumerate(tests):
-        if not isinstance(test, dict):
+        if not (isinstance(test, dict) and isinstance(test.get("nodeid"), str)):
+            findings.add(f"entry {order} of the report's tests is not a test (lost data)")
             continue
         nodeid = text(test.get("nodeid"))
         phases = []
-        for when in ("setup", "call", "teardown"):
-            stage = test.get(when)
-            if not isinstance(stage, dict):
+        for when in PHASES:
+            stage = as_dict(test.get(when), f"the {when} stage of {nodeid}", findings)
+            if stage is None:
                 continue
             phase: dict[str, Any] = {
                 "when": when,
@@ -174,11 +223,17 @@ def records_from_stages(tests: Iterable[Any], root: str) -> list[TestRecord]:
                 phase["crash"] = [crash.get("path"), crash.get("lineno")]
             if stage.get("longrepr"):
                 phase["longrepr"] = stage.get("longrepr")
-            if test.get("outcome") in ("xfailed", "xpassed") and when == "call":
+            if text(test.get("outcome")) in ("xfailed", "xpassed") and when == "call":
                 phase["wasxfail"] = ""
             phases.append(phase)
-        last = _rooted(classify_attempt(phases), root)
+        check_attempt(nodeid, phases, findings)
         overall = test.get("outcome")
+        known = isinstance(overall, str) and (
+            overall in REPORTED_OUTCOMES or overall.startswith("subtests ")
+        )
+        if not known:
+            findings.test(f"have an outcome the gate does not know ({overall!r:.40})", nodeid)
+        last = _rooted(classify_attempt(phases), root)
         if overall == "failed" and last.outcome is Outcome.PASSED:
             # subtests: the item failed although its call phase says passed
             last = Attempt(Outcome.FAILED, "a subtest failed", "", last.duration)

@@ -26,6 +26,7 @@ from test_gate.read.config_lines import (
     find_list_entry_line,
     find_workflow_line,
 )
+from test_gate.read.files import read_text
 from test_gate.read.records import CollectSettings, IgnoredPath, NeverRan, RunData
 from test_gate.read.test_count import count_tests
 
@@ -92,10 +93,8 @@ def workflow_files(root: Path, current: str = "") -> list[Path]:
 
 
 def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    """A project file: a regular file within the bound, or nothing (never a FIFO, a device)."""
+    return read_text(path)
 
 
 def _shown(path: Path, root: Path) -> str:

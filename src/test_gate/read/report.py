@@ -15,7 +15,8 @@ from typing import Any
 
 from pytest_test_gate.protocol import REPORT_KEY, SCHEMA
 
-from test_gate.read.attempts import records_from_plugin, records_from_stages
+from test_gate.read.attempts import REPORTED_FAILURES, records_from_plugin, records_from_stages
+from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 from test_gate.read.records import (
     CollectError,
     CollectSettings,
@@ -23,58 +24,80 @@ from test_gate.read.records import (
     IgnoredPath,
     NeverRan,
     OptionKinds,
+    Outcome,
     RunData,
     TestRecord,
 )
-from test_gate.read.values import integer, text
+from test_gate.read.values import Findings, as_count, as_dict, as_list, integer, number, text
 
 
 class ReportError(Exception):
     """The report cannot be read at all; the message says why, in one line."""
 
 
-def load_json(path: Path) -> dict[str, Any]:
+def load_json(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"report {path} does not exist: pytest wrote no report") from None
-    except OSError as exc:
-        raise ReportError(f"report {path} cannot be read: {exc.strerror}") from None
+        raw = read_bytes(path, limit)
+    except Unreadable as exc:
+        if not path.exists() and not path.is_symlink():
+            raise ReportError(f"report {path} does not exist: pytest wrote no report") from None
+        raise ReportError(f"report {path} cannot be read: {exc}") from None
+    try:
+        text_ = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportError(f"report {path} is not UTF-8 text") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text_)
     except json.JSONDecodeError as exc:
         raise ReportError(
             f"report {path} is not valid JSON (truncated or corrupt): {exc.msg} "
             f"at line {exc.lineno}"
         ) from None
+    except RecursionError:
+        raise ReportError(f"report {path} nests deeper than any report does") from None
+    except ValueError as exc:  # an integer of thousands of digits, and the like
+        raise ReportError(f"report {path} holds a value no report holds: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
         raise ReportError(f"report {path} is not a pytest-json-report file (no 'tests' list)")
     return data
 
 
 def _collect_errors(
-    data: Mapping[str, Any], plugin: Mapping[str, Any] | None
+    data: Mapping[str, Any], plugin: Mapping[str, Any] | None, findings: Findings
 ) -> list[CollectError]:
     if plugin is not None:
-        return [
-            CollectError(text(e.get("nodeid")), text(e.get("message")), text(e.get("longrepr")))
-            for e in plugin.get("collect_errors") or []
-            if isinstance(e, dict)
-        ]
-    errors = []
-    for collector in data.get("collectors") or []:
+        errors = as_list(plugin.get("collect_errors"), "the collection errors", findings)
+        out = []
+        for e in errors:
+            if not isinstance(e, dict):
+                findings.add("a collection error is not an object (lost data)")
+                continue
+            out.append(
+                CollectError(text(e.get("nodeid")), text(e.get("message")), text(e.get("longrepr")))
+            )
+        return out
+    out = []
+    for collector in as_list(data.get("collectors"), "the report's collectors", findings):
         if isinstance(collector, dict) and collector.get("outcome") == "failed":
             longrepr = text(collector.get("longrepr"))
             lines = [line for line in longrepr.splitlines() if line.strip()]
             message = next((ln[1:].strip() for ln in lines if ln.startswith("E ")), "")
-            errors.append(CollectError(text(collector.get("nodeid")), message, longrepr))
-    return errors
+            out.append(CollectError(text(collector.get("nodeid")), message, longrepr))
+    return out
 
 
-def _ignored(plugin: Mapping[str, Any] | None) -> list[IgnoredPath]:
-    items = (plugin or {}).get("ignored") or []
+def _entries(
+    plugin: Mapping[str, Any] | None, key: str, findings: Findings
+) -> list[dict[str, Any]]:
+    """The objects of one of the record's lists; anything else in it is lost data, said."""
+    items = as_list((plugin or {}).get(key), f"the record's {key!r}", findings)
+    good = [i for i in items if isinstance(i, dict)]
+    if len(good) < len(items):
+        findings.add(f"{len(items) - len(good)} entries of the record's {key!r} are malformed")
+    return good
+
+
+def _ignored(plugin: Mapping[str, Any] | None, findings: Findings) -> list[IgnoredPath]:
     return [
         IgnoredPath(
             text(i.get("path")),
@@ -86,22 +109,18 @@ def _ignored(plugin: Mapping[str, Any] | None) -> list[IgnoredPath]:
             origin=text(i.get("origin")),
             config_file=text(i.get("config_file")),
         )
-        for i in items
-        if isinstance(i, dict)
+        for i in _entries(plugin, "ignored", findings)
     ]
 
 
-def _deselected_files(plugin: Mapping[str, Any] | None) -> list[DeselectedFile]:
-    items = (plugin or {}).get("deselected_by_file") or []
+def _deselected_files(plugin: Mapping[str, Any] | None, findings: Findings) -> list[DeselectedFile]:
     return [
         DeselectedFile(text(i.get("path")), text(i.get("mechanism")), integer(i.get("count")) or 0)
-        for i in items
-        if isinstance(i, dict)
+        for i in _entries(plugin, "deselected_by_file", findings)
     ]
 
 
-def _never_ran(plugin: Mapping[str, Any] | None) -> list[NeverRan]:
-    items = (plugin or {}).get("never_ran") or []
+def _never_ran(plugin: Mapping[str, Any] | None, findings: Findings) -> list[NeverRan]:
     return [
         NeverRan(
             text(i.get("path")),
@@ -110,8 +129,7 @@ def _never_ran(plugin: Mapping[str, Any] | None) -> list[NeverRan]:
             integer(i.get("line")),
             integer(i.get("tests")),
         )
-        for i in items
-        if isinstance(i, dict)
+        for i in _entries(plugin, "never_ran", findings)
     ]
 
 
@@ -152,49 +170,83 @@ def _option_kinds(plugin: Mapping[str, Any] | None) -> OptionKinds | None:
     return kinds if kinds.flags or kinds.takes_value else None
 
 
+def _cross_check(
+    tests: Sequence[Any], records: Sequence[TestRecord], root: str, findings: Findings
+) -> None:
+    """pytest-json-report's tests against pytest-test-gate's record: the same tests, and a
+    failure in either is a failure in both, or the report contradicts itself. The report's own
+    stages are read (and checked) as if there were no record."""
+    reported = {text(t.get("nodeid")): text(t.get("outcome")) for t in tests if isinstance(t, dict)}
+    staged = {r.nodeid: r for r in records_from_stages(tests, root, findings)}
+    recorded = {r.nodeid: r for r in records}
+    if set(reported) != set(recorded):
+        missing = sorted(set(reported) ^ set(recorded))
+        findings.add(
+            f"{len(missing)} test(s) appear in only one of pytest-json-report's test list "
+            f"and pytest-test-gate's record, e.g. {missing[0]}: the report is inconsistent"
+        )
+    good = (Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED)
+    for nodeid, record in recorded.items():
+        if record.outcome not in good:
+            continue
+        stage = staged.get(nodeid)
+        said = reported.get(nodeid, "")
+        if said not in REPORTED_FAILURES and stage is not None and stage.outcome not in good:
+            said = stage.outcome.value
+        if said in REPORTED_FAILURES or said == Outcome.INTERRUPTED.value:
+            findings.test(
+                f"are {said} for pytest-json-report and {record.outcome.value} in "
+                "pytest-test-gate's record: the report contradicts itself",
+                nodeid,
+            )
+
+
 def read_report(
     data: Mapping[str, Any], *, run_id: str | None = None, source: str = "report"
 ) -> RunData:
     """Turn one parsed JSON report into records, noting every gap as a problem."""
-    problems: list[str] = []
-    tests = data.get("tests") or []
+    findings = Findings(source)
+    tests = as_list(data.get("tests"), "the report's tests", findings)
     section = data.get(REPORT_KEY)
-    plugin: Mapping[str, Any] | None = section if isinstance(section, dict) else None
-    if section is not None and plugin is None:
-        problems.append(f"{source}: the {REPORT_KEY} section is malformed")
+    plugin = as_dict(section, f"the {REPORT_KEY} section", findings)
     if plugin is not None and plugin.get("schema") != SCHEMA:
-        problems.append(
-            f"{source} holds a record of schema {plugin.get('schema')!r} and this test-gate "
+        findings.add(
+            f"it holds a record of schema {plugin.get('schema')!r:.20} and this test-gate "
             f"reads schema {SCHEMA}: install the matching pytest-test-gate "
             "(test-gate install-plugins)"
         )
     if run_id is not None:
         found = (plugin or {}).get("run_id")
         if found != run_id:
-            problems.append(
-                f"{source} is stale: it was not written by this run (run id {found!r}, "
+            findings.add(
+                f"it is stale: it was not written by this run (run id {found!r:.40}, "
                 f"expected {run_id!r})"
             )
+    collect_errors = _collect_errors(data, plugin, findings)
     if plugin is not None:
-        records = records_from_plugin(plugin)
-        reported = {text(t.get("nodeid")) for t in tests if isinstance(t, dict)}
-        recorded = {r.nodeid for r in records}
-        if reported != recorded:
-            missing = sorted(reported ^ recorded)
-            problems.append(
-                f"{source} is inconsistent: {len(missing)} test(s) appear in only one of the "
-                f"report's test list and its attempt log, e.g. {missing[0]}"
+        records = records_from_plugin(plugin, findings)
+        if not number(plugin.get("finished")):
+            findings.add(
+                "pytest-test-gate's record does not say the session finished: pytest was "
+                "stopped, or crashed, before the end"
             )
-        collected = integer(plugin.get("collected"))
-        deselected = len(plugin.get("deselected") or [])
-        selected = integer(plugin.get("selected"))
+        _cross_check(tests, records, text(data.get("root")), findings)
+        failed_collectors = _collect_errors(data, None, findings)
+        if len(failed_collectors) > len(collect_errors):
+            findings.add(
+                f"pytest-json-report lists {len(failed_collectors)} failed collector(s) and "
+                f"pytest-test-gate's record {len(collect_errors)} collection error(s): the "
+                "report contradicts itself"
+            )
+        collected = as_count(plugin.get("collected"), "the record's collected count", findings)
+        deselected = len(as_list(plugin.get("deselected"), "the record's deselected", findings))
+        selected = as_count(plugin.get("selected"), "the record's selected count", findings)
         seed = plugin.get("random_order_seed")
     else:
-        records = records_from_stages(tests, text(data.get("root")))
-        raw_summary = data.get("summary")
-        summary: Mapping[str, Any] = raw_summary if isinstance(raw_summary, dict) else {}
-        collected = integer(summary.get("collected"))
-        deselected = integer(summary.get("deselected")) or 0
+        records = records_from_stages(tests, text(data.get("root")), findings)
+        summary = as_dict(data.get("summary"), "the report's summary", findings) or {}
+        collected = as_count(summary.get("collected"), "the summary's collected", findings)
+        deselected = as_count(summary.get("deselected"), "the summary's deselected", findings) or 0
         selected = None
         seed = None
     if collected is None:
@@ -203,22 +255,22 @@ def read_report(
         selected = collected - deselected
     ran = len({r.nodeid for r in records})
     if ran < selected:
-        problems.append(
-            f"{source}: {selected} test(s) were selected but only {ran} ran "
+        findings.add(
+            f"{selected} test(s) were selected but only {ran} ran "
             "(the session stopped early: -x, --maxfail, a crash or an interrupt)"
         )
     return RunData(
         tests=tuple(records),
-        collect_errors=tuple(_collect_errors(data, plugin)),
+        collect_errors=tuple(collect_errors),
         collected=collected,
         deselected=deselected,
         exit_code=integer(data.get("exitcode")),
-        seed=text(seed) if seed is not None else None,
-        ignored=tuple(_ignored(plugin)),
-        deselected_files=tuple(_deselected_files(plugin)),
-        never_ran=tuple(_never_ran(plugin)),
+        seed=text(seed) if isinstance(seed, (str, int)) else None,
+        ignored=tuple(_ignored(plugin, findings)),
+        deselected_files=tuple(_deselected_files(plugin, findings)),
+        never_ran=tuple(_never_ran(plugin, findings)),
         collect_settings=_collect_settings(plugin),
-        problems=tuple(problems),
+        problems=tuple(findings.lines()),
         sources=(source,),
         root=text((plugin or {}).get("rootdir") or data.get("root")),
         option_kinds=_option_kinds(plugin),
@@ -227,11 +279,13 @@ def read_report(
 
 def read_unrun(section: Mapping[str, Any]) -> RunData:
     """The plugin's record of what never ran, on its own (the file `test-gate ignored` reads)."""
+    findings = Findings("the record")
     return RunData(
         tests=(),
-        ignored=tuple(_ignored(section)),
-        deselected_files=tuple(_deselected_files(section)),
-        never_ran=tuple(_never_ran(section)),
+        ignored=tuple(_ignored(section, findings)),
+        deselected_files=tuple(_deselected_files(section, findings)),
+        never_ran=tuple(_never_ran(section, findings)),
+        problems=tuple(findings.lines()),
         collect_settings=_collect_settings(section),
         root=text(section.get("rootdir")),
     )
@@ -252,17 +306,19 @@ def merge(runs: Sequence[RunData]) -> RunData:
     tests: list[TestRecord] = []
     problems: list[str] = []
     seen: set[str] = set()
+    overlap = Findings("the reports")
     for run in runs:
         problems.extend(run.problems)
         for record in run.tests:
             if record.nodeid in seen:
-                problems.append(
-                    f"test {record.nodeid} appears in more than one report: "
-                    "the reports overlap, so the counts would be wrong"
+                overlap.test(
+                    "appear in more than one report (they overlap, so the counts would be wrong)",
+                    record.nodeid,
                 )
                 continue
             seen.add(record.nodeid)
             tests.append(record)
+    problems.extend(overlap.lines())
     exit_codes = [r.exit_code for r in runs]
     worst = None if None in exit_codes else max(c for c in exit_codes if c is not None)
     seeds = {r.seed for r in runs if r.seed is not None}

@@ -26,3 +26,56 @@ def number(value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return 0.0
+
+
+class Findings:
+    """Problems found while reading, grouped: one line per kind, with a few examples, however
+    many tests share it (a report of 20,000 tests gives a reason, not 20,000)."""
+
+    EXAMPLES = 3
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.single: list[str] = []
+        self.grouped: dict[str, list[str]] = {}
+
+    def add(self, text: str) -> None:
+        self.single.append(f"{self.source}: {text}")
+
+    def test(self, what: str, nodeid: str) -> None:
+        """`what` happened to test `nodeid`: "has a phase outcome the gate does not know"."""
+        self.grouped.setdefault(what, []).append(nodeid)
+
+    def lines(self) -> list[str]:
+        out = list(self.single)
+        for what, ids in self.grouped.items():
+            shown = ", ".join(ids[: self.EXAMPLES]) + (" and more" if len(ids) > 3 else "")
+            count = "1 test" if len(ids) == 1 else f"{len(ids)} tests"
+            out.append(f"{self.source}: {count} {what}: {shown}")
+        return out
+
+
+def as_list(value: Any, where: str, findings: Findings) -> list[Any]:
+    """A list from the report; anything else is a gap in the data, said once."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    findings.add(f"{where} is {type(value).__name__}, not a list: the data is malformed")
+    return []
+
+
+def as_dict(value: Any, where: str, findings: Findings) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    findings.add(f"{where} is {type(value).__name__}, not an object: the data is malformed")
+    return None
+
+
+def as_count(value: Any, where: str, findings: Findings) -> int | None:
+    if value is None:
+        return None
+    found = integer(value)
+    if found is None or found < 0:
+        findings.add(f"{where} is {value!r:.40}, not a count: the data is malformed")
+    return found if found is not None and found >= 0 else None

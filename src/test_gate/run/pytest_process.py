@@ -39,7 +39,8 @@ def run_pytest(
     """Run pytest once, its output streaming live. A stale report is deleted first.
     `timeout`: stop pytest after this many seconds (subprocess.TimeoutExpired is raised)."""
     report_file.parent.mkdir(parents=True, exist_ok=True)
-    report_file.unlink(missing_ok=True)
+    if report_file.is_file():  # a stale report; settings refuse anything but a regular file
+        report_file.unlink()
     run_id = secrets.token_hex(16)
     child_env = dict(os.environ if env is None else env)
     argv = pytest_argv(
