@@ -16,6 +16,7 @@ from test_gate.publish import github
 from test_gate.render.annotation import Annotation
 from test_gate.run.interpreter import default_python
 from test_gate.settings import (
+    BUCKETS,
     AuditSettings,
     DiagnoseSettings,
     GateSettings,
@@ -25,7 +26,9 @@ from test_gate.settings import (
     existing_dir,
     output_file,
     parse_bool,
+    parse_bucket,
     parse_count,
+    parse_limit,
     parse_mode,
     parse_orders,
     parse_pytest_args,
@@ -104,10 +107,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--path", dest="path_option", help="the same as PATH; safe for a value starting with -"
     )
     run.add_argument("--seed", default="random", help="random-order seed, or 'random' (random)")
-    run.add_argument("--reruns", default="2", help="reruns of a failed test (2)")
+    run.add_argument(
+        "--reruns",
+        default="2",
+        help="reruns of a failed test (2), where your options and configuration set none",
+    )
+    run.add_argument(
+        "--bucket",
+        default="module",
+        help="pytest-random-order's bucket (module), where your options and configuration set "
+        "none: " + ", ".join(BUCKETS),
+    )
     run.add_argument("--python", help="interpreter that runs the tests (python on PATH)")
     run.add_argument("--pytest-args", default="", help="extra pytest arguments, one string")
     run.add_argument("--report-file", help="where pytest writes its JSON report")
+    run.add_argument(
+        "--timeout",
+        default="none",
+        help="stop pytest after this many seconds, and fail with what ran until then "
+        "(none: no limit)",
+    )
+    run.add_argument(
+        "--test-timeout",
+        default="none",
+        help="stop a test that runs longer than this many seconds (pytest-timeout; none: no limit)",
+    )
     _diagnosis_options(run)
     _policy_options(run)
 
@@ -202,6 +226,9 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         outputs=_outputs(args),
         fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),
         diagnose=diagnose_settings(args),
+        bucket=parse_bucket(args.bucket),
+        timeout=parse_limit(args.timeout, "--timeout"),
+        test_timeout=parse_limit(args.test_timeout, "--test-timeout"),
     )
 
 

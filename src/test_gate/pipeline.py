@@ -4,37 +4,47 @@ render -> publish. This is the one place the stages are put together."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
-from test_gate.analyse.result import Files, GateResult, analyse, check_seed
+from test_gate.analyse.result import (
+    Files,
+    GateResult,
+    analyse,
+    check_seed,
+    setting_notices,
+    with_root_cause,
+)
 from test_gate.analyse.verdict import Verdict
 from test_gate.publish import github
 from test_gate.publish.publisher import publish, write_file
 from test_gate.read import attribution
-from test_gate.read.records import RunData, files_ignored
-from test_gate.read.report import ReportError, load_json, merge, read_report, read_unrun
+from test_gate.read.pytest_output import root_causes
+from test_gate.read.records import Outcome, RunData, Session, files_ignored
+from test_gate.read.report import (
+    ReportError,
+    load_json,
+    merge,
+    read_report,
+    read_run_files,
+    read_unrun,
+)
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
 from test_gate.run.plugins import PLUGINS_FILE, install_plugins
-from test_gate.run.pytest_process import draw_seed, run_pytest
+from test_gate.run.process import Cancelled, cancellation
+from test_gate.run.pytest_command import Asked, reproduce_command
+from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest
+from test_gate.run.scratch import clean_up, work_dir
 from test_gate.settings import AuditSettings, GateSettings, RunSettings
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-def _work_dir() -> Path:
-    """Scratch space outside the workspace: the runner's temp dir, else the system's."""
-    base = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
-    return Path(tempfile.mkdtemp(prefix="test-gate-", dir=base))
 
 
 def read_reports(paths: Sequence[Path], run_id: str | None = None) -> RunData:
@@ -57,54 +67,105 @@ def exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
 
 
 def run(settings: RunSettings) -> int:
-    """`test-gate run`: pytest, the report, other orders and the diagnosis, the verdict."""
-    check_plugins(settings.python, settings.path, PLUGIN_VERSION)
-    seed = settings.seed if settings.seed is not None else draw_seed()
-    work_dir = _work_dir()
-    report_file = settings.report_file or work_dir / "report.json"
-    print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
-    # pytest's output and ours stay inert as workflow commands whenever a runner reads them
-    with github.output_guard(settings.outputs.github):
-        done = run_pytest(
-            path=settings.path,
-            python=settings.python,
-            user_args=settings.pytest_args,
-            seed=seed,
-            reruns=settings.reruns,
-            report_file=report_file,
-        )
-        records = replace(read_reports([report_file], run_id=done.run_id), exit_code=done.exit_code)
-        records = check_seed(attribution.attribute(records), seed)
-        found, reproduce = extra_runs.after_main_run(
-            settings.diagnose,
-            settings,
-            records,
-            seed,
-            done.command,
-            work_dir,
-            main_seconds=done.duration,
-        )
-        result = analyse(
-            records,
-            settings.policy,
-            _files(
-                settings.outputs.result_file, settings.outputs.summary_file, work_dir, report_file
-            ),
-            seed=seed,
-            command=done.command,
-            diagnosis=found,
-            reproduce=reproduce,
-            path_prefix=github.workspace_prefix(records.root),
-        )
-        print(terminal.render(result), end="", flush=True)
-    publish(result, settings.outputs)
-    return exit_code(result.verdict, settings.fail_on_gate)
+    """`test-gate run`: pytest, the report, other orders and the diagnosis, the verdict.
+    Every run ends with a verdict: a time limit or a cancelled job stops pytest, and what ran
+    until then is judged and published."""
+    with cancellation():
+        version = check_plugins(settings.python, settings.path, PLUGIN_VERSION)
+        seed = settings.seed if settings.seed is not None else draw_seed()
+        asked = Asked(seed, settings.reruns, settings.bucket, settings.test_timeout)
+        scratch = work_dir()
+        report_file = settings.report_file or scratch / "report.json"
+        print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
+        # pytest's output and ours stay inert as workflow commands whenever a runner reads them
+        with github.output_guard(settings.outputs.github):
+            done = run_pytest(
+                path=settings.path,
+                python=settings.python,
+                user_args=settings.pytest_args,
+                asked=asked,
+                report_file=report_file,
+                work_dir=scratch,
+                timeout=settings.timeout,
+            )
+            records = _read_main_run(done, settings, f"{settings.python} (Python {version})")
+            command = reproduce_command(settings.path, settings.pytest_args, asked, records.choices)
+            found, reproduce = None, {seed: command}
+            if not done.stopped:
+                try:
+                    found, reproduce = extra_runs.after_main_run(
+                        settings.diagnose,
+                        settings,
+                        records,
+                        asked,
+                        command,
+                        scratch,
+                        main_seconds=done.duration,
+                    )
+                except Cancelled as cancelled:
+                    records = with_root_cause(
+                        records,
+                        f"the run was cancelled ({cancelled.name}) after the main run, during "
+                        "the other orders or the diagnosis, which are missing",
+                    )
+            result = analyse(
+                records,
+                settings.policy,
+                _files(
+                    settings.outputs.result_file,
+                    settings.outputs.summary_file,
+                    scratch,
+                    report_file,
+                ),
+                seed=seed,
+                command=command,
+                diagnosis=found,
+                reproduce=reproduce,
+                path_prefix=github.workspace_prefix(records.root),
+                notices=setting_notices(records.choices, asdict(asked)),
+            )
+            print(terminal.render(result), end="", flush=True)
+        publish(result, settings.outputs)
+        clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
+        return exit_code(result.verdict, settings.fail_on_gate)
 
 
-def _files(result: Path | None, summary: Path | None, work_dir: Path, report: Path) -> Files:
+def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunData:
+    """The record and the report, what the process showed of how it ended, where ignored
+    files are ignored, and the seed."""
+    records = read_run_files(done.report_file, done.record_file, done.run_id)
+    running = tuple(t.nodeid for t in records.tests if t.outcome is Outcome.INTERRUPTED)
+    causes = root_causes(
+        exit_code=done.exit_code,
+        stopped=done.stopped,
+        seconds=done.duration,
+        tail=done.tail,
+        running=running,
+        finished=records.finished,
+        timeout=settings.timeout,
+    )
+    session = Session(
+        root_causes=causes,
+        stopped=bool(done.stopped),
+        stacks=done.stacks,
+        python=python,
+        tests_summary=done.tests_summary,
+        tests_outputs=done.tests_outputs,
+    )
+    records = replace(records, exit_code=done.exit_code, session=session)
+    return check_seed(attribution.attribute(records), done.asked.seed)
+
+
+def _kept(files: Files, github_mode: bool) -> set[Path]:
+    """What stays of the scratch folder: the result and the summary (their paths are printed),
+    and in GitHub Actions the report too (a step output names it)."""
+    return {files.result, files.summary, *([files.report] if github_mode and files.report else [])}
+
+
+def _files(result: Path | None, summary: Path | None, scratch: Path, report: Path) -> Files:
     return Files(
-        result=result or work_dir / "result.json",
-        summary=summary or work_dir / "summary.md",
+        result=result or scratch / "result.json",
+        summary=summary or scratch / "summary.md",
         report=report,
     )
 
@@ -118,7 +179,7 @@ def gate(settings: GateSettings) -> int:
         _files(
             settings.outputs.result_file,
             settings.outputs.summary_file,
-            _work_dir(),
+            work_dir(),
             settings.reports[0],
         ),
         path_prefix=github.workspace_prefix(records.root),

@@ -56,6 +56,13 @@ def parse_count(text: str, option: str, *, allow_none: bool = False) -> int | No
     raise UsageError(f"{option}: {text!r} is not a count; use a whole number >= 0{extra}")
 
 
+def parse_limit(text: str, option: str) -> float | None:
+    """A time limit in seconds, or none."""
+    if text.strip().lower() in ("", "none", "0"):
+        return None
+    return parse_seconds(text, option)
+
+
 def parse_seconds(text: str, option: str) -> float:
     """A duration in seconds > 0, written as plain ASCII digits (as every other number)."""
     raw = text.strip()
@@ -86,6 +93,16 @@ def parse_orders(text: str, option: str = "--orders") -> int:
     if not 1 <= orders <= 100:
         raise UsageError(f"{option}: {text!r} is out of range; use a whole number 1 to 100")
     return orders
+
+
+BUCKETS = ("module", "class", "package", "parent", "grandparent", "global", "none")
+
+
+def parse_bucket(text: str, option: str = "--bucket") -> str:
+    raw = text.strip().lower()
+    if raw not in BUCKETS:
+        raise UsageError(f"{option}: {text!r} is not a bucket; use one of {', '.join(BUCKETS)}")
+    return raw
 
 
 def parse_bool(text: str, option: str) -> bool:
@@ -182,6 +199,9 @@ class RunSettings:
     outputs: Outputs
     fail_on_gate: bool = True
     diagnose: DiagnoseSettings = field(default_factory=DiagnoseSettings)
+    bucket: str = "module"  # pytest-random-order's, where the user's configuration sets none
+    timeout: float | None = None  # the main run, in seconds: then it is stopped
+    test_timeout: float | None = None  # one test, in seconds (pytest-timeout)
 
 
 @dataclass(frozen=True)

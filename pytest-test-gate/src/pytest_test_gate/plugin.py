@@ -4,11 +4,13 @@ uses). Each part keeps its state in its own object, found through `config.stash`
 
 from __future__ import annotations
 
-from typing import Any
+import faulthandler
+import signal
+from typing import IO, Any
 
 import pytest
 
-from pytest_test_gate import hooks, protocol
+from pytest_test_gate import defaults, hooks, protocol
 from pytest_test_gate.order import ExactOrder
 from pytest_test_gate.recorder import Recorder
 from pytest_test_gate.unrun import UnrunRecorder
@@ -16,6 +18,7 @@ from pytest_test_gate.unrun import UnrunRecorder
 RECORDER = pytest.StashKey[Recorder]()
 UNRUN = pytest.StashKey[UnrunRecorder]()
 EXACT_ORDER = pytest.StashKey[ExactOrder]()
+STACKS = pytest.StashKey[IO[str]]()
 
 
 def pytest_addhooks(pluginmanager: Any) -> None:
@@ -43,6 +46,24 @@ def pytest_addoption(parser: Any) -> None:
         metavar="FILE",
         help="also write the record to FILE as JSON (implies --test-gate)",
     )
+    for flag, what in (
+        (protocol.OPT_RERUNS, "--reruns"),
+        (protocol.OPT_BUCKET, "--random-order-bucket"),
+        (protocol.OPT_TEST_TIMEOUT, "--timeout (pytest-timeout)"),
+    ):
+        group.addoption(
+            flag,
+            default="",
+            metavar="VALUE",
+            help=f"the value of {what} when the user's options and configuration set none",
+        )
+    group.addoption(
+        protocol.OPT_STACKS,
+        default="",
+        metavar="FILE",
+        help="on SIGUSR1, write every thread's stack to FILE (test-gate asks before it stops "
+        "a run that hangs)",
+    )
     group.addoption(
         protocol.OPT_ORDER,
         default="",
@@ -61,20 +82,37 @@ def _option(config: Any, flag: str) -> Any:
     return config.getoption(flag.lstrip("-").replace("-", "_"))
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
+    """First, before the other plugins read their settings: test-gate's defaults where the
+    user set none (in pytest-xdist's workers too: they run the tests). Then the parts that an
+    option turned on."""
+    chosen = defaults.apply(config)
     record_file = _option(config, protocol.OPT_RECORD)
     if _option(config, protocol.OPT_ENABLE) or record_file:
         unrun = UnrunRecorder(config)
         config.stash[UNRUN] = unrun
         config.pluginmanager.register(unrun, "test_gate_unrun")
         if not hasattr(config, "workerinput"):  # pytest-xdist workers report to the controller
-            recorder = Recorder(config, _option(config, protocol.OPT_RUN_ID), record_file)
+            run_id = _option(config, protocol.OPT_RUN_ID)
+            recorder = Recorder(config, run_id, record_file, chosen)
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
+    stacks = _option(config, protocol.OPT_STACKS)
+    if stacks and hasattr(signal, "SIGUSR1") and not hasattr(config, "workerinput"):
+        handle = open(stacks, "w", encoding="utf-8")  # noqa: SIM115  (open while pytest runs)
+        config.stash[STACKS] = handle
+        faulthandler.register(signal.SIGUSR1, file=handle, all_threads=True)
     order_file = _option(config, protocol.OPT_ORDER)
     outcomes = _option(config, protocol.OPT_OUTCOMES)
     if (order_file or outcomes) and not hasattr(config, "workerinput"):
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: Any) -> None:
+    handle = config.stash.get(STACKS, None)
+    if handle is not None:
+        handle.close()

@@ -15,9 +15,16 @@ SCHEMA = 2
 OPT_ENABLE = "--test-gate"
 OPT_RUN_ID = "--test-gate-run-id"  # proves a report was written by this run
 OPT_RECORD = "--test-gate-record"  # also write the record to this file (no JSON report needed)
+# settings test-gate asks for only where the user's options and configuration set none
+OPT_RERUNS = "--test-gate-reruns"
+OPT_BUCKET = "--test-gate-bucket"
+OPT_TEST_TIMEOUT = "--test-gate-test-timeout"
+OPT_STACKS = "--test-gate-stacks"  # on SIGUSR1, every thread's stack goes to this file
 OPT_ORDER = "--test-gate-order"  # run exactly these ids (a file, one a line), in this order
 OPT_OUTCOMES = "--test-gate-outcomes"  # write each test's outcome here (with the exact order)
 
+# the events of the record file, one JSON object a line: "start", "collect_error",
+# "collected" (the last one counts), "report" (one per phase report), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
 # keys of the record's sections about what never ran

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -68,27 +68,65 @@ def option_kinds(config: Any) -> dict[str, list[str]]:
 
 
 class Recorder:
-    def __init__(self, config: Any, run_id: str, record_file: str = "") -> None:
+    """Keeps the record, and with `record_file` also writes it as it goes: one JSON line per
+    event, flushed at once, so that a run that is killed, hangs or crashes still leaves
+    everything up to that moment, the test it was in included."""
+
+    def __init__(
+        self,
+        config: Any,
+        run_id: str,
+        record_file: str = "",
+        chosen: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.config = config
+        self.chosen = chosen or {}
         self.started = time.time()
         self.run_id = run_id
-        self.record_file = record_file
         self.reports: list[dict[str, Any]] = []
         self.collect_errors: list[dict[str, Any]] = []
         self.deselected: list[str] = []
         self.collected = 0  # as pytest counts it: before deselection
         self.selected: int | None = None
+        self.stream: IO[str] | None = None
+        if record_file:
+            self.stream = open(record_file, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+            self._write("start", self._header())
+
+    def _write(self, event: str, data: dict[str, Any]) -> None:
+        if self.stream is not None:
+            self.stream.write(json.dumps({"event": event, **data}) + "\n")
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "run_id": self.run_id,
+            "started": self.started,
+            "pytest_version": pytest.__version__,
+            "rootdir": str(self.config.rootpath),
+            "args": [str(a) for a in self.config.invocation_params.args],
+            "file_or_dir": [str(a) for a in self.config.option.file_or_dir or []],
+            "options": option_kinds(self.config),
+            "chosen": self.chosen,
+        }
+
+    def _counts(self) -> dict[str, Any]:
+        return {
+            "collected": self.collected,
+            "selected": self.selected,
+            "deselected": self.deselected,
+        }
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
-            self.collect_errors.append(
-                {
-                    "nodeid": report.nodeid,
-                    "message": _crash_message(report),
-                    "longrepr": _text(report.longrepr),
-                }
-            )
+            error = {
+                "nodeid": report.nodeid,
+                "message": _crash_message(report),
+                "longrepr": _text(report.longrepr),
+            }
+            self.collect_errors.append(error)
+            self._write("collect_error", error)
 
     def pytest_deselected(self, items: Any) -> None:
         self.deselected.extend(item.nodeid for item in items)
@@ -96,6 +134,7 @@ class Recorder:
     def pytest_collection_finish(self, session: Any) -> None:
         self.selected = len(session.items)
         self.collected = self.selected + len(self.deselected)
+        self._write("collected", self._counts())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
@@ -103,6 +142,7 @@ class Recorder:
         # (after its own deselection)
         self.selected = max(self.selected or 0, len(ids))
         self.collected = max(self.collected, len(ids))
+        self._write("collected", self._counts())
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         location = list(report.location) if getattr(report, "location", None) else []
@@ -126,29 +166,27 @@ class Recorder:
             if report.outcome != "skipped":
                 entry["longrepr"] = _text(report.longrepr)
         self.reports.append(entry)
+        self._write("report", entry)
 
-    def data(self) -> dict[str, Any]:
+    def _ending(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)
         sections: dict[str, Any] = {}
         for part in self.config.hook.pytest_test_gate_sections(config=self.config):
             sections.update(part or {})
         return {
-            "schema": SCHEMA,
-            "run_id": self.run_id,
-            "started": self.started,
             "finished": time.time(),
-            "pytest_version": pytest.__version__,
-            "rootdir": str(self.config.rootpath),
-            "collected": self.collected,
-            "selected": self.selected,
-            "deselected": self.deselected,
-            "collect_errors": self.collect_errors,
             "random_order_seed": str(seed) if seed is not None else None,
-            "args": [str(a) for a in self.config.invocation_params.args],
-            "file_or_dir": [str(a) for a in self.config.option.file_or_dir or []],
-            "options": option_kinds(self.config),
-            "reports": self.reports,
             **sections,
+        }
+
+    def data(self) -> dict[str, Any]:
+        """The whole record as one object (the JSON report's section)."""
+        return {
+            **self._header(),
+            **self._counts(),
+            "collect_errors": self.collect_errors,
+            "reports": self.reports,
+            **self._ending(),
         }
 
     @pytest.hookimpl(optionalhook=True)
@@ -156,8 +194,11 @@ class Recorder:
         json_report[REPORT_KEY] = self.data()
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_sessionfinish(self, session: Any) -> Any:
+    def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> Any:
         yield  # after every other plugin: pytest-xdist's workers have reported by then
-        if self.record_file:
-            with open(self.record_file, "w", encoding="utf-8") as handle:
-                json.dump({REPORT_KEY: self.data()}, handle)
+        if self.stream is not None:
+            self._write(
+                "finish", {**self._counts(), **self._ending(), "exit_status": int(exitstatus)}
+            )
+            self.stream.close()
+            self.stream = None

@@ -6,14 +6,14 @@ ran) -> GateResult. It is pure; the renderers take only its output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from test_gate.analyse.causes import ServiceGroup, group_unreachable
 from test_gate.analyse.diagnose import Diagnosis
 from test_gate.analyse.verdict import Policy, Verdict, decide
-from test_gate.read.records import RunData, files_ignored
+from test_gate.read.records import Choice, RunData, files_ignored
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class GateResult:
     unreachable: tuple[ServiceGroup, ...] = ()  # failures grouped by the service they missed
     ignored_files: int = 0  # test files never run (a directory counts each file it holds)
     path_prefix: str = ""  # pytest's rootdir relative to the repository, for annotations
+    notices: tuple[str, ...] = ()  # what the gate did about settings the user also set
 
 
 def check_seed(run: RunData, seed: int) -> RunData:
@@ -52,6 +53,35 @@ def check_seed(run: RunData, seed: int) -> RunData:
     return replace(run, seed=str(seed), problems=problems)
 
 
+def with_root_cause(run: RunData, cause: str) -> RunData:
+    """A reason that comes before all others: how the run ended."""
+    session = replace(run.session, root_causes=(*run.session.root_causes, cause))
+    return replace(run, session=session)
+
+
+NAMES = {"reruns": "reruns", "bucket": "bucket", "test_timeout": "test-timeout"}
+
+
+def setting_notices(choices: Sequence[Choice], asked: Mapping[str, object]) -> tuple[str, ...]:
+    """Where the user's own options or configuration set what test-gate would have: theirs
+    won. And where the plugin that owns a setting is missing: it did not apply."""
+    out = []
+    for choice in choices:
+        name = NAMES.get(choice.name, choice.name)
+        wanted = asked.get(choice.name)
+        if choice.by == "user" and str(wanted) != choice.value:
+            out.append(
+                f"{choice.option} {choice.value} comes from your pytest options or "
+                f"configuration: it is used, and test-gate's {name} ({wanted}) is not"
+            )
+        elif choice.by == "missing":
+            out.append(
+                f"{name} {wanted} was not applied: the plugin that owns {choice.option} is not "
+                "installed (test-gate install-plugins)"
+            )
+    return tuple(out)
+
+
 def analyse(
     run: RunData,
     policy: Policy,
@@ -62,10 +92,9 @@ def analyse(
     diagnosis: Diagnosis | None = None,
     reproduce: Mapping[int, str] | None = None,
     path_prefix: str = "",
-    verdict: Verdict | None = None,
+    notices: tuple[str, ...] = (),
 ) -> GateResult:
-    """`verdict`: when it was decided already (before the diagnosis ran)."""
-    decided = verdict if verdict is not None else decide(run, policy)
+    decided = decide(run, policy)
     return GateResult(
         verdict=decided,
         run=run,
@@ -77,4 +106,5 @@ def analyse(
         unreachable=tuple(group_unreachable(decided.failures)),
         ignored_files=files_ignored(run.ignored),
         path_prefix=path_prefix,
+        notices=notices,
     )

@@ -138,22 +138,25 @@ def _exit_code_reasons(code: int | None, counts: Counts, policy: Policy) -> list
 def decide(run: RunData, policy: Policy) -> Verdict:
     counts = count(run)
     rate = pass_rate(counts)
-    # reasons the gate could not see the whole truth; then reasons the policy was not met
-    blind: list[str] = list(run.problems)
+    # reasons the gate could not see the whole truth, the root causes first (how the session
+    # ended, collection errors), then what they led to; then reasons the policy was not met
+    blind: list[str] = list(run.session.root_causes)
     policy_reasons: list[str] = []
     attempted = counts.attempted
-    if counts.interrupted:
-        blind.append(
-            f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
-            "the run was cut short"
-        )
     if run.collect_errors:
         blind.append(
             f"{len(run.collect_errors)} collection error(s): tests in "
             f"{', '.join(e.nodeid or '<root>' for e in run.collect_errors[:3])}"
             f"{' and more' if len(run.collect_errors) > 3 else ''} could not be collected"
         )
-    blind.extend(_exit_code_reasons(run.exit_code, counts, policy))
+    blind.extend(run.problems)
+    if counts.interrupted:
+        blind.append(
+            f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
+            "the run was cut short"
+        )
+    if not run.session.stopped:  # a stopped run has no exit code of its own to explain
+        blind.extend(_exit_code_reasons(run.exit_code, counts, policy))
     if attempted == 0:
         if not policy.allow_no_tests:
             blind.append(

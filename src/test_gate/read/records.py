@@ -127,6 +127,30 @@ class OptionKinds:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A setting test-gate asks for only where the user set none: its value in the run, and
+    who chose it ("user", "test-gate", or "missing" when the plugin that owns it is not
+    installed)."""
+
+    name: str  # reruns, bucket, test_timeout
+    value: str
+    by: str
+    option: str  # the plugin's own option: --reruns, --random-order-bucket, --timeout
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the gate saw of the pytest process, beyond what its report says."""
+
+    root_causes: tuple[str, ...] = ()  # why the session ended as it did: the first reasons
+    stopped: bool = False  # the gate stopped it (a time limit, a cancelled job)
+    stacks: str = ""  # every thread's stack when it was stopped
+    python: str = ""  # the interpreter that ran the tests
+    tests_summary: str = ""  # what the tests wrote to their (private) job summary
+    tests_outputs: str = ""  # what the tests wrote to their (private) step outputs
+
+
+@dataclass(frozen=True)
 class RunData:
     """Everything read from one or more JSON reports."""
 
@@ -144,6 +168,9 @@ class RunData:
     sources: tuple[str, ...] = ()
     root: str = ""  # pytest's rootdir: test paths are relative to it
     option_kinds: OptionKinds | None = None  # None: the report does not say
+    session: Session = Session()
+    choices: tuple[Choice, ...] = ()  # from the record: empty when it does not say
+    finished: bool = True  # the record says the session finished (a report without one: yes)
 
 
 def files_ignored(items: Iterable[IgnoredPath]) -> int:

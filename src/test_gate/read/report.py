@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from pytest_test_gate.protocol import REPORT_KEY, SCHEMA
 
 from test_gate.read.attempts import REPORTED_FAILURES, records_from_plugin, records_from_stages
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
+from test_gate.read.record import RecordError, load_record
 from test_gate.read.records import (
+    Choice,
     CollectError,
     CollectSettings,
     DeselectedFile,
@@ -170,6 +173,22 @@ def _option_kinds(plugin: Mapping[str, Any] | None) -> OptionKinds | None:
     return kinds if kinds.flags or kinds.takes_value else None
 
 
+def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
+    raw = (plugin or {}).get("chosen")
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(
+        Choice(
+            text(name),
+            "" if v.get("value") is None else text(v.get("value")),
+            text(v.get("by")),
+            text(v.get("option")),
+        )
+        for name, v in raw.items()
+        if isinstance(v, dict)
+    )
+
+
 def _cross_check(
     tests: Sequence[Any], records: Sequence[TestRecord], root: str, findings: Findings
 ) -> None:
@@ -202,9 +221,14 @@ def _cross_check(
 
 
 def read_report(
-    data: Mapping[str, Any], *, run_id: str | None = None, source: str = "report"
+    data: Mapping[str, Any],
+    *,
+    run_id: str | None = None,
+    source: str = "report",
+    cross_check: bool = True,
 ) -> RunData:
-    """Turn one parsed JSON report into records, noting every gap as a problem."""
+    """Turn one parsed JSON report into records, noting every gap as a problem.
+    `cross_check`: pytest-json-report's tests are there to check the record against."""
     findings = Findings(source)
     tests = as_list(data.get("tests"), "the report's tests", findings)
     section = data.get(REPORT_KEY)
@@ -225,12 +249,14 @@ def read_report(
     collect_errors = _collect_errors(data, plugin, findings)
     if plugin is not None:
         records = records_from_plugin(plugin, findings)
-        if not number(plugin.get("finished")):
+        finished = bool(number(plugin.get("finished")))
+        if not finished:
             findings.add(
                 "pytest-test-gate's record does not say the session finished: pytest was "
                 "stopped, or crashed, before the end"
             )
-        _cross_check(tests, records, text(data.get("root")), findings)
+        if cross_check:
+            _cross_check(tests, records, text(data.get("root")), findings)
         failed_collectors = _collect_errors(data, None, findings)
         if len(failed_collectors) > len(collect_errors):
             findings.add(
@@ -243,6 +269,7 @@ def read_report(
         selected = as_count(plugin.get("selected"), "the record's selected count", findings)
         seed = plugin.get("random_order_seed")
     else:
+        finished = True
         records = records_from_stages(tests, text(data.get("root")), findings)
         summary = as_dict(data.get("summary"), "the report's summary", findings) or {}
         collected = as_count(summary.get("collected"), "the summary's collected", findings)
@@ -274,6 +301,8 @@ def read_report(
         sources=(source,),
         root=text((plugin or {}).get("rootdir") or data.get("root")),
         option_kinds=_option_kinds(plugin),
+        choices=_choices(plugin),
+        finished=finished,
     )
 
 
@@ -337,3 +366,32 @@ def merge(runs: Sequence[RunData]) -> RunData:
         sources=tuple(s for r in runs for s in r.sources),
         root=runs[0].root,
     )
+
+
+def read_run_files(report: Path, record: Path, run_id: str) -> RunData:
+    """A run test-gate started: pytest-test-gate's record (written as the run went) and
+    pytest-json-report's report, each checked against the other. The record alone still
+    counts every test when the report was never written (pytest was stopped, or
+    pytest-json-report crashed), and says that the report is missing."""
+    section: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    missing: list[str] = []
+    try:
+        section = load_record(record)
+    except RecordError as exc:
+        missing.append(str(exc))
+    try:
+        data = load_json(report)
+    except ReportError as exc:
+        missing.append(str(exc))
+    if data is not None and section is not None:
+        return read_report({**data, REPORT_KEY: section}, run_id=run_id, source=str(report))
+    if section is not None:
+        exit_status = integer(section.get("exit_status"))
+        alone: dict[str, Any] = {"tests": [], "exitcode": exit_status, REPORT_KEY: section}
+        run = read_report(alone, run_id=run_id, source=str(record), cross_check=False)
+    elif data is not None:
+        run = read_report(data, run_id=run_id, source=str(report))
+    else:
+        run = RunData(tests=(), sources=(str(report),))
+    return replace(run, problems=(*missing, *run.problems))

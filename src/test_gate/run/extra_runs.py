@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -12,9 +11,10 @@ from pathlib import Path
 
 from test_gate.analyse.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose, order_changes
 from test_gate.read.records import OptionKinds, Outcome, RunData
-from test_gate.read.report import ReportError, load_json, read_report
+from test_gate.read.report import read_run_files
 from test_gate.run.prober import Prober, guard_args
-from test_gate.run.pytest_command import reproduce_command
+from test_gate.run.process import Cancelled
+from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import run_pytest
 from test_gate.settings import MAX_SEED, DiagnoseSettings, RunSettings
 
@@ -42,7 +42,7 @@ def other_orders(
     python: str,
     user_args: tuple[str, ...],
     seeds: list[int],
-    reruns: int,
+    asked: Asked,
     work_dir: Path,
     budget: float = math.inf,
     cap: float = math.inf,
@@ -67,29 +67,30 @@ def other_orders(
             break
         print(f"test-gate: --orders: running the suite with seed {seed}", flush=True)
         report = work_dir / f"report-seed-{seed}.json"
-        commands[seed] = reproduce_command(path, user_args, seed, reruns)
+        this = replace(asked, seed=seed)
         limit = min(cap, left)
-        try:
-            done = run_pytest(
-                path=path,
-                python=python,
-                user_args=(*user_args, *guards),
-                seed=seed,
-                reruns=reruns,
-                report_file=report,
-                env=env,
-                timeout=None if math.isinf(limit) else limit,
-            )
-        except subprocess.TimeoutExpired:
+        done = run_pytest(
+            path=path,
+            python=python,
+            user_args=(*user_args, *guards),
+            asked=this,
+            report_file=report,
+            work_dir=work_dir / f"seed-{seed}",
+            env=env,
+            timeout=None if math.isinf(limit) else limit,
+        )
+        if done.stopped == "timeout":
             problems.append(
                 f"the run with seed {seed} did not finish within {limit:.0f} s and was stopped "
                 "(a test hangs in that order)"
             )
             continue
-        try:
-            data = read_report(load_json(report), run_id=done.run_id, source=str(report))
-        except ReportError as exc:
-            problems.append(f"the run with seed {seed} gave no usable report: {exc}")
+        if done.stopped:
+            raise Cancelled(done.stopped)
+        data = read_run_files(report, done.record_file, done.run_id)
+        commands[seed] = reproduce_command(path, user_args, this, data.choices)
+        if data.problems:
+            problems.append(f"the run with seed {seed} gave no usable report: {data.problems[0]}")
             continue
         runs.append(OrderedRun(data, seed))
     return runs, commands, problems
@@ -107,13 +108,14 @@ def after_main_run(
     settings: DiagnoseSettings,
     run_settings: RunSettings,
     run: RunData,
-    seed: int,
+    asked: Asked,
     command: str,
     work_dir: Path,
     main_seconds: float = 0.0,
 ) -> tuple[Diagnosis | None, dict[int, str]]:
     """The other orders (--orders), then the diagnosis when wanted. Returns the diagnosis
     and the command that reproduces each order."""
+    seed = asked.seed
     ordered = [OrderedRun(run, seed)]
     reproduce = {seed: command}
     problems: list[str] = []
@@ -123,7 +125,7 @@ def after_main_run(
             python=run_settings.python,
             user_args=run_settings.pytest_args,
             seeds=order_seeds(seed, settings.orders)[1:],
-            reruns=run_settings.reruns,
+            asked=asked,
             work_dir=work_dir,
             budget=settings.timeout,
             cap=run_cap(main_seconds, settings.timeout),

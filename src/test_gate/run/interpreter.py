@@ -96,11 +96,13 @@ def environment(python: str, names: Sequence[str]) -> tuple[dict[str, str | None
     return data["versions"], data["markers"]
 
 
-def check_plugins(python: str, cwd: Path, plugin_version: str) -> None:
+def check_plugins(python: str, cwd: Path, plugin_version: str) -> str:
     """Fail early, with the fix, when the test interpreter lacks pytest or the plugins, or has
-    a pytest-test-gate that writes another record than this test-gate reads."""
+    a pytest-test-gate that writes another record than this test-gate reads. Returns the
+    interpreter's Python version."""
     code = (
-        "import importlib.util, importlib.metadata as m\n"
+        "import importlib.util, importlib.metadata as m, platform\n"
+        "print(platform.python_version())\n"
         f"missing = [n for n in {REQUIRED_MODULES!r} if importlib.util.find_spec(n) is None]\n"
         "print(' '.join(missing))\n"
         "if 'pytest_test_gate' not in missing:\n"
@@ -109,7 +111,7 @@ def check_plugins(python: str, cwd: Path, plugin_version: str) -> None:
         "    except m.PackageNotFoundError:\n"
         "        print('unknown')\n"
     )
-    lines = probe(python, code, cwd).splitlines()
+    version, *lines = probe(python, code, cwd).splitlines() or [""]
     missing = lines[0].split() if lines else list(REQUIRED_MODULES)
     command = f"test-gate install-plugins --python {shlex.quote(python)}"
     fix = f"install the pinned plugins with `{command}`"
@@ -121,3 +123,4 @@ def check_plugins(python: str, cwd: Path, plugin_version: str) -> None:
             f"--python: {python} has pytest-test-gate {found}, and this test-gate needs "
             f"{plugin_version}; {fix}"
         )
+    return version

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_test_gate.protocol import OPT_ENABLE, OPT_RUN_ID
+from pytest_test_gate.protocol import (
+    OPT_BUCKET,
+    OPT_ENABLE,
+    OPT_RECORD,
+    OPT_RERUNS,
+    OPT_RUN_ID,
+    OPT_STACKS,
+    OPT_TEST_TIMEOUT,
+)
+
+from test_gate.read.records import Choice
 
 AUTOLOAD_OFF = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 # the plugins' modules, named with -p when pytest loads no installed plugin by itself
@@ -21,9 +32,40 @@ GATE_PLUGIN = ("pytest_test_gate.plugin",)
 REPORT_OMIT = ("--json-report-omit", "log", "streams", "warnings", "keywords")
 
 
-def order_args(seed: int) -> list[str]:
-    """The options that fix the order of a run: pytest-random-order with this seed."""
-    return ["-p", "no:randomly", "--random-order-bucket=module", f"--random-order-seed={seed}"]
+@dataclass(frozen=True)
+class Asked:
+    """What test-gate asks of a run. The seed is always test-gate's (it is the run's record);
+    the rest applies only where the user's options and configuration set none."""
+
+    seed: int
+    reruns: int
+    bucket: str = "module"
+    test_timeout: float | None = None
+
+    def gate_options(self) -> list[str]:
+        """For pytest-test-gate, which applies each where the user set nothing."""
+        out = [f"{OPT_BUCKET}={self.bucket}", f"{OPT_RERUNS}={self.reruns}"]
+        if self.test_timeout is not None:
+            out.append(f"{OPT_TEST_TIMEOUT}={self.test_timeout:g}")
+        return out
+
+    def plain_options(self, chosen: Sequence[Choice] | None = None) -> list[str]:
+        """The same, as the plugins' own options, for a command that runs without test-gate:
+        only those test-gate chose (`chosen`, from the record; all when it is not known)."""
+        by = {c.name: c.by for c in chosen or ()}
+
+        def ours(name: str) -> bool:
+            return not chosen or by.get(name) == "test-gate"
+
+        out = ["-p", "no:randomly"]
+        if ours("bucket"):
+            out.append(f"--random-order-bucket={self.bucket}")
+        out.append(f"--random-order-seed={self.seed}")
+        if ours("reruns"):
+            out.append(f"--reruns={self.reruns}")
+        if self.test_timeout is not None and chosen and ours("test_timeout"):
+            out.append(f"--timeout={self.test_timeout:g}")
+        return out
 
 
 def explicit_plugins(env: Mapping[str, str], modules: Sequence[str] = RUN_PLUGINS) -> list[str]:
@@ -37,11 +79,13 @@ def explicit_plugins(env: Mapping[str, str], modules: Sequence[str] = RUN_PLUGIN
 def pytest_argv(
     python: str,
     user_args: Sequence[str],
-    seed: int,
-    reruns: int,
+    asked: Asked,
     report_file: Path,
     run_id: str,
     load: Sequence[str] = (),
+    *,
+    record_file: Path | None = None,
+    stacks_file: Path | None = None,
 ) -> list[str]:
     """Our options come after the user's, so a user's --json-report-file cannot win."""
     return [
@@ -52,8 +96,12 @@ def pytest_argv(
         *load,
         OPT_ENABLE,
         f"{OPT_RUN_ID}={run_id}",
-        *order_args(seed),
-        f"--reruns={reruns}",
+        *([f"{OPT_RECORD}={record_file}"] if record_file else []),
+        *([f"{OPT_STACKS}={stacks_file}"] if stacks_file else []),
+        "-p",
+        "no:randomly",
+        f"--random-order-seed={asked.seed}",
+        *asked.gate_options(),
         "--json-report",
         f"--json-report-file={report_file}",
         *REPORT_OMIT,
@@ -61,15 +109,24 @@ def pytest_argv(
 
 
 def in_directory(path: Path, argv: Sequence[str]) -> str:
-    """A command line a developer pastes, run from `path` when that is not here."""
+    """A command line a developer pastes, run from `path` when that is not here. A path that
+    starts with "-" is written "./-x", so that `cd` does not take it for an option."""
     command = shlex.join(argv)
     if path.resolve() != Path.cwd().resolve():
-        command = f"cd {shlex.quote(str(path))} && {command}"
+        where = str(path)
+        if where.startswith("-"):
+            where = "./" + where
+        command = f"cd {shlex.quote(where)} && {command}"
     return command
 
 
-def reproduce_command(path: Path, user_args: Sequence[str], seed: int, reruns: int) -> str:
-    """The command a developer pastes to get this exact order again, without test-gate."""
-    return in_directory(
-        path, ["python", "-m", "pytest", *user_args, *order_args(seed), f"--reruns={reruns}"]
-    )
+def reproduce_command(
+    path: Path,
+    user_args: Sequence[str],
+    asked: Asked,
+    chosen: Sequence[Choice] | None = None,
+) -> str:
+    """The command a developer pastes to get this exact order again, without test-gate.
+    What the user's configuration set is not repeated (it applies by itself), so the command
+    never names a setting twice."""
+    return in_directory(path, ["python", "-m", "pytest", *user_args, *asked.plain_options(chosen)])

@@ -1,0 +1,101 @@
+"""Why a pytest run ended as it did, from what the gate saw of the process: the first reasons
+of a verdict name the root cause (a conftest that does not import, an internal error, a stop),
+not its consequences (no report, tests that never ran)."""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Sequence
+
+from test_gate.read.values import text
+
+_CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^']+)'")
+_ERROR_LINE = re.compile(r"^E\s+(?P<error>[\w.]*(?:Error|Exception|Exit)\b.*)$", re.M)
+_INTERNAL = re.compile(r"^INTERNALERROR>\s+(?P<error>[\w.]*(?:Error|Exception)\b.*)$", re.M)
+_INTERNAL_FILE = re.compile(r'^INTERNALERROR>\s+File "(?P<file>[^"]+)"', re.M)
+_USAGE = re.compile(r"^(?:ERROR: usage: .*\n)?.*?error: (?P<error>.+)$", re.M)
+_NOT_FOUND = re.compile(r"^ERROR: (?P<error>(?:file or directory not found|not found): .+)$", re.M)
+_TIMEOUT_BANNER = re.compile(r"^\++ Timeout \++$", re.M)
+_PACKAGE = re.compile(r"(?:site|dist)-packages[\\/](?P<package>[\w.-]+)[\\/]")
+MAX_DETAIL = 300
+
+
+def _running(tests: Sequence[str]) -> str:
+    if not tests:
+        return "no test was running (it stopped between tests, or before the first)"
+    shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+    return f"{shown} {'was' if len(tests) == 1 else 'were'} running"
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def from_output(tail: str) -> str:
+    """The error pytest printed before it gave up, in one line; "" when it printed none."""
+    conftest = _CONFTEST.search(tail)
+    if conftest:
+        errors = _ERROR_LINE.findall(tail[conftest.end() :])
+        error = errors[-1] if errors else "an import error"
+        return f"conftest {conftest['path']} could not be imported: {error}"[:MAX_DETAIL]
+    internal = _INTERNAL.findall(tail)
+    if internal:
+        files = _INTERNAL_FILE.findall(tail)
+        packages = [m["package"] for f in files if (m := _PACKAGE.search(f))]
+        where = f" in {packages[-1]}" if packages else ""
+        return f"pytest hit an internal error{where}: {internal[-1]}"[:MAX_DETAIL]
+    if "ERROR: usage:" in tail:
+        usage = _USAGE.search(tail[tail.index("ERROR: usage:") :])
+        if usage:
+            return f"pytest rejected its arguments: {usage['error']}"[:MAX_DETAIL]
+    found = _NOT_FOUND.search(tail)
+    if found:
+        return f"pytest: {found['error']}"[:MAX_DETAIL]
+    return ""
+
+
+def root_causes(
+    *,
+    exit_code: int | None,
+    stopped: str,
+    seconds: float,
+    tail: str,
+    running: Sequence[str],
+    finished: bool,
+    timeout: float | None = None,
+) -> tuple[str, ...]:
+    """The reasons that come first: why the session ended as it did. Empty when it ended
+    as pytest sessions do."""
+    tail = text(tail)
+    if stopped == "timeout":
+        limit = f" (--timeout {timeout:g} s)" if timeout else ""
+        return (
+            f"pytest did not finish within {seconds:.0f} s{limit} and was stopped: "
+            f"{_running(running)}",
+        )
+    if stopped:
+        return (f"the run was cancelled ({stopped}) after {seconds:.0f} s: {_running(running)}",)
+    causes = []
+    if _TIMEOUT_BANNER.search(tail) and not finished:
+        causes.append(
+            f"a test ran over the per-test time limit and pytest-timeout ended the run: "
+            f"{_running(running)}"
+        )
+    explained = from_output(tail)
+    if explained:
+        causes.append(explained)
+    if exit_code is not None and exit_code < 0:
+        causes.append(
+            f"pytest was killed by {_signal_name(exit_code)} (the machine ran out of memory, "
+            f"or a test killed it): {_running(running)}"
+        )
+    elif not finished and not causes and exit_code not in (None, 2, 3, 4, 5):
+        causes.append(
+            f"the pytest process ended before its session did (a test called os._exit, or the "
+            f"process crashed), with exit code {exit_code}: {_running(running)}"
+        )
+    return tuple(causes)

@@ -1,0 +1,55 @@
+"""pytest-test-gate's record file: one JSON event a line, written as the run goes.
+
+It is the gate's own account of a run, independent of pytest-json-report's save: a run that
+was stopped, crashed or hung still has every event up to that moment. Read back, it has the
+shape of the report's `test_gate` section, without "finished" when the session never ended.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
+
+
+class RecordError(Exception):
+    """The record cannot be read at all; the message says why, in one line."""
+
+
+def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
+    try:
+        raw = read_bytes(path, limit)
+    except Unreadable as exc:
+        raise RecordError(f"pytest-test-gate's record {path} cannot be read: {exc}") from None
+    lines = raw.decode("utf-8", errors="replace").split("\n")
+    section: dict[str, Any] = {"reports": [], "collect_errors": []}
+    cut = lines[-1] != ""  # the writer was stopped in the middle of a line
+    events = lines[:-1]
+    for number, line in enumerate(events, 1):
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            raise RecordError(
+                f"pytest-test-gate's record {path} is corrupt at line {number}"
+            ) from None
+        if not isinstance(event, dict):
+            raise RecordError(f"pytest-test-gate's record {path} is corrupt at line {number}")
+        kind = event.pop("event", None)
+        if kind == "report":
+            section["reports"].append(event)
+        elif kind == "collect_error":
+            section["collect_errors"].append(event)
+        elif kind in ("start", "collected", "finish"):
+            section.update(event)
+        else:
+            raise RecordError(
+                f"pytest-test-gate's record {path} has an event the gate does not know "
+                f"({kind!r:.40}) at line {number}"
+            )
+    if "schema" not in section:
+        raise RecordError(f"pytest-test-gate's record {path} is empty: pytest never started it")
+    if cut:
+        section.pop("finished", None)  # whatever the last line said, it did not end well
+    return section

@@ -1,0 +1,188 @@
+"""A pytest process the gate can always end: its own process group, output streamed through
+the gate, a time limit, and a clean stop on a cancelled job.
+
+- Output goes through a pipe and the gate forwards it while pytest runs. When pytest ends,
+  forwarding ends: a process a test left behind can still write to the pipe, but nothing it
+  writes reaches the job's log, so it cannot issue workflow commands after the gate's
+  stop-commands window has closed.
+- pytest runs in a process group of its own (POSIX), so a stop reaches the processes its
+  tests started too; when pytest ends, what its tests left running in that group is ended.
+- SIGTERM or SIGINT to the gate (a cancelled job, Ctrl-C) raises `Cancelled` once in the main
+  thread; the pytest process is stopped and the caller writes what is known.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+TAIL_BYTES = 64 * 1024  # the end of the output, kept to name a crash
+GRACE = 5.0  # seconds between asking the group to stop (SIGTERM) and killing it
+DRAIN = 1.0  # seconds to take in output still in the pipe after pytest ended
+POSIX = os.name == "posix"
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+class Cancelled(BaseException):
+    """The gate got SIGTERM or SIGINT. A BaseException, so that no `except Exception` on the
+    way swallows it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+@contextmanager
+def cancellation() -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT raise Cancelled, once; a second one is ignored so that
+    the gate can still write what it knows."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        raise Cancelled(signal.Signals(signum).name)
+
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@dataclass(frozen=True)
+class Finished:
+    exit_code: int | None  # None: the gate stopped it
+    seconds: float
+    stopped: str = ""  # "", "timeout", or the signal the gate got ("SIGTERM", "SIGINT")
+    tail: str = ""  # the end of its output
+
+
+class _Forwarder:
+    """Reads the pipe in a thread: forwards (when asked) and keeps the tail, until closed."""
+
+    def __init__(self, pipe: int, forward: bool) -> None:
+        self.pipe = pipe
+        self.forward = forward
+        self.tail = bytearray()
+        self.lock = threading.Lock()
+        self.closed = False
+        self.eof = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.pipe, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self.lock:
+                if self.closed:
+                    continue  # after pytest ended: a leftover process, never forwarded
+                self.tail += chunk
+                del self.tail[:-TAIL_BYTES]
+                if self.forward:
+                    sys.stdout.buffer.write(chunk)
+                    sys.stdout.buffer.flush()
+        self.eof.set()
+
+    def close(self) -> str:
+        self.eof.wait(DRAIN)
+        with self.lock:
+            self.closed = True
+            return bytes(self.tail).decode("utf-8", errors="replace")
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        if POSIX:
+            os.killpg(process.pid, sig)
+        elif sig == signal.SIGTERM:
+            process.terminate()
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop(process: subprocess.Popen[bytes], before: Callable[[], None] | None = None) -> None:
+    """Stop the process and its group: `before` first (ask for stacks), then SIGTERM, then
+    SIGKILL after a grace period."""
+    if before is not None and process.poll() is None:
+        before()
+    _signal_group(process, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(GRACE)
+    _signal_group(process, KILL)
+    process.wait()
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None = None,
+    forward: bool = True,
+    before_stop: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Finished:
+    """Run to the end, or until `timeout` seconds or a cancelled job: then stop it (its whole
+    group) and say so. `forward`: stream the output to ours while it runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.monotonic()
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=write_end,
+            start_new_session=POSIX,
+        )
+    finally:
+        os.close(write_end)
+    forwarder = _Forwarder(read_end, forward)
+    stopped = ""
+    try:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            stopped = "timeout"
+    except Cancelled as cancelled:
+        stopped = cancelled.name
+    finally:
+        if process.poll() is None:
+            hook = before_stop
+            stop(process, (lambda: hook(process)) if hook is not None else None)
+        elif POSIX:
+            _signal_group(process, KILL)  # what the tests left running ends with pytest
+        tail = forwarder.close()
+        os.close(read_end)
+    return Finished(
+        exit_code=None if stopped else process.returncode,
+        seconds=time.monotonic() - started,
+        stopped=stopped,
+        tail=tail,
+    )
