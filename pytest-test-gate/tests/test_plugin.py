@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from record_helpers import read_events
 
 TESTS = """
 def test_ok():
@@ -60,9 +61,9 @@ def test_without_autoload_it_is_named_with_p(
 ) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(test_a=TESTS)
-    record = pytester.path / "record.json"
+    record = pytester.path / "record.jsonl"
     result = pytester.runpytest_subprocess(
         "-p", "pytest_test_gate.plugin", f"--test-gate-record={record}"
     )
     result.assert_outcomes(passed=1, failed=1)
-    assert json.loads(record.read_text())["test_gate"]["selected"] == 2
+    assert read_events(record)["selected"] == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from record_helpers import record
+from record_helpers import read_events, record
 
 
 def test_every_attempt_of_a_flaky_test_is_kept(pytester: pytest.Pytester) -> None:
@@ -60,3 +60,33 @@ def test_a_long_message_is_cut_with_a_note(pytester: pytest.Pytester) -> None:
     call = next(r for r in data["reports"] if r["when"] == "call")
     assert len(call["longrepr"]) < 21_000
     assert "cut by test-gate" in call["longrepr"]
+
+
+def test_the_record_is_written_as_the_run_goes(pytester: pytest.Pytester) -> None:
+    """A test that ends the process leaves every event before it, its own setup included."""
+    pytester.makepyfile(
+        test_a="def test_first():\n    pass\n\ndef test_exit():\n    import os\n    os._exit(0)\n"
+    )
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess("-p", "no:randomly", f"--test-gate-record={path}")
+    data = read_events(path)
+    phases = [(r["nodeid"].split("::")[1], r["when"]) for r in data["reports"]]
+    assert phases[:4] == [
+        ("test_first", "setup"),
+        ("test_first", "call"),
+        ("test_first", "teardown"),
+        ("test_exit", "setup"),
+    ]
+    assert "finished" not in data and data["selected"] == 2
+
+
+def test_the_user_configuration_wins_over_test_gates_defaults(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\naddopts = --reruns 3 --random-order-bucket=global\n")
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    data = record(pytester, "--test-gate-reruns=2", "--test-gate-bucket=module")
+    assert data["chosen"]["reruns"] == {"value": 3, "by": "user", "option": "--reruns"}
+    assert data["chosen"]["bucket"]["value"] == "global"
+    assert data["chosen"]["bucket"]["by"] == "user"
+    plain = record(pytester, "-o", "addopts=", "--test-gate-reruns=2", "--test-gate-bucket=class")
+    assert plain["chosen"]["reruns"] == {"value": 2, "by": "test-gate", "option": "--reruns"}
+    assert plain["chosen"]["bucket"]["value"] == "class"

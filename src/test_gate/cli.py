@@ -15,6 +15,7 @@ from test_gate.analyse.verdict import Policy
 from test_gate.publish import github
 from test_gate.render.annotation import Annotation
 from test_gate.run.interpreter import default_python
+from test_gate.run.process import Cancelled, cancellation
 from test_gate.settings import (
     BUCKETS,
     AuditSettings,
@@ -276,7 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(words)
         if extra and args.command not in ("run", "ignored"):
             raise UsageError(f"{args.command}: takes no pytest arguments after `--`")
-        return COMMANDS[args.command](args, extra)
+        with cancellation():
+            return COMMANDS[args.command](args, extra)
+    except Cancelled as cancelled:
+        print(f"test-gate: cancelled ({cancelled.name})", file=sys.stderr, flush=True)
+        return pipeline.EXIT_FAIL
     except UsageError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "bad usage"
         print(f"test-gate: error: {message}", file=sys.stderr, flush=True)

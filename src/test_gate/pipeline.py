@@ -38,7 +38,7 @@ from test_gate.run import extra_runs
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
 from test_gate.run.plugins import PLUGINS_FILE, install_plugins
-from test_gate.run.process import Cancelled, cancellation
+from test_gate.run.process import Cancelled
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest
 from test_gate.run.scratch import clean_up, work_dir
@@ -68,66 +68,66 @@ def exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
 
 def run(settings: RunSettings) -> int:
     """`test-gate run`: pytest, the report, other orders and the diagnosis, the verdict.
-    Every run ends with a verdict: a time limit or a cancelled job stops pytest, and what ran
-    until then is judged and published."""
-    with cancellation():
-        version = check_plugins(settings.python, settings.path, PLUGIN_VERSION)
-        seed = settings.seed if settings.seed is not None else draw_seed()
-        asked = Asked(seed, settings.reruns, settings.bucket, settings.test_timeout)
-        scratch = work_dir()
-        report_file = settings.report_file or scratch / "report.json"
-        print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
-        # pytest's output and ours stay inert as workflow commands whenever a runner reads them
-        with github.output_guard(settings.outputs.github):
-            done = run_pytest(
-                path=settings.path,
-                python=settings.python,
-                user_args=settings.pytest_args,
-                asked=asked,
-                report_file=report_file,
-                work_dir=scratch,
-                timeout=settings.timeout,
-            )
-            records = _read_main_run(done, settings, f"{settings.python} (Python {version})")
-            command = reproduce_command(settings.path, settings.pytest_args, asked, records.choices)
-            found, reproduce = None, {seed: command}
-            if not done.stopped:
-                try:
-                    found, reproduce = extra_runs.after_main_run(
-                        settings.diagnose,
-                        settings,
-                        records,
-                        asked,
-                        command,
-                        scratch,
-                        main_seconds=done.duration,
-                    )
-                except Cancelled as cancelled:
-                    records = with_root_cause(
-                        records,
-                        f"the run was cancelled ({cancelled.name}) after the main run, during "
-                        "the other orders or the diagnosis, which are missing",
-                    )
-            result = analyse(
-                records,
-                settings.policy,
-                _files(
-                    settings.outputs.result_file,
-                    settings.outputs.summary_file,
+    Every run ends with a verdict: a time limit or a cancelled job (the command line turns
+    SIGTERM and SIGINT into `Cancelled`) stops pytest, and what ran until then is judged and
+    published."""
+    version = check_plugins(settings.python, settings.path, PLUGIN_VERSION)
+    seed = settings.seed if settings.seed is not None else draw_seed()
+    asked = Asked(seed, settings.reruns, settings.bucket, settings.test_timeout)
+    scratch = work_dir()
+    report_file = settings.report_file or scratch / "report.json"
+    print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
+    # pytest's output and ours stay inert as workflow commands whenever a runner reads them
+    with github.output_guard(settings.outputs.github):
+        done = run_pytest(
+            path=settings.path,
+            python=settings.python,
+            user_args=settings.pytest_args,
+            asked=asked,
+            report_file=report_file,
+            work_dir=scratch,
+            timeout=settings.timeout,
+        )
+        records = _read_main_run(done, settings, f"{settings.python} (Python {version})")
+        command = reproduce_command(settings.path, settings.pytest_args, asked, records.choices)
+        found, reproduce = None, {seed: command}
+        if not done.stopped:
+            try:
+                found, reproduce = extra_runs.after_main_run(
+                    settings.diagnose,
+                    settings,
+                    records,
+                    asked,
+                    command,
                     scratch,
-                    report_file,
-                ),
-                seed=seed,
-                command=command,
-                diagnosis=found,
-                reproduce=reproduce,
-                path_prefix=github.workspace_prefix(records.root),
-                notices=setting_notices(records.choices, asdict(asked)),
-            )
-            print(terminal.render(result), end="", flush=True)
-        publish(result, settings.outputs)
-        clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
-        return exit_code(result.verdict, settings.fail_on_gate)
+                    main_seconds=done.duration,
+                )
+            except Cancelled as cancelled:
+                records = with_root_cause(
+                    records,
+                    f"the run was cancelled ({cancelled.name}) after the main run, during "
+                    "the other orders or the diagnosis, which are missing",
+                )
+        result = analyse(
+            records,
+            settings.policy,
+            _files(
+                settings.outputs.result_file,
+                settings.outputs.summary_file,
+                scratch,
+                report_file,
+            ),
+            seed=seed,
+            command=command,
+            diagnosis=found,
+            reproduce=reproduce,
+            path_prefix=github.workspace_prefix(records.root),
+            notices=setting_notices(records.choices, asdict(asked)),
+        )
+        print(terminal.render(result), end="", flush=True)
+    publish(result, settings.outputs)
+    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
+    return exit_code(result.verdict, settings.fail_on_gate)
 
 
 def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunData:

@@ -56,8 +56,11 @@ def render(result: GateResult) -> str:
 
 
 def data(result: GateResult) -> dict[str, Any]:
+    session = result.run.session
     return {
         **verdict_data(result.verdict, command=result.command),
+        "python": session.python or None,
+        "notices": list(result.notices),
         **unrun.result_extra(result.run),
         **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
     }

@@ -16,6 +16,8 @@ from test_gate.render.escape import code, code_block, md
 from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
 
 TRACEBACK_LIMIT = 8_000
+MAX_REASONS = 20  # in the headline; the result file has every reason
+STACK_LINES = 60
 
 
 def _headline(verdict: Verdict) -> str:
@@ -31,7 +33,10 @@ def _headline(verdict: Verdict) -> str:
     ]
     if verdict.reasons:
         lines += ["", "**Why the gate failed:**", ""]
-        lines += [f"- {md(reason, 1000)}" for reason in verdict.reasons]
+        lines += [f"- {md(reason, 1000)}" for reason in verdict.reasons[:MAX_REASONS]]
+        more = len(verdict.reasons) - MAX_REASONS
+        if more > 0:
+            lines.append(f"- … and {more} more reasons: the result file has every one")
     return "\n".join(lines)
 
 
@@ -60,7 +65,7 @@ def _counts_table(verdict: Verdict) -> str:
 def _reproduce(verdict: Verdict, command: str | None) -> str:
     if verdict.seed is None and command is None:
         return ""
-    lines = []
+    lines: list[str] = []
     if verdict.seed is not None:
         lines.append(f"**Seed** {code(verdict.seed)}")
     if command:
@@ -107,6 +112,60 @@ def _failure_block(test: TestRecord) -> Block:
     if not test.last.longrepr:
         return Block(line, line)
     return Block(_with_details(line, "traceback", test.last.longrepr), line)
+
+
+def _setting_lines(result: GateResult) -> str:
+    """The interpreter that ran the tests, and what the gate did about the user's settings."""
+    lines = []
+    if result.run.session.python:
+        lines.append(f"**Python** {code(result.run.session.python)}")
+    lines += [f"> ℹ️ {md(notice, 500)}" for notice in result.notices]
+    return "\n\n".join(lines)
+
+
+def stopped_section(result: GateResult) -> Section | None:
+    stacks = result.run.session.stacks.strip()
+    if not stacks:
+        return None
+    lines = stacks.splitlines()
+    short = "\n".join(lines[:STACK_LINES]) + (
+        f"\n[... {len(lines) - STACK_LINES} more lines]" if len(lines) > STACK_LINES else ""
+    )
+    block = code_block(short, "text")
+    return Section(
+        "Where the run was when it was stopped",
+        (Block(block, ""),),
+        intro="Every thread's stack, as pytest-test-gate wrote it when test-gate asked, just "
+        "before the run was stopped. The test that was running is named above.",
+        what="stacks",
+    )
+
+
+def tests_wrote_section(result: GateResult) -> Section | None:
+    """What the tests wrote to their job summary and step outputs: shown as text, after the
+    gate's own sections, so it can neither hide nor forge the verdict."""
+    session = result.run.session
+    written, outputs = session.tests_summary.strip(), session.tests_outputs.strip()
+    if not (written or outputs):
+        return None
+    blocks = []
+    if written:
+        shown = written if len(written) <= TRACEBACK_LIMIT else written[:TRACEBACK_LIMIT]
+        cut = f"\n[... {len(written) - len(shown)} characters cut]" if shown != written else ""
+        blocks.append(Block(code_block(shown + cut, "markdown"), ""))
+    if outputs:
+        count = sum(1 for line in outputs.splitlines() if "=" in line or "<<" in line)
+        line = (
+            f"- The tests also wrote {count} step output line(s); they were dropped: the step's "
+            "outputs are test-gate's."
+        )
+        blocks.append(Block(line, line))
+    return Section(
+        "Written by the tests, not by test-gate",
+        tuple(blocks),
+        intro="What the tests wrote to the job summary, shown as text.",
+        what="entries",
+    )
 
 
 def failures_section(verdict: Verdict) -> Section | None:
@@ -166,6 +225,7 @@ def sections(result: GateResult) -> list[Section]:
     decided."""
     verdict, run, diagnosis = result.verdict, result.run, result.diagnosis
     candidates = [
+        stopped_section(result),
         failures_section(verdict),
         collect_errors_section(verdict),
         diagnosis_view.unreachable_section(result.unreachable),
@@ -176,6 +236,7 @@ def sections(result: GateResult) -> list[Section]:
         unrun.deselected_section(run.deselected_files),
         unrun.never_ran_section(run.never_ran),
         slowest_section(verdict),
+        tests_wrote_section(result),
     ]
     return [s for s in candidates if s]
 
@@ -188,6 +249,7 @@ def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
         for part in (
             _headline(verdict),
             _counts_table(verdict),
+            _setting_lines(result),
             _reproduce(verdict, result.command),
         )
         if part

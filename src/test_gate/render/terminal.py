@@ -9,11 +9,21 @@ from test_gate.render import unrun
 from test_gate.render.escape import one_line
 
 MAX_LISTED = 10
+MAX_REASONS = 20
 
 
 def render(result: GateResult) -> str:
     """The verdict block, then what never ran, then the diagnosis."""
     text = verdict_block(result.verdict, result.command) + unrun.terminal_lines(result.run)
+    session = result.run.session
+    if session.python:
+        text += f"  python {session.python}\n"
+    text += "".join(f"  note: {one_line(n, 300)}\n" for n in result.notices)
+    if session.tests_summary.strip() or session.tests_outputs.strip():
+        text += (
+            "  the tests wrote to the job summary or step outputs: shown as text at the end of "
+            "the summary; their outputs are dropped\n"
+        )
     if result.diagnosis is not None:
         text += diagnosis_view.terminal_lines(result.diagnosis)
     return text
@@ -32,8 +42,10 @@ def verdict_block(verdict: Verdict, command: str | None = None) -> str:
         f"  passed {c.passed}, failed {c.failed}, errors {c.error}, skipped {c.skipped}, "
         f"xfailed {c.xfailed}, xpassed {c.xpassed}, flaky {c.flaky}, reruns {c.reruns}",
     ]
-    for reason in verdict.reasons:
+    for reason in verdict.reasons[:MAX_REASONS]:
         lines.append(f"  ✗ {one_line(reason, 500)}")
+    if len(verdict.reasons) > MAX_REASONS:
+        lines.append(f"  ✗ … and {len(verdict.reasons) - MAX_REASONS} more (in the result file)")
     for title, tests in (("failed", verdict.failures), ("flaky", verdict.flaky)):
         if tests:
             lines.append(f"  {title}:")

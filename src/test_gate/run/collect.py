@@ -3,16 +3,16 @@ to a file of its own (no JSON report plugin needed)."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import OPT_RECORD, REPORT_KEY
+from pytest_test_gate.protocol import OPT_RECORD
 
+from test_gate.read.record import RecordError, load_record
+from test_gate.run import process
 from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins
 
 OUTPUT_TAIL = 30
@@ -36,24 +36,19 @@ def collect(path: Path, python: str, user_args: Sequence[str]) -> tuple[dict[str
     with tempfile.TemporaryDirectory(prefix="test-gate-") as scratch:
         record = Path(scratch) / "record.json"
         try:
-            done = subprocess.run(
-                collect_argv(python, user_args, record),
-                cwd=path,
-                capture_output=True,
-                text=True,
-                check=False,
+            done = process.run(
+                collect_argv(python, user_args, record), cwd=path, env=os.environ, forward=False
             )
         except OSError as exc:
             return None, f"{python} cannot be run: {exc.strerror}"
-        output = (done.stdout + done.stderr).strip()
-        if done.returncode not in (0, 5) or not record.is_file():
+        if done.stopped:
+            raise process.Cancelled(done.stopped)
+        output = done.tail.strip()
+        if done.exit_code not in (0, 5) or not record.is_file():
             tail = "\n".join(output.splitlines()[-OUTPUT_TAIL:])
-            return None, f"pytest exited with code {done.returncode}\n{tail}"
+            return None, f"pytest exited with code {done.exit_code}\n{tail}"
         try:
-            data = json.loads(record.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            return None, f"the plugin's file cannot be read: {exc}"
-    section = data.get(REPORT_KEY) if isinstance(data, dict) else None
-    if not isinstance(section, dict):
-        return None, "the plugin's file is malformed"
+            section = load_record(record)
+        except RecordError as exc:
+            return None, str(exc)
     return section, output

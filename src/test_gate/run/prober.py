@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
 
 from test_gate.analyse.diagnose import BudgetSpent, ProbeResult
 from test_gate.read.records import OptionKinds
+from test_gate.run import process
 from test_gate.run.interpreter import has_module
 from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins, in_directory
 
@@ -292,24 +292,15 @@ class Prober:
             order_file.write_text("".join(t + "\n" for t in tests), encoding="utf-8")
         argv = self.argv(tests, results, order_file)
         cap = left if self.run_timeout is None else min(left, self.run_timeout)
-        started = time.monotonic()
-        try:
-            done = subprocess.run(
-                argv,
-                cwd=self.path,
-                env=self._env(),
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=cap,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+        done = process.run(argv, cwd=self.path, env=self._env(), timeout=cap, forward=False)
+        if done.stopped == "timeout":
             if cap >= left:
-                raise BudgetSpent from None
+                raise BudgetSpent
             # this run hangs: the others may not, and the budget is not all spent
-            return ProbeResult({}, {}, None, True, time.monotonic() - started, "")
-        tail = "\n".join((done.stdout + "\n" + done.stderr).strip().splitlines()[-15:])
+            return ProbeResult({}, {}, None, True, done.seconds, "")
+        if done.stopped:
+            raise process.Cancelled(done.stopped)
+        tail = "\n".join(done.tail.strip().splitlines()[-15:])
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}
         try:
@@ -318,6 +309,4 @@ class Prober:
             messages = dict(data.get("messages") or {})
         except (OSError, ValueError):
             pass
-        return ProbeResult(
-            outcomes, messages, done.returncode, False, time.monotonic() - started, tail
-        )
+        return ProbeResult(outcomes, messages, done.exit_code, False, done.seconds, tail)

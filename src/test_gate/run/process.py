@@ -161,6 +161,9 @@ def run(
             stderr=write_end,
             start_new_session=POSIX,
         )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
         os.close(write_end)
     forwarder = _Forwarder(read_end, forward)
