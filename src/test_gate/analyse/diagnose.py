@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal, Protocol
 
 from test_gate.analyse import causes
@@ -79,6 +79,7 @@ class Examined:
     passing_command: str = ""  # for needs_setter: the order in which it passes
     seed: int | None = None  # the order it failed in
     note: str = ""
+    masked: bool = False  # flaky: it failed, then passed on a rerun in the same process
 
     @property
     def polluters(self) -> tuple[str, ...]:
@@ -349,17 +350,32 @@ def _failing(record: TestRecord) -> bool:
 
 
 def order_changes(runs: Sequence[OrderedRun]) -> list[OrderChange]:
-    """Tests that passed in one order and failed in another (flaky passes count as passed)."""
+    """Tests whose outcome changed with the order: passed in one and failed, or was skipped,
+    in another (a flaky pass counts as passed; failed and error are one kind)."""
     table: dict[str, list[tuple[int, str]]] = {}
     for ordered in runs:
         for record in ordered.run.tests:
             table.setdefault(record.nodeid, []).append((ordered.seed, record.outcome.value))
     changes = []
     for nodeid, outcomes in table.items():
-        kinds = {"fail" if o in FAILING else "pass" if o == "passed" else o for _, o in outcomes}
-        if {"pass", "fail"} <= kinds:
+        kinds = {"fail" if o in FAILING else o for _, o in outcomes}
+        if len(kinds) > 1:
             changes.append(OrderChange(nodeid, tuple(outcomes)))
     return changes
+
+
+def masked(item: Examined) -> Examined:
+    """A flaky test's examination. Order-dependent: masked by its rerun. Failing alone too:
+    flaky by itself (warm-up, timing), not a victim of another test."""
+    if item.category == BROKEN:
+        return replace(
+            item,
+            category=UNCONFIRMED,
+            note="it fails on its first run in a fresh process too, then passes on a rerun: "
+            "flaky by itself (a warm-up or timing), not through another test",
+            masked=True,
+        )
+    return replace(item, masked=True)
 
 
 def diagnose(
@@ -416,6 +432,22 @@ def diagnose(
             examined[position] = diagnoser.find_setter(item, after)
         except BudgetSpent:
             spent = True
+    # last, with what is left: a flaky test may be order-dependent behind its rerun (the
+    # rerun in the same process cured it; the next run in this order fails it again)
+    for index, record in enumerate(flaky_records := [t for t in main.run.tests if t.flaky]):
+        rest = flaky_records[index:]
+        if spent or (max_victims is not None and len(examined) >= max_victims):
+            why = budget_note if spent else f"--max-victims {max_victims} reached"
+            not_examined += [(t.nodeid, f"{why} (flaky)") for t in rest]
+            break
+        ids = [t.nodeid for t in main.run.tests if t.worker == record.worker]
+        try:
+            item = diagnoser.examine(record, ids[: ids.index(record.nodeid)], main.seed)
+        except BudgetSpent:
+            not_examined += [(t.nodeid, f"{budget_note} (flaky)") for t in rest]
+            spent = True
+            break
+        examined.append(masked(item))
     notes = []
     if spent and any(item.nodeid in after_of for item in examined):
         notes.append(

@@ -13,7 +13,7 @@ from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import unrun
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
-from test_gate.render.escape import one_line
+from test_gate.render.escape import one_line, visible
 
 PER_LEVEL = 10  # errors, warnings and notices each; a composite action's steps share one budget
 
@@ -36,7 +36,9 @@ def render(result: GateResult) -> list[Annotation]:
         *unrun.warnings_for(result.run),
         *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
     ]
-    return prefixed(from_verdict(result.verdict, extra), result.path_prefix)
+    notes = prefixed(from_verdict(result.verdict, extra), result.path_prefix)
+    # test text may hold bidi, zero-width or control characters: each is shown, not obeyed
+    return [replace(a, message=visible(a.message), title=visible(a.title)) for a in notes]
 
 
 def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Annotation]:

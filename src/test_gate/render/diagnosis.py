@@ -54,6 +54,15 @@ def _block(item: Examined, main_seed: int | None) -> Block:
             f"  Passes:\n\n{code_block(item.passing_command, 'sh')}\n"
         )
         return Block(full, line)
+    if item.category == ORDER_DEPENDENT and item.masked:
+        word = "polluter" if len(item.polluters) == 1 else "polluters, together"
+        line = (
+            f"- {victim}{where} **order-dependent, masked by its rerun**: it failed after "
+            f"{_tests(item.polluters)} ({word}) and passed on the rerun in the same process; "
+            f"it counts as passed, and will fail again in every run with this order "
+            f"({_cost(item)})."
+        )
+        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == ORDER_DEPENDENT:
         word = "polluter" if len(item.polluters) == 1 else "polluters, together"
         line = (
@@ -72,12 +81,16 @@ def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | 
     if not diagnosis.ran:
         return None
     order: dict[Category, int] = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
-    items = sorted(diagnosis.examined, key=lambda e: order.get(e.category, 3))
+    # a flaky test that is not order-dependent is said once, with the flaky ones
+    shown = [e for e in diagnosis.examined if not (e.masked and e.category == UNCONFIRMED)]
+    items = sorted(shown, key=lambda e: order.get(e.category, 3))
     blocks = [_block(item, main_seed) for item in items]
     if diagnosis.flaky:
+        cleared = sum(1 for e in diagnosis.examined if e.masked and e.category == UNCONFIRMED)
+        examined = f" ({cleared} examined: not order-dependent)" if cleared else ""
         line = (
             f"- {len(diagnosis.flaky)} flaky: failed, then passed on a rerun in the same "
-            f"process: {_tests(diagnosis.flaky)}."
+            f"process: {_tests(diagnosis.flaky)}{examined}."
         )
         blocks.append(Block(line, line))
     if diagnosis.not_examined:
@@ -88,9 +101,11 @@ def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | 
             line = f"- Not examined ({md(why)}): {len(names)} test(s): {_tests(names)}."
             blocks.append(Block(line, line))
     blocks += [Block(f"- {md(note, 500)}") for note in diagnosis.notes]
-    counts = {c: len(diagnosis.by_category(c)) for c in order}
+    counts = {c: sum(1 for e in shown if e.category == c) for c in order}
+    masked = sum(1 for e in shown if e.masked)
+    hidden = f" ({masked} masked by a rerun)" if masked else ""
     intro = (
-        f"{counts[ORDER_DEPENDENT]} order-dependent, {counts[BROKEN]} broken, "
+        f"{counts[ORDER_DEPENDENT]} order-dependent{hidden}, {counts[BROKEN]} broken, "
         f"{counts[UNCONFIRMED]} not explained, {len(diagnosis.flaky)} flaky; "
         f"{diagnosis.runs} diagnosis run(s) in fresh pytest processes, {diagnosis.seconds:.1f} s. "
         "The counts above are not changed: a test that failed in this run counts as failed."
@@ -147,7 +162,7 @@ def order_section(diagnosis: Diagnosis, reproduce: Mapping[int, str]) -> Section
     return Section(
         f"Order-sensitive tests ({len(diagnosis.order_sensitive)})",
         tuple(blocks),
-        intro=intro + " These tests passed in one order and failed in another.",
+        intro=intro + " The outcome of these tests changed with the order.",
         what="tests",
     )
 
@@ -155,6 +170,7 @@ def order_section(diagnosis: Diagnosis, reproduce: Mapping[int, str]) -> Section
 def _entry(item: Examined) -> dict[str, Any]:
     return {
         "victim": item.nodeid,
+        "masked_by_rerun": item.masked,
         "kind": item.kind,
         "polluters": list(item.polluters),
         "setters": list(item.setters),
@@ -210,6 +226,12 @@ def result_keys(
         "unexplained": [
             {"nodeid": e.nodeid, "runs": e.runs, "why": e.note}
             for e in diagnosis.by_category(UNCONFIRMED)
+            if not e.masked
+        ],
+        "flaky_not_order_dependent": [
+            {"nodeid": e.nodeid, "runs": e.runs, "why": e.note}
+            for e in diagnosis.by_category(UNCONFIRMED)
+            if e.masked
         ],
         "not_examined": [{"nodeid": n, "why": w} for n, w in diagnosis.not_examined],
         "notes": list(diagnosis.notes),

@@ -9,9 +9,22 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!$])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
+# characters that reorder, hide or end text where it lands: bidi controls, zero-width ones,
+# and control characters other than newline and tab. Each is shown as <U+XXXX>.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """Text from tests, with every invisible or reordering character made visible."""
+    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def one_line(text: str, limit: int = 300) -> str:
     """Collapse whitespace; cut long text with a visible ellipsis."""
-    flat = " ".join(text.split())
+    flat = " ".join(visible(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -37,7 +50,8 @@ def code(text: str, limit: int = 300, *, in_table: bool = False) -> str:
 
 def code_block(text: str, lang: str = "") -> str:
     """A fenced block whose fence is longer than any backtick run inside it."""
+    text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
     longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    body = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    body = text.rstrip("\n")
     return f"{fence}{lang}\n{body}\n{fence}"

@@ -101,7 +101,10 @@ def wanted(settings: DiagnoseSettings, runs: list[OrderedRun]) -> bool:
         return False
     if settings.mode == "true" or len(runs) > 1:
         return True
-    return any(t.outcome in (Outcome.FAILED, Outcome.ERROR) for r in runs for t in r.run.tests)
+    # a failed test, or a flaky one (it may be order-dependent behind its rerun)
+    return any(
+        t.outcome in (Outcome.FAILED, Outcome.ERROR) or t.flaky for r in runs for t in r.run.tests
+    )
 
 
 def after_main_run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
 import shutil
@@ -23,7 +24,12 @@ REQUIRED_MODULES = (
 
 
 def default_python() -> str:
-    """The interpreter that runs the tests: `python` on PATH, as a user would call it."""
+    """The interpreter that runs the tests, when none is given. test-gate installed into the
+    project's own virtualenv runs its tests with that virtualenv's Python, activated or not;
+    otherwise `python` on PATH, as a user would call it (the action's setup-python)."""
+    in_venv = sys.prefix != sys.base_prefix
+    if in_venv and importlib.util.find_spec("pytest") is not None:
+        return sys.executable
     for name in ("python", "python3"):
         found = shutil.which(name)
         if found:

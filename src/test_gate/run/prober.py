@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,15 +138,15 @@ def run_options(root: str, path: Path, user_args: Sequence[str], xdist: bool) ->
 
 
 def command_id(nodeid: str, root: str, path: Path) -> str:
-    """A node id (relative to pytest's rootdir) as a command-line argument run from `path`."""
-    if not root:
-        return nodeid
+    """A node id (relative to pytest's rootdir) as a command-line argument run from `path`.
+    One that would start with "-" gets "./" in front: it is a test, never an option."""
     file_part, sep, rest = nodeid.partition("::")
-    try:
-        rel = os.path.relpath(Path(root) / file_part, path.resolve())
-    except ValueError:  # another drive
-        return nodeid
-    return Path(rel).as_posix() + sep + rest
+    if root:
+        with suppress(ValueError):  # another drive: the id as it is
+            file_part = Path(os.path.relpath(Path(root) / file_part, path.resolve())).as_posix()
+    if file_part.startswith("-"):
+        file_part = "./" + file_part
+    return file_part + sep + rest
 
 
 def printed_command(
