@@ -71,7 +71,9 @@ def run(settings: RunSettings) -> int:
     Every run ends with a verdict: a time limit or a cancelled job (the command line turns
     SIGTERM and SIGINT into `Cancelled`) stops pytest, and what ran until then is judged and
     published."""
-    version = check_plugins(settings.python, settings.path, PLUGIN_VERSION)
+    # the per-test limit needs pytest-timeout: asked for, it must be there
+    extra = ("pytest_timeout",) if settings.test_timeout is not None else ()
+    version = check_plugins(settings.python, settings.path, PLUGIN_VERSION, extra)
     seed = settings.seed if settings.seed is not None else draw_seed()
     asked = Asked(seed, settings.reruns, settings.bucket, settings.test_timeout)
     scratch = work_dir()

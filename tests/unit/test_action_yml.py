@@ -22,6 +22,9 @@ OPTIONS = {
     "threshold": "--threshold",
     "seed": "--seed",
     "reruns": "--reruns",
+    "bucket": "--bucket",
+    "timeout": "--timeout",
+    "test-timeout": "--test-timeout",
     "working-directory": "--path",
     "python": "--python",
     "pytest-args": "--pytest-args",
@@ -82,8 +85,10 @@ def test_every_input_reaches_the_gate_through_env() -> None:
     script = RUN_STEP["run"]
     for name, option in OPTIONS.items():
         assert env[env_name(name)] == f"${{{{ inputs.{name} }}}}"
-        # one word, `--option=value`: a value starting with `-` cannot become an option
-        assert f'"{option}=${env_name(name)}"' in script, name
+        # one word, `--option=value`: a value starting with `-` cannot become an option (the
+        # interpreter goes through test_python, which falls back to python on PATH)
+        word = "$test_python" if name == "python" else f"${env_name(name)}"
+        assert f'"{option}={word}"' in script, name
     used = set(re.findall(r"\$\{?(INPUT_[A-Z_]+)", script))
     assert used == {env_name(name) for name in OPTIONS}
 
@@ -103,6 +108,8 @@ def test_defaults_are_the_clis_defaults() -> None:
             assert default == parsed.path == "."
         elif name == "summary":
             assert default == parsed.step_summary
+        elif name == "timeout":  # the action bounds a run by default; the command line does not
+            assert (default, parsed.timeout) == ("3600", "none")
         else:
             assert default == getattr(parsed, option.removeprefix("--").replace("-", "_")), name
 
@@ -133,3 +140,19 @@ def test_the_gate_venv_is_pinned_to_the_projects_dependencies() -> None:
     setup = STEPS[0]["run"]
     assert setup.count('--constraint "$constraints"') == 2  # uv and pip alike
     assert "action/constraints.txt" in setup
+
+
+def test_the_gate_venv_is_keyed_on_the_actions_own_source() -> None:
+    setup = STEPS[0]["run"]
+    assert 'find "$GITHUB_ACTION_PATH/src" "$plugin/src"' in setup
+    assert "cksum" in setup
+
+
+def test_the_tests_never_run_on_the_gates_own_python() -> None:
+    for step in STEPS[1:]:
+        run = step["run"]
+        if "--python=" in run:
+            assert '"--python=$test_python"' in run
+            assert (
+                'test_python="${INPUT_PYTHON:-$(command -v python || command -v python3)}"' in run
+            )

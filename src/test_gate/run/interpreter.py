@@ -102,14 +102,15 @@ def environment(python: str, names: Sequence[str]) -> tuple[dict[str, str | None
     return data["versions"], data["markers"]
 
 
-def check_plugins(python: str, cwd: Path, plugin_version: str) -> str:
+def check_plugins(python: str, cwd: Path, plugin_version: str, extra: Sequence[str] = ()) -> str:
     """Fail early, with the fix, when the test interpreter lacks pytest or the plugins, or has
     a pytest-test-gate that writes another record than this test-gate reads. Returns the
     interpreter's Python version."""
     code = (
         "import importlib.util, importlib.metadata as m, platform\n"
         "print(platform.python_version())\n"
-        f"missing = [n for n in {REQUIRED_MODULES!r} if importlib.util.find_spec(n) is None]\n"
+        f"missing = [n for n in {(*REQUIRED_MODULES, *extra)!r}"
+        " if importlib.util.find_spec(n) is None]\n"
         "print(' '.join(missing))\n"
         "if 'pytest_test_gate' not in missing:\n"
         "    try:\n"
