@@ -59,3 +59,12 @@ def test_collection_settings_are_recorded(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(check_a="def test_a():\n    pass\n")
     data = record(pytester)
     assert data["collect_settings"]["python_files"] == ["check_*.py"]
+
+
+def test_an_ignored_folder_outside_the_paths_given_is_not_news(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nnorecursedirs = build\n")
+    for folder in ("tests", "build/lib/pkg"):
+        (pytester.path / folder).mkdir(parents=True)
+        (pytester.path / folder / "test_x.py").write_text("def test_x():\n    pass\n")
+    assert record(pytester, "tests")["ignored"] == []
+    assert [i["path"] for i in record(pytester)["ignored"]] == ["build/"]

@@ -136,7 +136,8 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
     """The record and the report, what the process showed of how it ended, where ignored
     files are ignored, and the seed."""
     records = read_run_files(done.report_file, done.record_file, done.run_id)
-    running = tuple(t.nodeid for t in records.tests if t.outcome is Outcome.INTERRUPTED)
+    interrupted = [t.nodeid for t in records.tests if t.outcome is Outcome.INTERRUPTED]
+    running = tuple(dict.fromkeys([*records.running, *interrupted]))
     causes = root_causes(
         exit_code=done.exit_code,
         stopped=done.stopped,

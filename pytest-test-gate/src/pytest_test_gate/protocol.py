@@ -24,7 +24,8 @@ OPT_ORDER = "--test-gate-order"  # run exactly these ids (a file, one a line), i
 OPT_OUTCOMES = "--test-gate-outcomes"  # write each test's outcome here (with the exact order)
 
 # the events of the record file, one JSON object a line: "start", "collect_error",
-# "collected" (the last one counts), "report" (one per phase report), "finish"
+# "collected" (the last one counts), "test_start" and "test_end" (around each test),
+# "report" (one per phase report), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
 # keys of the record's sections about what never ran

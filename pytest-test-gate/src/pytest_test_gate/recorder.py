@@ -144,6 +144,14 @@ class Recorder:
         self.collected = max(self.collected, len(ids))
         self._write("collected", self._counts())
 
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        # pytest-rerunfailures logs an attempt's reports only when it ends: this is what
+        # names the test a hanging run is in
+        self._write("test_start", {"nodeid": nodeid})
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self._write("test_end", {"nodeid": nodeid})
+
     def pytest_runtest_logreport(self, report: Any) -> None:
         location = list(report.location) if getattr(report, "location", None) else []
         entry: dict[str, Any] = {

@@ -59,6 +59,12 @@ class UnrunRecorder:
         self.skip_reasons: dict[str, str] = {}
         self.module_marked: set[str] = set()
         self.heard_worker = False
+        # where this run looks for tests: the paths it was given (or testpaths, or the
+        # directory it runs in); an ignored path elsewhere is not this run's news
+        self.scopes = [
+            Path(os.path.abspath(self.invocation_dir / str(arg).split("::", 1)[0]))
+            for arg in getattr(config, "args", None) or ["."]
+        ]
 
     # -- where an option came from ---------------------------------------------------------
     def _origin(self, option: str, value: str) -> dict[str, Any]:
@@ -207,6 +213,11 @@ class UnrunRecorder:
             return holds_test_files(path, self.python_files)
         return path.suffix == ".py" and match_any(path.name, self.python_files)
 
+    def _in_scope(self, path: Path) -> bool:
+        return any(
+            path == scope or scope in path.parents or path in scope.parents for scope in self.scopes
+        )
+
     def _record(self, path: Path, why: dict[str, Any]) -> None:
         try:
             shown = path.relative_to(self.root).as_posix()
@@ -214,7 +225,7 @@ class UnrunRecorder:
             shown = path.as_posix()
         if path.is_dir():
             shown += "/"
-        if shown in self.ignored or not self._keep(path, why):
+        if shown in self.ignored or not self._in_scope(path) or not self._keep(path, why):
             return
         self.ignored[shown] = {"path": shown, "kind": "dir" if path.is_dir() else "file", **why}
 

@@ -17,6 +17,8 @@ _INTERNAL_FILE = re.compile(r'^INTERNALERROR>\s+File "(?P<file>[^"]+)"', re.M)
 _USAGE = re.compile(r"^(?:ERROR: usage: .*\n)?.*?error: (?P<error>.+)$", re.M)
 _NOT_FOUND = re.compile(r"^ERROR: (?P<error>(?:file or directory not found|not found): .+)$", re.M)
 _TIMEOUT_BANNER = re.compile(r"^\++ Timeout \++$", re.M)
+_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt)\b.*$")
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+', re.M)
 _PACKAGE = re.compile(r"(?:site|dist)-packages[\\/](?P<package>[\w.-]+)[\\/]")
 MAX_DETAIL = 300
 
@@ -55,7 +57,24 @@ def from_output(tail: str) -> str:
     found = _NOT_FOUND.search(tail)
     if found:
         return f"pytest: {found['error']}"[:MAX_DETAIL]
-    return ""
+    return _crash(tail)
+
+
+def _crash(tail: str) -> str:
+    """A Python traceback that ends pytest's output: pytest or a plugin crashed after its
+    last report line (a test's own traceback is followed by pytest's summary)."""
+    lines = tail.rstrip().splitlines()
+    if not lines or "Traceback (most recent call last):" not in tail:
+        return ""
+    last = lines[-1].strip()
+    if not _EXCEPTION.match(last):
+        return ""
+    block = tail[tail.rindex("Traceback (most recent call last):") :]
+    packages = [m["package"] for f in _FRAME.findall(block) if (m := _PACKAGE.search(f))]
+    where = f" in {packages[-1]}" if packages else ""
+    return (f"pytest crashed{where} after the tests ran, so its report may be missing: {last}")[
+        :MAX_DETAIL
+    ]
 
 
 def root_causes(

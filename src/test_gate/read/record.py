@@ -25,6 +25,7 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
         raise RecordError(f"pytest-test-gate's record {path} cannot be read: {exc}") from None
     lines = raw.decode("utf-8", errors="replace").split("\n")
     section: dict[str, Any] = {"reports": [], "collect_errors": []}
+    running: dict[str, None] = {}  # tests started and not ended, in order
     cut = lines[-1] != ""  # the writer was stopped in the middle of a line
     events = lines[:-1]
     for number, line in enumerate(events, 1):
@@ -41,6 +42,10 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
             section["reports"].append(event)
         elif kind == "collect_error":
             section["collect_errors"].append(event)
+        elif kind == "test_start":
+            running[str(event.get("nodeid"))] = None
+        elif kind == "test_end":
+            running.pop(str(event.get("nodeid")), None)
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:
@@ -52,4 +57,5 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
         raise RecordError(f"pytest-test-gate's record {path} is empty: pytest never started it")
     if cut:
         section.pop("finished", None)  # whatever the last line said, it did not end well
+    section["running"] = list(running)
     return section

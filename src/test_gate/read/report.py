@@ -303,6 +303,9 @@ def read_report(
         option_kinds=_option_kinds(plugin),
         choices=_choices(plugin),
         finished=finished,
+        running=tuple(
+            text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
+        ),
     )
 
 

@@ -127,7 +127,10 @@ def stopped_section(result: GateResult) -> Section | None:
     stacks = result.run.session.stacks.strip()
     if not stacks:
         return None
-    lines = stacks.splitlines()
+    # the thread that runs the tests first: it is the one that hangs
+    threads = stacks.split("\n\n")
+    threads.sort(key=lambda block: not block.startswith("Current thread"))
+    lines = "\n\n".join(threads).splitlines()
     short = "\n".join(lines[:STACK_LINES]) + (
         f"\n[... {len(lines) - STACK_LINES} more lines]" if len(lines) > STACK_LINES else ""
     )

@@ -1,0 +1,273 @@
+"""Runs that hang, crash, get cancelled, or whose tests attack the job: every one ends with a
+verdict, the first reason names the root cause, and nothing from the tests reaches GitHub as
+a command or a forged verdict. Real pytest runs on small fixture projects."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import GateRun, clean_env, cli
+
+Project = Callable[[dict[str, str]], Path]
+POSIX = os.name == "posix"
+
+HANGS = {
+    "tests/test_a.py": "def test_first():\n    pass\n",
+    "tests/test_b.py": """
+        import os
+        import time
+        from pathlib import Path
+
+
+        def test_hangs():
+            marker = os.environ.get("MARKER")
+            if marker:
+                Path(marker).write_text(str(os.getpid()))
+            time.sleep(600)
+    """,
+}
+
+
+def test_a_hanging_run_is_stopped_and_judged_with_what_ran(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(HANGS)
+    run = gate_run(root, "--seed", "1", "--bucket", "none", "--timeout", "4", "--diagnose=false")
+    assert run.code == 1
+    first = run.result["reasons"][0]
+    assert "did not finish within" in first and "--timeout 4 s" in first
+    assert "tests/test_b.py::test_hangs was running" in first
+    assert run.counts["passed"] == 1  # what ran before the hang is kept
+    if POSIX:
+        assert "Where the run was when it was stopped" in run.summary
+        assert "test_b.py" in run.summary.split("Where the run was when it was stopped")[1]
+
+
+def _start(root: Path, out: Path, marker: Path, *args: str) -> subprocess.Popen[str]:
+    env = clean_env(
+        MARKER=str(marker),
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(out / "output"),
+        GITHUB_STEP_SUMMARY=str(out / "summary"),
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "test_gate",
+            "run",
+            str(root),
+            "--python",
+            sys.executable,
+            "--seed",
+            "1",
+            "--bucket",
+            "none",
+            "--result-file",
+            str(out / "result.json"),
+            *args,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(marker: Path) -> int:
+    for _ in range(600):
+        if marker.exists() and marker.read_text():
+            return int(marker.read_text())
+        time.sleep(0.05)
+    pytest.fail("the hanging test never started")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not POSIX, reason="signals to a process: POSIX")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_cancelled_job_stops_pytest_and_writes_what_is_known(
+    project: Project, tmp_path: Path, sig: signal.Signals
+) -> None:
+    root = project(HANGS)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "output").write_text("")
+    (out / "summary").write_text("")
+    marker = tmp_path / "pid"
+    gate = _start(root, out, marker)
+    pytest_pid = _wait_for(marker)
+    gate.send_signal(sig)
+    stdout, stderr = gate.communicate(timeout=60)
+    assert gate.returncode == 1
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["reasons"][0].startswith(f"the run was cancelled ({sig.name})")
+    assert "tests/test_b.py::test_hangs was running" in result["reasons"][0]
+    assert _gone(pytest_pid)
+    # the stop-commands window was closed: the gate's own commands came after it
+    token = stdout.split("::stop-commands::", 1)[1].split("\n", 1)[0]
+    assert f"::{token}::" in stdout
+    assert "verdict<<" in (out / "output").read_text()
+
+
+LEFTOVER = {
+    "tests/test_attack.py": """
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        LATER = (
+            "import os, sys, time\\n"
+            "os.setsid()\\n"
+            "time.sleep(1.5)\\n"
+            "print('::warning title=forged::from a leftover process', flush=True)\\n"
+            "print('::notice::forged verdict pass', flush=True)\\n"
+        )
+
+
+        def test_attacks_the_job():
+            subprocess.Popen([sys.executable, "-c", LATER])
+            Path(os.environ["GITHUB_STEP_SUMMARY"]).write_text(
+                "## \\u2705 test-gate passed\\n\\n<!--\\n"
+            )
+            with open(os.environ["GITHUB_OUTPUT"], "a") as handle:
+                handle.write("verdict=pass\\n")
+            print("\\u202e::error::reversed \\u200bhidden")
+            assert False, "fails\\u202eevil\\x00"
+    """,
+}
+
+
+@pytest.mark.skipif(not POSIX, reason="a process that leaves its group: POSIX")
+def test_what_tests_leave_behind_cannot_forge_or_hide_the_verdict(
+    project: Project, tmp_path: Path
+) -> None:
+    root = project(LEFTOVER)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "output").write_text("")
+    (out / "summary").write_text("")
+    gate = _start(root, out, tmp_path / "unused", "--diagnose=false")
+    stdout, _ = gate.communicate(timeout=120)
+    time.sleep(2.5)  # the leftover has had its chance by now
+    assert gate.returncode == 1
+    assert "forged" not in stdout  # not forwarded after pytest ended, so never a command
+    outputs = (out / "output").read_text()
+    assert "verdict=pass" not in outputs and "\nfail\n" in outputs
+    summary = (out / "summary").read_text()
+    assert summary.startswith("## ❌ test-gate failed")
+    written = summary.split("### Written by the tests, not by test-gate", 1)[1]
+    assert "```markdown\n## ✅ test-gate passed\n\n<!--" in written
+    assert "step output line(s); they were dropped" in written
+    # invisible and reordering characters are shown, in the summary and the annotations
+    assert "\u202e" not in summary and "<U+202E>" in summary.replace("&lt;", "<").replace(
+        "&gt;", ">"
+    )
+    assert "\u202e" not in stdout.split("test-gate FAILED")[1]
+
+
+def test_a_conftest_that_does_not_import_is_the_first_reason(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/conftest.py": "import nowhere_to_be_found\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        }
+    )
+    run = gate_run(root, "--seed", "1")
+    assert run.code == 1
+    first = run.result["reasons"][0]
+    assert "conftest.py could not be imported" in first
+    assert "No module named 'nowhere_to_be_found'" in first
+
+
+def test_a_syntax_error_names_the_collection_error_first(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/test_bad.py": "def test_bad(:\n    pass\n",
+            "tests/test_ok.py": "def test_ok():\n    pass\n",
+        }
+    )
+    run = gate_run(root, "--seed", "1")
+    assert run.result["reasons"][0].startswith("1 collection error(s): tests in tests/test_bad.py")
+
+
+def test_a_plugin_that_crashes_at_the_end_is_named_and_the_record_counts(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    """pytest-json-report 1.5.0 crashes in its sessionfinish without pytest's legacypath."""
+    root = project({"tests/test_a.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"})
+    run = gate_run(root, "--seed", "1", "--", "-p", "no:legacypath")
+    assert run.code == 1
+    assert run.result["reasons"][0].startswith("pytest crashed in pytest_jsonreport")
+    assert run.counts["passed"] == 2  # counted from pytest-test-gate's record
+
+
+def test_the_users_bucket_and_reruns_win_with_a_notice(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "pytest.ini": "[pytest]\naddopts = --random-order-bucket=global --reruns 1\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        }
+    )
+    run = gate_run(root, "--seed", "3", "--reruns", "2")
+    assert run.code == 0
+    notices = run.result["notices"]
+    assert any("--reruns 1 comes from your pytest options or configuration" in n for n in notices)
+    assert any("--random-order-bucket global" in n for n in notices)
+    command = run.result["reproduce"]
+    assert "--reruns" not in command and "--random-order-bucket" not in command
+    assert "--random-order-seed=3" in command
+    assert run.result["python"].startswith(sys.executable)
+
+
+def test_a_path_that_starts_with_a_dash_stays_a_path(tmp_path: Path) -> None:
+    root = tmp_path / "-dash"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    result = tmp_path / "result.json"
+    proc = cli(
+        "run",
+        "--path=-dash",
+        "--python",
+        sys.executable,
+        "--seed",
+        "1",
+        "--github=false",
+        f"--result-file={result}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert json.loads(result.read_text())["reproduce"].startswith("cd ./-dash && python -m pytest")
+
+
+def test_the_scratch_folder_is_cleaned_up(
+    project: Project, tmp_path: Path, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project({"tests/test_a.py": "def test_a():\n    assert 0\n"})
+    scratch = tmp_path / "runner-temp"
+    scratch.mkdir()
+    gate_run(root, "--seed", "1", "--orders", "2", env=clean_env(RUNNER_TEMP=str(scratch)))
+    leftovers = [p for p in scratch.rglob("*") if p.is_file()]
+    assert leftovers == []  # the result and summary went where the test asked
