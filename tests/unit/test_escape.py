@@ -28,3 +28,12 @@ def test_code_block_cannot_be_closed_from_inside(text: str) -> None:
     fence = block.split("\n", 1)[0]
     body = block[len(fence) + 1 : -len(fence) - 1]
     assert not any(line.startswith(fence) for line in body.split("\n"))
+
+
+def test_invisible_and_reordering_characters_are_shown() -> None:
+    from test_gate.render.escape import one_line, visible
+
+    text = "ok\u202eevil\u200b\x00\x1b[31m\u2066x"
+    assert visible(text) == "ok<U+202E>evil<U+200B><U+0000><U+001B>[31m<U+2066>x"
+    for rendered in (md(text), code(text), code_block(text), one_line(text)):
+        assert not any(ch in rendered for ch in "\u202e\u200b\x00\x1b\u2066")

@@ -22,3 +22,21 @@ def test_service_failures_are_grouped_once_for_every_renderer() -> None:
     result = gate_result(RunData(tests=tests, collected=3, exit_code=1))
     assert len(result.unreachable) == 1 and len(result.unreachable[0].tests) == 3
     assert result.ignored_files == 0
+
+
+def test_the_users_settings_win_and_the_gate_says_so() -> None:
+    from test_gate.analyse.result import setting_notices
+    from test_gate.read.records import Choice
+
+    choices = [
+        Choice("reruns", "5", "user", "--reruns"),
+        Choice("bucket", "module", "test-gate", "--random-order-bucket"),
+        Choice("test_timeout", "", "missing", "--timeout"),
+    ]
+    notices = setting_notices(choices, {"reruns": 2, "bucket": "module", "test_timeout": 60.0})
+    assert notices == (
+        "--reruns 5 comes from your pytest options or configuration: it is used, and "
+        "test-gate's reruns (2) is not",
+        "test-timeout 60.0 was not applied: the plugin that owns --timeout is not installed "
+        "(test-gate install-plugins)",
+    )

@@ -1,0 +1,63 @@
+"""Why a run ended as it did, from what pytest printed and how the process ended."""
+
+from __future__ import annotations
+
+from test_gate.read.pytest_output import from_output, root_causes
+
+CONFTEST = """\
+ImportError while loading conftest '/r/tests/conftest.py'.
+tests/conftest.py:1: in <module>
+    import nowhere
+E   ModuleNotFoundError: No module named 'nowhere'
+"""
+INTERNAL = """\
+INTERNALERROR> Traceback (most recent call last):
+INTERNALERROR>   File "/v/lib/python3.11/site-packages/xdist/dsession.py", line 1, in loop
+INTERNALERROR> ValueError: worker died
+"""
+CRASH = """\
+============================== 2 passed in 0.01s ===============================
+Traceback (most recent call last):
+  File "/v/lib/python3.11/site-packages/pytest_jsonreport/plugin.py", line 230, in finish
+AttributeError: 'Session' object has no attribute 'fspath'
+"""
+A_TESTS_OWN_TRACEBACK = """\
+Traceback (most recent call last):
+ValueError: inside a test's captured output
+=========================== 1 failed in 0.02s ===========================
+"""
+
+
+def test_the_printed_cause_in_one_line() -> None:
+    assert from_output(CONFTEST) == (
+        "conftest /r/tests/conftest.py could not be imported: "
+        "ModuleNotFoundError: No module named 'nowhere'"
+    )
+    assert from_output(INTERNAL) == "pytest hit an internal error in xdist: ValueError: worker died"
+    assert from_output(CRASH).startswith("pytest crashed in pytest_jsonreport after the tests ran")
+    assert from_output(
+        "ERROR: usage: pytest [options]\npytest: error: unrecognized arguments: --x\n"
+    )
+    assert from_output(A_TESTS_OWN_TRACEBACK) == ""
+
+
+def test_a_stop_comes_first_and_names_the_running_test() -> None:
+    common = {"exit_code": None, "seconds": 12.4, "tail": "", "finished": False}
+    (cause,) = root_causes(stopped="timeout", running=["t.py::hang"], timeout=10, **common)
+    assert cause == (
+        "pytest did not finish within 12 s (--timeout 10 s) and was stopped: t.py::hang was running"
+    )
+    (cause,) = root_causes(stopped="SIGTERM", running=[], **common)
+    assert cause.startswith("the run was cancelled (SIGTERM) after 12 s: no test was running")
+
+
+def test_a_killed_or_vanished_process_is_said() -> None:
+    killed = root_causes(
+        exit_code=-9, stopped="", seconds=1, tail="", running=["t.py::big"], finished=False
+    )
+    assert killed[0].startswith("pytest was killed by SIGKILL")
+    gone = root_causes(
+        exit_code=0, stopped="", seconds=1, tail="", running=["t.py::x"], finished=False
+    )
+    assert "ended before its session did" in gone[0] and "t.py::x was running" in gone[0]
+    assert root_causes(exit_code=1, stopped="", seconds=1, tail="", running=[], finished=True) == ()
