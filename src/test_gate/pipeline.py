@@ -93,7 +93,16 @@ def run(settings: RunSettings) -> int:
         records = _read_main_run(done, settings, f"{settings.python} (Python {version})")
         command = reproduce_command(settings.path, settings.pytest_args, asked, records.choices)
         found, reproduce = None, {seed: command}
-        if not done.stopped:
+        if done.stopped == "timeout" and records.running:
+            try:
+                found = extra_runs.after_a_hang(
+                    settings.diagnose, settings, records, asked, records.running[0], scratch
+                )
+            except Cancelled as cancelled:
+                records = with_root_cause(
+                    records, f"the run was cancelled ({cancelled.name}) during the diagnosis"
+                )
+        elif not done.stopped:
             try:
                 found, reproduce = extra_runs.after_main_run(
                     settings.diagnose,

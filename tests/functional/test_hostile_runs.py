@@ -271,3 +271,38 @@ def test_the_scratch_folder_is_cleaned_up(
     gate_run(root, "--seed", "1", "--orders", "2", env=clean_env(RUNNER_TEMP=str(scratch)))
     leftovers = [p for p in scratch.rglob("*") if p.is_file()]
     assert leftovers == []  # the result and summary went where the test asked
+
+
+def test_a_hang_that_needs_another_test_first_is_diagnosed(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/state.py": "LOCKED = []\n",
+            "tests/test_a.py": """
+                import state
+
+                def test_locks():
+                    state.LOCKED.append(1)
+
+                def test_fine():
+                    pass
+            """,
+            "tests/test_b.py": """
+                import time
+
+                import state
+
+                def test_waits():
+                    while state.LOCKED:
+                        time.sleep(0.1)
+            """,
+        }
+    )
+    run = gate_run(root, "--seed", "1", "--bucket", "none", "--timeout", "4")
+    assert run.code == 1
+    assert "tests/test_b.py::test_waits was running" in run.result["reasons"][0]
+    [entry] = run.result["order_dependent"]
+    assert entry["victim"] == "tests/test_b.py::test_waits"
+    assert entry["polluters"] == ["tests/test_a.py::test_locks"]
+    assert "**order-dependent hang**: passes alone, hangs after" in run.summary

@@ -153,3 +153,17 @@ def test_runs_add_n0_when_xdist_is_installed_and_the_main_rootdir(tmp_path: Path
     assert run_options(str(tmp_path), sub, [], xdist=True) == ["-n0", "--rootdir=.."]
     assert run_options(str(tmp_path), tmp_path, [], xdist=False) == ["--rootdir=."]
     assert run_options(str(tmp_path), tmp_path, ["--rootdir", "x"], xdist=False) == []
+
+
+def test_a_test_id_that_looks_like_an_option_stays_a_test(tmp_path: Path) -> None:
+    assert command_id("--junitxml=x/test_a.py::test", "", tmp_path) == (
+        "./--junitxml=x/test_a.py::test"
+    )
+
+
+def test_a_test_skipped_in_one_order_and_passing_in_another_changed() -> None:
+    runs = [
+        OrderedRun(_run({"a": Outcome.PASSED, "b": Outcome.SKIPPED}), 1),
+        OrderedRun(_run({"a": Outcome.SKIPPED, "b": Outcome.SKIPPED}), 2),
+    ]
+    assert [c.nodeid for c in order_changes(runs)] == ["a"]

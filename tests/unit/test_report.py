@@ -165,3 +165,16 @@ def test_json_report_failed_where_the_record_passed_contradicts() -> None:
         "failed for pytest-json-report and passed in pytest-test-gate's record" in r
         for r in reasons
     )
+
+
+def test_overlapping_reports_give_one_reason_however_many_tests() -> None:
+    from test_gate.read.records import Attempt, RunData, TestRecord
+    from test_gate.read.report import merge
+
+    tests = tuple(
+        TestRecord(f"t.py::t{i}", "t.py", i, (Attempt(Outcome.PASSED),), i) for i in range(20_000)
+    )
+    run = RunData(tests=tests, collected=20_000, exit_code=0)
+    merged = merge([run, run])
+    assert len(merged.problems) == 1
+    assert merged.problems[0].startswith("the reports: 20000 tests appear in more than one report")

@@ -80,6 +80,7 @@ class Examined:
     seed: int | None = None  # the order it failed in
     note: str = ""
     masked: bool = False  # flaky: it failed, then passed on a rerun in the same process
+    hang: bool = False  # it hung the main run: "fails" means "hangs" here
 
     @property
     def polluters(self) -> tuple[str, ...]:
@@ -136,6 +137,7 @@ class Diagnoser:
     prober: Probe
     log: Callable[[str], None] = print
     known: list[tuple[str, ...]] = field(default_factory=list)  # polluter sets found so far
+    hang: bool = False  # the victim hung: a run that hangs is its failure
 
     def _known_polluters(self, victim: str, before: Sequence[str]) -> tuple[str, ...]:
         """A polluter set found for another victim that also breaks this one: one run each,
@@ -159,6 +161,8 @@ class Diagnoser:
         return ()
 
     def _fails(self, result: ProbeResult, victim: str) -> bool | None:
+        if self.hang and result.timed_out:
+            return True
         outcome = result.outcome(victim)
         if outcome is None:
             return None
@@ -175,9 +179,10 @@ class Diagnoser:
             while True:
                 result = self.prober.run([*ask.tests, victim], printed=ask.final)
                 failed = self._fails(result, victim)
+                verb = "hangs" if self.hang else "fails"
                 self.log(
                     f"  run {self.prober.runs}: {len(ask.tests)} test(s), then the victim: "
-                    f"{'no result' if failed is None else 'fails' if failed else 'passes'}"
+                    f"{'no result' if failed is None else verb if failed else 'passes'}"
                     f"{' (the printed command)' if ask.final else ''}"
                 )
                 if failed is None:
@@ -208,8 +213,11 @@ class Diagnoser:
         if failed_alone is None:
             return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone, ()))
         if failed_alone:
-            self.log(f"test-gate: diagnosis: {victim} fails alone too")
-            return done(BROKEN, command=alone_cmd, note=alone.messages.get(victim, ""))
+            self.log(
+                f"test-gate: diagnosis: {victim} {'hangs' if self.hang else 'fails'} alone too"
+            )
+            note = "it hangs alone too" if self.hang else alone.messages.get(victim, "")
+            return done(BROKEN, command=alone_cmd, note=note)
         self.log(
             f"test-gate: diagnosis: {victim} passes alone; searching the {len(before)} "
             "test(s) that ran before it"
@@ -362,6 +370,29 @@ def order_changes(runs: Sequence[OrderedRun]) -> list[OrderChange]:
         if len(kinds) > 1:
             changes.append(OrderChange(nodeid, tuple(outcomes)))
     return changes
+
+
+def diagnose_hang(
+    run: OrderedRun, victim: str, diagnoser: Diagnoser, *, budget_seconds: float
+) -> Diagnosis:
+    """The test a stopped run hung in: does it hang alone, or only after other tests (which
+    ones)? The tests that ended before it, in the run's order, are the candidates."""
+    started = time.monotonic()
+    before = [t.nodeid for t in run.run.tests if t.nodeid != victim and not t.worker]
+    record = TestRecord(victim, victim.split("::", 1)[0], None, (), len(before))
+    hanging = replace(diagnoser, hang=True)
+    try:
+        item: Examined | None = replace(hanging.examine(record, before, run.seed), hang=True)
+    except BudgetSpent:
+        item = None
+    spent = f"the diagnosis time budget ({budget_seconds:g} s) was spent"
+    return Diagnosis(
+        examined=(item,) if item else (),
+        not_examined=() if item else ((victim, spent),),
+        runs=hanging.prober.runs,
+        seconds=round(time.monotonic() - started, 3),
+        seeds=(run.seed,),
+    )
 
 
 def masked(item: Examined) -> Examined:

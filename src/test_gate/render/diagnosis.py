@@ -65,13 +65,17 @@ def _block(item: Examined, main_seed: int | None) -> Block:
         return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == ORDER_DEPENDENT:
         word = "polluter" if len(item.polluters) == 1 else "polluters, together"
+        kind, verb = (
+            ("order-dependent hang", "hangs") if item.hang else ("order-dependent", "fails")
+        )
         line = (
-            f"- {victim}{where} **order-dependent**: passes alone, fails after "
+            f"- {victim}{where} **{kind}**: passes alone, {verb} after "
             f"{_tests(item.polluters)} ({word}; {_cost(item)})."
         )
         return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == BROKEN:
-        line = f"- {victim}{where} **broken**: fails alone too ({_cost(item)})."
+        kind, verb = ("hangs", "hangs") if item.hang else ("broken", "fails")
+        line = f"- {victim}{where} **{kind}**: {verb} alone too ({_cost(item)})."
         return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     line = f"- {victim}{where} **not explained**: {md(item.note, 500)} ({_cost(item)})."
     return Block(line, line)
@@ -249,11 +253,12 @@ def terminal_lines(diagnosis: Diagnosis) -> str:
             lines.append(f"    {item.nodeid}: needs state-setter {', '.join(item.setters)}")
             lines.append(f"      passes: {item.passing_command}")
         elif item.category == ORDER_DEPENDENT:
-            lines.append(
-                f"    {item.nodeid}: order-dependent, polluter(s) {', '.join(item.polluters)}"
-            )
+            kind = "order-dependent hang" if item.hang else "order-dependent"
+            lines.append(f"    {item.nodeid}: {kind}, polluter(s) {', '.join(item.polluters)}")
         elif item.category == BROKEN:
-            lines.append(f"    {item.nodeid}: broken (fails alone)")
+            lines.append(
+                f"    {item.nodeid}: {'hangs alone too' if item.hang else 'broken (fails alone)'}"
+            )
         else:
             lines.append(f"    {item.nodeid}: not explained: {one_line(item.note, 200)}")
         if item.command and item.category != UNCONFIRMED:

@@ -9,7 +9,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from test_gate.analyse.diagnose import Diagnoser, Diagnosis, OrderedRun, diagnose, order_changes
+from test_gate.analyse.diagnose import (
+    Diagnoser,
+    Diagnosis,
+    OrderedRun,
+    diagnose,
+    diagnose_hang,
+    order_changes,
+)
 from test_gate.read.records import OptionKinds, Outcome, RunData
 from test_gate.read.report import read_run_files
 from test_gate.run.prober import Prober, guard_args
@@ -202,5 +209,50 @@ def run_diagnosis(
         runs,
         Diagnoser(prober, log),
         max_victims=settings.max_victims,
+        budget_seconds=settings.timeout,
+    )
+
+
+# a probe that takes this much longer than the tests before the hang took in the main run
+# hangs too
+HANG_FACTOR = 2.0
+MIN_HANG_CAP = 10.0
+
+
+def after_a_hang(
+    settings: DiagnoseSettings,
+    run_settings: RunSettings,
+    run: RunData,
+    asked: Asked,
+    victim: str,
+    work_dir: Path,
+) -> Diagnosis | None:
+    """The run was stopped in `victim`: is the hang order-dependent? It is run alone, then
+    after the tests that ended before it; each run that takes far longer than those tests
+    took in the main run counts as a hang."""
+    if settings.mode == "false":
+        return None
+    before = sum(t.duration for t in run.tests if t.nodeid != victim)
+    prober = Prober(
+        path=run_settings.path,
+        python=run_settings.python,
+        user_args=run_settings.pytest_args,
+        root=run.root,
+        work_dir=work_dir / "diagnosis",
+        deadline=time.monotonic() + settings.timeout,
+        run_timeout=max(MIN_HANG_CAP, HANG_FACTOR * before + MIN_HANG_CAP),
+        xdist=False,
+        kinds=run.option_kinds,
+    )
+    print(
+        f"test-gate: diagnosis: the run hung in {victim}; does it hang alone, or only after "
+        f"other tests? (budget {settings.timeout:g} s)",
+        flush=True,
+    )
+    ordered = OrderedRun(run, asked.seed)
+    return diagnose_hang(
+        ordered,
+        victim,
+        Diagnoser(prober, lambda line: print(line, flush=True)),
         budget_seconds=settings.timeout,
     )
