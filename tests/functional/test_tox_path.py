@@ -9,33 +9,11 @@ import venv
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import GateRun, clean_env, cli
+from conftest import FAILING_TEST, REPORT_SUITE, GateRun, clean_env, cli
 
-FILES = {
-    "tests/test_mixed.py": """
-        import pytest
-
-        ATTEMPTS = []
-
-        def test_ok():
-            pass
-
-        def test_flaky():
-            ATTEMPTS.append(1)
-            assert len(ATTEMPTS) > 1, "fails the first time only"
-
-        def test_fails():
-            assert 1 == 2
-
-        @pytest.mark.skip(reason="later")
-        def test_skipped():
-            pass
-
-        @pytest.mark.xfail(reason="known")
-        def test_known():
-            assert 0
-    """,
-}
+# the suite of the real reports elsewhere in the tests: a flaky test, a skip, an xfail,
+# parametrized tests, and a failure
+FILES = {**REPORT_SUITE, "tests/test_fails.py": FAILING_TEST}
 
 
 def _pytest_version() -> str:
@@ -88,5 +66,5 @@ def test_a_separate_environment_then_gate_gives_the_same_counts(
     run = gate_run(root, "--seed", "5")
     assert tox_result["counts"] == run.counts
     assert tox_result["counts"]["flaky"] == 1 and tox_result["counts"]["failed"] == 1
-    assert [f["nodeid"] for f in tox_result["flaky"]] == ["tests/test_mixed.py::test_flaky"]
+    assert [f["nodeid"] for f in tox_result["flaky"]] == ["tests/test_suite.py::test_flaky"]
     assert tox_result["reasons"] == run.result["reasons"]

@@ -49,7 +49,8 @@ class Findings:
     def lines(self) -> list[str]:
         out = list(self.single)
         for what, ids in self.grouped.items():
-            shown = ", ".join(ids[: self.EXAMPLES]) + (" and more" if len(ids) > 3 else "")
+            more = " and more" if len(ids) > self.EXAMPLES else ""
+            shown = ", ".join(ids[: self.EXAMPLES]) + more
             count = "1 test" if len(ids) == 1 else f"{len(ids)} tests"
             out.append(f"{self.source}: {count} {what}: {shown}")
         return out
