@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from test_gate.analyse.diagnose import (
+from test_gate.analyse.diagnose import Diagnoser, diagnose
+from test_gate.analyse.findings import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,
     POLLUTED,
     UNCONFIRMED,
     BudgetSpent,
-    Diagnoser,
     OrderedRun,
     ProbeResult,
-    diagnose,
 )
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record

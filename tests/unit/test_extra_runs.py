@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gate.analyse.diagnose import OrderedRun
+from test_gate.analyse.findings import OrderedRun
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
 from test_gate.run.extra_runs import order_seeds, wanted

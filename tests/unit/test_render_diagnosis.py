@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from test_gate.analyse.causes import group_unreachable
-from test_gate.analyse.diagnose import (
+from test_gate.analyse.findings import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,

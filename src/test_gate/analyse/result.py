@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from test_gate.analyse.causes import ServiceGroup, group_unreachable
-from test_gate.analyse.diagnose import Diagnosis
+from test_gate.analyse.findings import Diagnosis
 from test_gate.analyse.verdict import Policy, Verdict, decide
 from test_gate.read.records import Choice, RunData, files_ignored
 

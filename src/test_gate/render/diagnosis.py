@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from test_gate.analyse.causes import ServiceGroup
-from test_gate.analyse.diagnose import (
+from test_gate.analyse.findings import (
     BROKEN,
     NEEDS_SETTER,
     ORDER_DEPENDENT,

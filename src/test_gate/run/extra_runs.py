@@ -9,14 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from test_gate.analyse.diagnose import (
-    Diagnoser,
-    Diagnosis,
-    OrderedRun,
-    diagnose,
-    diagnose_hang,
-    order_changes,
-)
+from test_gate.analyse.diagnose import Diagnoser, diagnose, diagnose_hang, order_changes
+from test_gate.analyse.findings import Diagnosis, OrderedRun
 from test_gate.read.records import OptionKinds, Outcome, RunData
 from test_gate.read.report import read_run_files
 from test_gate.run.prober import Prober, guard_args

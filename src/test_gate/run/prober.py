@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
 
-from test_gate.analyse.diagnose import BudgetSpent, ProbeResult
+from test_gate.analyse.findings import BudgetSpent, ProbeResult
 from test_gate.read.records import OptionKinds
 from test_gate.run import process
 from test_gate.run.interpreter import has_module
