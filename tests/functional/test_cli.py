@@ -204,3 +204,11 @@ def test_github_outputs_summary_and_guarded_output(project: Project, tmp_path: P
     assert "❌ test-gate failed" in page
     outside_code = re.sub(r"^ *(`{3,})text\n.*?^ *\1$", "", page, flags=re.M | re.S)
     assert "<b>" not in outside_code and "&lt;b&gt;" in outside_code
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="no /dev/null here")
+def test_a_report_file_that_is_a_device_is_refused_and_kept(tmp_path: Path) -> None:
+    proc = cli("run", str(tmp_path), "--report-file", "/dev/null")
+    assert proc.returncode == 2
+    assert "--report-file: '/dev/null' is not a regular file" in proc.stderr
+    assert Path("/dev/null").is_char_device()
