@@ -121,31 +121,31 @@ def test_outputs_come_from_the_run_step() -> None:
         assert spec["description"].strip()
 
 
-def test_the_gate_venv_is_pinned_to_the_projects_dependencies() -> None:
+def test_the_gate_installs_exactly_its_pinned_hashed_dependencies() -> None:
+    """The action runs test-gate from its own source; what test-gate imports beside it is
+    pinned and hashed in action/requirements.txt, and installed without dependencies."""
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     block = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.M | re.S)
     assert block
-    dependencies = re.findall(r'"([^"]+)"', block[1])
-    pins = {}
-    for line in (REPO / "action" / "constraints.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            assert version, f"not pinned: {line}"
-            pins[name.lower()] = version
-    assert dependencies
-    for line in dependencies:
-        requirement = Requirement(line)
-        pinned = pins.get(requirement.name.lower())
-        assert pinned and requirement.specifier.contains(pinned), line
+    dependencies = [Requirement(d) for d in re.findall(r'"([^"]+)"', block[1])]
+    text = (REPO / "action" / "requirements.txt").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([\w-]+)==([\w.]+) \\\n\s+--hash=sha256:[0-9a-f]{64}$", text, re.M))
+    from_source = {"pytest-test-gate"}
+    assert {d.name for d in dependencies} - from_source == set(pins)
+    for requirement in dependencies:
+        if requirement.name not in from_source:
+            assert requirement.specifier.contains(pins[requirement.name]), requirement
     setup = STEPS[0]["run"]
-    assert setup.count('--constraint "$constraints"') == 2  # uv and pip alike
-    assert "action/constraints.txt" in setup
+    assert setup.count("--no-deps --require-hashes") + setup.count("--no-deps \\\n") >= 1
+    assert setup.count("--require-hashes") == 2  # uv and pip alike
+    assert 'requirements="$GITHUB_ACTION_PATH/action/requirements.txt"' in setup
 
 
-def test_the_gate_venv_is_keyed_on_the_actions_own_source() -> None:
-    setup = STEPS[0]["run"]
-    assert 'find "$GITHUB_ACTION_PATH/src" "$plugin/src"' in setup
-    assert "cksum" in setup
+def test_the_gate_runs_from_the_actions_own_source_without_pythonpath() -> None:
+    for step in STEPS:
+        assert "PYTHONPATH" not in step["run"] and "PYTHONPATH" not in step.get("env", {})
+    for step in STEPS[1:]:
+        assert '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/action/gate.py" "$GATE_LIB"' in step["run"]
 
 
 def test_the_tests_never_run_on_the_gates_own_python() -> None:
