@@ -34,7 +34,7 @@ ACT_TIMEOUT = 600
 def _tool(name: str) -> str:
     found = shutil.which(name, path=str(BIN)) or shutil.which(name)
     if not found:
-        pytest.fail(f"{name} is not installed: install the dev extra (pip install -e '.[dev]')")
+        pytest.fail(f"{name} is not installed: install the dev group (pip install --group dev)")
     return found
 
 
@@ -249,7 +249,7 @@ def gate_uv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> ActRu
     reused."""
     uv = Path(sys.executable).parent / "uv"
     if not uv.exists():
-        pytest.fail("uv is not installed: install the dev extra (pip install -e '.[dev]')")
+        pytest.fail("uv is not installed: install the dev group (pip install --group dev)")
     root = tmp_path_factory.mktemp("act-uv")
     return run_act(root, "pass.yml", wheelhouse, uv=str(uv))
 

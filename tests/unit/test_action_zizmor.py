@@ -1,4 +1,4 @@
-"""zizmor, offline, finds nothing in the action or in the example workflows."""
+"""zizmor, offline, finds nothing in the action, the example workflows or the project's own CI."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ REPO = Path(__file__).resolve().parents[2]
 def test_zizmor_finds_nothing() -> None:
     zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
     if not zizmor:
-        pytest.fail("zizmor is not installed: install the dev extra (pip install -e '.[dev]')")
-    workflows = sorted(str(p) for p in (REPO / "examples" / "workflows").glob("*.yml"))
+        pytest.fail("zizmor is not installed: install the dev group (pip install --group dev)")
+    workflows = sorted(
+        str(p)
+        for folder in ("examples/workflows", ".github/workflows")
+        for p in (REPO / folder).glob("*.yml")
+    )
     assert len(workflows) >= 5
     done = subprocess.run(
         [
