@@ -1,0 +1,23 @@
+"""The action's repository is written in one place, and everything else names that one."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+NAME = PYPROJECT["tool"]["test-gate"]["repository"]
+
+
+def test_every_use_of_the_action_names_the_one_repository() -> None:
+    texts = [REPO / "README.md", *sorted((REPO / "examples" / "workflows").glob("*.yml"))]
+    for path in texts:
+        for used in re.findall(r"uses: ([\w.-]+/test-gate)(?:/\w+)?@", path.read_text()):
+            assert used == NAME, path
+
+
+def test_the_metadata_points_to_it() -> None:
+    for url in PYPROJECT["project"]["urls"].values():
+        assert f"github.com/{NAME}" in url
