@@ -44,6 +44,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:") and self.prog.endswith(
+            (" run", " ignored")
+        ):
+            message += "; pytest's own arguments go after `--`: test-gate run [options] -- -k x"
         raise UsageError(message)
 
 
@@ -102,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"test-gate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run pytest and gate the result")
+    run = sub.add_parser(
+        "run",
+        help="run pytest and gate the result",
+        usage="%(prog)s [options] [PATH] [-- PYTEST_ARGS ...]",
+        description="Run pytest in PATH and gate the result. pytest's own arguments go after "
+        "`--`: test-gate run . --threshold 95 -- -k 'not slow' tests/",
+    )
     run.add_argument("path", nargs="?", default=".", help="directory pytest runs in (.)")
     run.add_argument(
         "--path", dest="path_option", help="the same as PATH; safe for a value starting with -"
@@ -141,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     _policy_options(gate)
 
     audit = sub.add_parser(
-        "ignored", help="list the test files pytest never runs, and why, without running tests"
+        "ignored",
+        help="list the test files pytest never runs, and why, without running tests",
+        usage="%(prog)s [options] [PATH] [-- PYTEST_ARGS ...]",
     )
     audit.add_argument("path", nargs="?", default=".", help="directory pytest runs in (.)")
     audit.add_argument("--python", help="interpreter that runs the tests (python on PATH)")
@@ -269,12 +281,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     words = list(sys.argv[1:] if argv is None else argv)
+    if not words:  # a bare `test-gate`: what it can do
+        print(build_parser().format_help(), end="")
+        return pipeline.EXIT_USAGE
     extra: list[str] = []
     if "--" in words:
         at = words.index("--")
         words, extra = words[:at], words[at + 1 :]
     try:
-        args = build_parser().parse_args(words)
+        args, unknown = build_parser().parse_known_args(words)
+        if unknown:
+            hint = ""
+            if args.command in ("run", "ignored"):
+                hint = (
+                    f"; pytest's own arguments go after `--`, as in: test-gate {args.command} . "
+                    "-- -k 'not slow' tests/"
+                )
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)}{hint}")
         if extra and args.command not in ("run", "ignored"):
             raise UsageError(f"{args.command}: takes no pytest arguments after `--`")
         with cancellation():

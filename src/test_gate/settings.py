@@ -159,6 +159,11 @@ def report_file(text: str, option: str = "REPORT") -> Path:
 
 def existing_dir(text: str, option: str) -> Path:
     path = Path(text or ".")
+    if path.is_file():
+        raise UsageError(
+            f"{option}: {text!r} is a file; give the directory to run in, and test paths "
+            f"after `--`: test-gate run -- {text}"
+        )
     if not path.is_dir():
         raise UsageError(f"{option}: {text!r} is not a directory; give the directory to run in")
     return path

@@ -212,3 +212,41 @@ def test_a_report_file_that_is_a_device_is_refused_and_kept(tmp_path: Path) -> N
     assert proc.returncode == 2
     assert "--report-file: '/dev/null' is not a regular file" in proc.stderr
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_bare_command_prints_usage() -> None:
+    proc = cli()
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("usage: test-gate")
+
+
+def test_pytest_arguments_before_the_separator_get_a_hint(tmp_path: Path) -> None:
+    proc = cli("run", "-k", "x", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "unrecognized arguments: -k; pytest's own arguments go after `--`" in proc.stderr
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    proc = cli("run", "test_a.py", cwd=tmp_path)
+    assert "is a file; give the directory to run in, and test paths after `--`" in proc.stderr
+
+
+def test_run_help_shows_where_pytest_arguments_go() -> None:
+    assert "[-- PYTEST_ARGS ...]" in cli("run", "--help").stdout
+
+
+def test_an_interpreter_that_is_a_directory_is_named_so(tmp_path: Path) -> None:
+    proc = cli("run", str(tmp_path), "--python", str(tmp_path))
+    assert proc.returncode == 2
+    assert "is a directory; give the interpreter in it" in proc.stderr
+
+
+def test_a_missing_plugin_is_named_by_its_package(tmp_path: Path) -> None:
+    import venv
+
+    venv.create(tmp_path / "bare", with_pip=False)
+    python = tmp_path / "bare" / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    proc = cli("run", str(tmp_path), "--python", str(python))
+    assert proc.returncode == 2
+    assert (
+        "lacks pytest, pytest-json-report, pytest-random-order, pytest-rerunfailures, "
+        "pytest-test-gate; install the pinned plugins with `test-gate install-plugins --python"
+    ) in proc.stderr

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from test_gate.settings import UsageError
 
-# the modules a run imports inside pytest: pytest and the four plugins
+# the modules a run imports inside pytest, and the distributions (on PyPI) that hold them
+DISTRIBUTIONS = {
+    "pytest": "pytest",
+    "pytest_jsonreport": "pytest-json-report",
+    "random_order": "pytest-random-order",
+    "pytest_rerunfailures": "pytest-rerunfailures",
+    "pytest_test_gate": "pytest-test-gate",
+    "pytest_timeout": "pytest-timeout",
+}
 REQUIRED_MODULES = (
     "pytest",
     "pytest_jsonreport",
@@ -39,6 +47,11 @@ def default_python() -> str:
 
 def probe(python: str, code: str, cwd: Path | None = None, *args: str) -> str:
     """Run a snippet in the test interpreter; a bad interpreter is bad input, in one line."""
+    if Path(python).is_dir():
+        raise UsageError(
+            f"--python: {python!r} is a directory; give the interpreter in it "
+            "(bin/python, or Scripts\\python.exe on Windows)"
+        )
     try:
         done = subprocess.run(
             [python, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=False
@@ -123,7 +136,8 @@ def check_plugins(python: str, cwd: Path, plugin_version: str, extra: Sequence[s
     command = f"test-gate install-plugins --python {shlex.quote(python)}"
     fix = f"install the pinned plugins with `{command}`"
     if missing:
-        raise UsageError(f"--python: {python} lacks {', '.join(missing)}; {fix}")
+        names = ", ".join(DISTRIBUTIONS.get(m, m) for m in missing)
+        raise UsageError(f"--python: {python} lacks {names}; {fix}")
     found = lines[1].strip() if len(lines) > 1 else "unknown"
     if found != plugin_version:
         raise UsageError(
