@@ -30,3 +30,15 @@ def test_annotations_respect_the_budget_and_say_what_is_left() -> None:
     assert "16 errors, 5 warnings more" in by_level["notice"][0].message
     assert by_level["error"][0].title == "test-gate failed"
     assert by_level["error"][1].file == "tests/test_0.py" and by_level["error"][1].line == 1
+
+
+def test_a_windows_crash_path_outside_the_repository_is_not_annotated() -> None:
+    test = TestRecord(
+        "tests/test_x.py::test_a",
+        "tests/test_x.py",
+        4,
+        (Attempt(Outcome.FAILED, "boom", crash_path=r"C:\hostedtoolcache\lib.py", crash_line=9),),
+        0,
+    )
+    [note] = [a for a in annotations.from_verdict(verdict_of([test])) if a.title.startswith("Test")]
+    assert (note.file, note.line) == ("tests/test_x.py", 4)

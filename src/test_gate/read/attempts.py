@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from test_gate.read.records import Attempt, Outcome, TestRecord
-from test_gate.read.values import Findings, as_dict, as_list, integer, number, text
+from test_gate.read.values import (
+    Findings,
+    as_dict,
+    as_list,
+    integer,
+    number,
+    relative_posix,
+    text,
+)
 
 FAILED_PHASE = {"failed", "rerun", "error"}
 # the phase outcomes pytest and pytest-rerunfailures report; anything else fails closed
@@ -144,19 +151,10 @@ def _location(nodeid: str, loc: Any) -> tuple[str, int | None]:
     return path, line
 
 
-def _relative(path: str, root: str) -> str:
-    if root and path.startswith("/"):
-        try:
-            return Path(path).relative_to(root).as_posix()
-        except ValueError:
-            return path
-    return path
-
-
 def _rooted(attempt: Attempt, root: str) -> Attempt:
     if not attempt.crash_path:
         return attempt
-    return replace(attempt, crash_path=_relative(attempt.crash_path, root))
+    return replace(attempt, crash_path=relative_posix(attempt.crash_path, root))
 
 
 def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[TestRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 
@@ -80,3 +81,29 @@ def as_count(value: Any, where: str, findings: Findings) -> int | None:
     if found is None or found < 0:
         findings.add(f"{where} is {value!r:.40}, not a count: the data is malformed")
     return found if found is not None and found >= 0 else None
+
+
+def pure_path(text: str) -> PurePath:
+    """A path from a report, in the flavour it was written in: a report made on Windows
+    (`D:\\a\\repo\\tests\\test_x.py`) is read the same on any machine."""
+    windows = PureWindowsPath(text)
+    if windows.drive or ("\\" in text and "/" not in text):
+        return windows
+    return PurePosixPath(text)
+
+
+def is_absolute(text: str) -> bool:
+    return pure_path(text).is_absolute() or PureWindowsPath(text).is_absolute()
+
+
+def relative_posix(text: str, root: str) -> str:
+    """`text` relative to `root` as a repository path (a/b/c), when it is inside it."""
+    if not (root and is_absolute(text)):
+        return text
+    path, base = pure_path(text), pure_path(root)
+    if type(path) is not type(base):
+        return text
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return text

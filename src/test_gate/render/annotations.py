@@ -10,6 +10,7 @@ from dataclasses import replace
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.read.records import Outcome, TestRecord
+from test_gate.read.values import is_absolute
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import unrun
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
@@ -20,7 +21,8 @@ PER_LEVEL = 10  # errors, warnings and notices each; a composite action's steps 
 
 def _test_annotation(level: Level, test: TestRecord, title: str, message: str) -> Annotation:
     last = test.last
-    use_crash = bool(last.crash_path and last.crash_line and not last.crash_path.startswith("/"))
+    # a crash outside the repository (an absolute path, POSIX or Windows) cannot be annotated
+    use_crash = bool(last.crash_path and last.crash_line and not is_absolute(last.crash_path))
     return Annotation(
         level=level,
         title=f"{title}: {test.nodeid}",
