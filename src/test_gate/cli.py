@@ -7,7 +7,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from test_gate import __version__, pipeline
@@ -207,7 +206,7 @@ def _interpreter(text: str | None) -> str:
     if not text:
         return default_python()
     if os.sep in text or (os.altsep and os.altsep in text):
-        return str(Path(text).absolute())
+        return os.path.abspath(text)  # "a/../b" made plain, symlinks kept
     return text
 
 

@@ -42,3 +42,11 @@ def test_a_windows_crash_path_outside_the_repository_is_not_annotated() -> None:
     )
     [note] = [a for a in annotations.from_verdict(verdict_of([test])) if a.title.startswith("Test")]
     assert (note.file, note.line) == ("tests/test_x.py", 4)
+
+
+def test_a_failure_annotation_says_the_exception_and_the_failing_line() -> None:
+    longrepr = "def test_a():\n>       assert add(2, 2) == 5\nE       assert 4 == 5\n"
+    test = TestRecord(
+        "t.py::test_a", "t.py", 1, (Attempt(Outcome.FAILED, "assert 4 == 5", longrepr),), 0
+    )
+    assert annotations.failure_text(test, "failed") == "assert 4 == 5\n> assert add(2, 2) == 5"

@@ -34,3 +34,38 @@ def test_small_limit_degrades_to_compact_lines_then_a_note() -> None:
     assert len(page.encode()) <= 6_000
     assert "- `tests/test_0.py::test_case_0`" in page
     assert "✂️" in page
+
+
+def test_skips_are_grouped_by_reason_and_folded() -> None:
+    from render_helpers import result_of as make
+
+    from test_gate.read.records import Attempt, Outcome, TestRecord
+
+    skipped = [
+        TestRecord(f"t.py::s{i}", "t.py", i, (Attempt(Outcome.SKIPPED, "Skipped: no db"),), i)
+        for i in range(3)
+    ]
+    xfail = TestRecord("t.py::x", "t.py", 9, (Attempt(Outcome.XFAILED, "known bug"),), 9)
+    page = summary.render(make([*skipped, xfail], code=0))
+    assert "### Skipped and xfailed (4)" in page
+    assert "<details><summary>skipped: no db (3)</summary>" in page
+    assert page.index("skipped: no db (3)") < page.index("xfailed: known bug (1)")
+
+
+def test_a_failure_message_keeps_its_lines() -> None:
+    from render_helpers import result_of as make
+
+    from test_gate.read.records import Attempt, Outcome, TestRecord
+
+    message = "AssertionError: math is broken\nassert 4 == 5\n +  where 4 = add(2, 2)"
+    test = TestRecord("t.py::t", "t.py", 1, (Attempt(Outcome.FAILED, message),), 0)
+    page = summary.render(make([test]))
+    assert "(failed) at `t.py:1`: AssertionError: math is broken\n" in page
+    assert "  ```text\n  AssertionError: math is broken\n  assert 4 == 5\n   +  where 4" in page
+
+
+def test_the_slowest_table_only_when_a_test_is_slow() -> None:
+    fast = failing(5)  # 0.00 to 0.04 s
+    assert "Slowest" not in summary.render(result_of(fast))
+    slow = failing(20)  # up to 0.19 s
+    assert "### Slowest 10 tests" in summary.render(result_of(slow))

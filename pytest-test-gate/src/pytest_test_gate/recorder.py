@@ -10,7 +10,9 @@ with ``--test-gate-record``). Other parts add sections through the
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import platform
 import time
 from typing import IO, Any
 
@@ -67,6 +69,29 @@ def option_kinds(config: Any) -> dict[str, list[str]]:
     return {key: sorted(set(names)) for key, names in kinds.items()}
 
 
+# the distributions whose versions say how a run was made
+REPORTED = (
+    "pytest-json-report",
+    "pytest-random-order",
+    "pytest-rerunfailures",
+    "pytest-timeout",
+    "pytest-xdist",
+    "pytest-test-gate",
+)
+
+
+def environment() -> dict[str, str]:
+    """Python, pytest, the plugins that shape a run, and the operating system."""
+    found = {"python": platform.python_version(), "pytest": pytest.__version__}
+    for name in REPORTED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    found["os"] = f"{platform.system()} {platform.release()}".strip()
+    return found
+
+
 class Recorder:
     """Keeps the record, and with `record_file` also writes it as it goes: one JSON line per
     event, flushed at once, so that a run that is killed, hangs or crashes still leaves
@@ -108,6 +133,7 @@ class Recorder:
             "file_or_dir": [str(a) for a in self.config.option.file_or_dir or []],
             "options": option_kinds(self.config),
             "chosen": self.chosen,
+            "environment": environment(),
         }
 
     def _counts(self) -> dict[str, Any]:

@@ -172,6 +172,7 @@ class RunData:
     choices: tuple[Choice, ...] = ()  # from the record: empty when it does not say
     finished: bool = True  # the record says the session finished (a report without one: yes)
     running: tuple[str, ...] = ()  # tests that had started and not ended when the record ends
+    environment: tuple[tuple[str, str], ...] = ()  # (what, version): python, pytest, plugins, os
 
 
 def files_ignored(items: Iterable[IgnoredPath]) -> int:

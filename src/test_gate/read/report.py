@@ -173,6 +173,13 @@ def _option_kinds(plugin: Mapping[str, Any] | None) -> OptionKinds | None:
     return kinds if kinds.flags or kinds.takes_value else None
 
 
+def _environment(
+    plugin: Mapping[str, Any] | None, findings: Findings
+) -> tuple[tuple[str, str], ...]:
+    found = as_dict((plugin or {}).get("environment"), "the record's environment", findings)
+    return tuple((text(k), text(v)) for k, v in (found or {}).items())
+
+
 def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
     raw = (plugin or {}).get("chosen")
     if not isinstance(raw, dict):
@@ -303,6 +310,12 @@ def read_report(
         option_kinds=_option_kinds(plugin),
         choices=_choices(plugin),
         finished=finished,
+        environment=tuple(
+            (text(k), text(v))
+            for k, v in (
+                as_dict((plugin or {}).get("environment"), "the environment", findings) or {}
+            ).items()
+        ),
         running=tuple(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),

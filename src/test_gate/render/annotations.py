@@ -43,6 +43,14 @@ def render(result: GateResult) -> list[Annotation]:
     return [replace(a, message=visible(a.message), title=visible(a.title)) for a in notes]
 
 
+def failure_text(test: TestRecord, kind: str) -> str:
+    """What an annotation at the failing line says: the exception, and that line; the whole
+    traceback stays in the summary."""
+    message = test.last.message or kind
+    failing = [ln[1:].strip() for ln in test.last.longrepr.splitlines() if ln.startswith(">")]
+    return f"{message}\n> {failing[-1]}" if failing else message
+
+
 def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Annotation]:
     """Failures and errors as errors, flaky tests as warnings; `extra` (ignored files, …)
     competes for the same slots after them. A notice says what did not fit."""
@@ -59,8 +67,7 @@ def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Ann
     candidates: list[Annotation] = [headline]
     for test in verdict.failures:
         kind = "error" if test.outcome is not Outcome.FAILED else "failed"
-        message = test.last.longrepr or test.last.message or kind
-        candidates.append(_test_annotation("error", test, f"Test {kind}", message))
+        candidates.append(_test_annotation("error", test, f"Test {kind}", failure_text(test, kind)))
     for error in verdict.collect_errors:
         candidates.append(
             Annotation(

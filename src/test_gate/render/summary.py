@@ -12,7 +12,7 @@ from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import unrun
-from test_gate.render.escape import code, code_block, md
+from test_gate.render.escape import code, code_block, html, md, one_line
 from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
 
 TRACEBACK_LIMIT = 8_000
@@ -108,17 +108,26 @@ def _failure_block(test: TestRecord) -> Block:
         test.outcome, "failed"
     )
     message = test.last.message or kind
-    line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(message)}"
+    headline, _, more = message.partition("\n")
+    line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(headline)}"
+    full = line
+    if more.strip():  # the message keeps its lines: `assert 4 == 5` / `+ where 4 = add(2, 2)`
+        body = "\n".join("  " + ln if ln else "" for ln in code_block(message, "text").split("\n"))
+        full = f"{line}\n\n{body}\n"
     if not test.last.longrepr:
-        return Block(line, line)
-    return Block(_with_details(line, "traceback", test.last.longrepr), line)
+        return Block(full, line)
+    return Block(_with_details(full, "traceback", test.last.longrepr), line)
 
 
 def _setting_lines(result: GateResult) -> str:
     """The interpreter that ran the tests, and what the gate did about the user's settings."""
     lines = []
-    if result.run.session.python:
-        lines.append(f"**Python** {code(result.run.session.python)}")
+    env = dict(result.run.environment)
+    if result.run.session.python or env:
+        parts = [f"{name} {version}" for name, version in env.items() if name != "os"]
+        where = f" · {md(env['os'])}" if env.get("os") else ""
+        python = f" · {code(result.run.session.python)}" if result.run.session.python else ""
+        lines.append(f"**Environment** {md(' · '.join(parts))}{where}{python}")
     lines += [f"> ℹ️ {md(notice, 500)}" for notice in result.notices]
     return "\n\n".join(lines)
 
@@ -211,8 +220,35 @@ def flaky_section(verdict: Verdict) -> Section | None:
     )
 
 
+def skipped_section(result: GateResult) -> Section | None:
+    """Skipped and xfailed tests, grouped by reason (the largest group first), each folded."""
+    skipped = [t for t in result.run.tests if t.outcome in (Outcome.SKIPPED, Outcome.XFAILED)]
+    if not skipped:
+        return None
+    groups: dict[tuple[str, str], list[TestRecord]] = {}
+    for test in skipped:
+        reason = one_line(test.last.message.removeprefix("Skipped: ") or "no reason given", 200)
+        groups.setdefault((test.outcome.value, reason), []).append(test)
+    blocks = []
+    for (kind, reason), tests in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        names = "\n".join(f"- {code(t.nodeid)}" for t in tests)
+        head = f"{kind}: {html(reason)} ({len(tests)})"
+        full = f"<details><summary>{head}</summary>\n\n{names}\n\n</details>"
+        blocks.append(Block(full, f"- {kind}: {md(reason)} ({len(tests)})"))
+    return Section(
+        f"Skipped and xfailed ({len(skipped)})",
+        tuple(blocks),
+        intro="Outside the pass rate, grouped by reason.",
+        what="reasons",
+    )
+
+
+SLOW = 0.1  # seconds: faster tests are noise in a "slowest" table
+
+
 def slowest_section(verdict: Verdict) -> Section | None:
-    timed = [t for t in verdict.slowest if t.duration > 0]
+    """The slowest tests, when one of them is slow enough to matter."""
+    timed = [t for t in verdict.slowest if t.duration >= SLOW]
     if not timed:
         return None
     rows = [(code(t.nodeid, in_table=True), _seconds(t.duration), t.outcome.value) for t in timed]
@@ -235,6 +271,7 @@ def sections(result: GateResult) -> list[Section]:
         diagnosis and diagnosis_view.diagnosis_section(diagnosis, result.seed),
         diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
         flaky_section(verdict),
+        skipped_section(result),
         unrun.ignored_section(run.ignored),
         unrun.deselected_section(run.deselected_files),
         unrun.never_ran_section(run.never_ran),
