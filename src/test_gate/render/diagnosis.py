@@ -259,6 +259,10 @@ def terminal_lines(diagnosis: Diagnosis) -> str:
             lines.append(
                 f"    {item.nodeid}: {'hangs alone too' if item.hang else 'broken (fails alone)'}"
             )
+        elif item.masked:
+            lines.append(
+                f"    {item.nodeid}: flaky, not order-dependent: {one_line(item.note, 200)}"
+            )
         else:
             lines.append(f"    {item.nodeid}: not explained: {one_line(item.note, 200)}")
         if item.command and item.category != UNCONFIRMED:
