@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,29 +22,9 @@ REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
 
 from results_file import write_section  # noqa: E402
-from test_action import run_act  # noqa: E402
+from test_action import fill_wheelhouse, run_act  # noqa: E402
 
 STEP = "Set up the gate"
-
-
-def wheelhouse(folder: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--require-hashes",
-            "--dest",
-            str(folder),
-            "--requirement",
-            str(REPO / "action" / "requirements.txt"),
-        ],
-        check=True,
-    )
-    return folder
 
 
 def setup_seconds(durations: dict[str, float], use: str) -> float:
@@ -60,7 +39,7 @@ def main() -> None:
     uv = str(Path(sys.executable).parent / "uv")
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        house = wheelhouse(Path(scratch) / "house")
+        house = fill_wheelhouse(Path(scratch) / "house")
         for round_ in range(args.rounds):
             for name, installer in (("pip", None), ("uv", uv)):
                 run = run_act(Path(scratch) / f"{name}-{round_}", "pass.yml", house, uv=installer)

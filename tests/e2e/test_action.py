@@ -18,7 +18,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,11 +202,9 @@ def run_act(
     return run
 
 
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def fill_wheelhouse(house: Path) -> Path:
     """The gate's pinned, hashed dependencies as files, so the workflows run offline (the
     gate itself runs from the action's source)."""
-    house = tmp_path_factory.mktemp("wheelhouse")
     done = subprocess.run(
         [
             sys.executable,
@@ -228,7 +226,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     if done.returncode != 0:
         pytest.fail(f"cannot fill the e2e wheelhouse:\n{done.stderr[-3000:]}")
-    yield house
+    return house
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fill_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
 
 
 @pytest.fixture(scope="module")
