@@ -177,4 +177,6 @@ def test_overlapping_reports_give_one_reason_however_many_tests() -> None:
     run = RunData(tests=tests, collected=20_000, exit_code=0)
     merged = merge([run, run])
     assert len(merged.problems) == 1
-    assert merged.problems[0].startswith("the reports: 20000 tests appear in more than one report")
+    assert merged.problems[0].startswith(
+        "the reports: 20000 test(s) appear in more than one report"
+    )

@@ -52,8 +52,7 @@ class Findings:
         for what, ids in self.grouped.items():
             more = " and more" if len(ids) > self.EXAMPLES else ""
             shown = ", ".join(ids[: self.EXAMPLES]) + more
-            count = "1 test" if len(ids) == 1 else f"{len(ids)} tests"
-            out.append(f"{self.source}: {count} {what}: {shown}")
+            out.append(f"{self.source}: {len(ids)} test(s) {what}: {shown}")
         return out
 
 
