@@ -25,6 +25,37 @@ def pytest_addhooks(pluginmanager: Any) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
+DEFAULT_HELP = "the value of {} when the user's options and configuration set none"
+# the options that take a value: (option, metavar, help); all are off while empty
+VALUED_OPTIONS = (
+    (
+        protocol.OPT_RUN_ID,
+        "ID",
+        "an id written into the record, that proves the report is this run's",
+    ),
+    (
+        protocol.OPT_RECORD,
+        "FILE",
+        "also write the record to FILE as it goes, one JSON event a line (implies --test-gate)",
+    ),
+    (protocol.OPT_RERUNS, "VALUE", DEFAULT_HELP.format("--reruns")),
+    (protocol.OPT_BUCKET, "VALUE", DEFAULT_HELP.format("--random-order-bucket")),
+    (protocol.OPT_TEST_TIMEOUT, "VALUE", DEFAULT_HELP.format("--timeout (pytest-timeout)")),
+    (
+        protocol.OPT_STACKS,
+        "FILE",
+        "on SIGUSR1, write every thread's stack to FILE (test-gate asks before it stops a run "
+        "that hangs)",
+    ),
+    (
+        protocol.OPT_ORDER,
+        "FILE",
+        "run exactly the test ids in FILE (one a line), in that order",
+    ),
+    (protocol.OPT_OUTCOMES, "FILE", "write the outcome of each test to FILE as JSON"),
+)
+
+
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("test-gate", "test-gate: a truthful record of the run")
     group.addoption(
@@ -34,48 +65,8 @@ def pytest_addoption(parser: Any) -> None:
         help="record every attempt of every test, and what never ran, for test-gate "
         "(into the JSON report of pytest-json-report, under 'test_gate')",
     )
-    group.addoption(
-        protocol.OPT_RUN_ID,
-        default="",
-        metavar="ID",
-        help="an id written into the record, that proves the report is this run's",
-    )
-    group.addoption(
-        protocol.OPT_RECORD,
-        default="",
-        metavar="FILE",
-        help="also write the record to FILE as JSON (implies --test-gate)",
-    )
-    for flag, what in (
-        (protocol.OPT_RERUNS, "--reruns"),
-        (protocol.OPT_BUCKET, "--random-order-bucket"),
-        (protocol.OPT_TEST_TIMEOUT, "--timeout (pytest-timeout)"),
-    ):
-        group.addoption(
-            flag,
-            default="",
-            metavar="VALUE",
-            help=f"the value of {what} when the user's options and configuration set none",
-        )
-    group.addoption(
-        protocol.OPT_STACKS,
-        default="",
-        metavar="FILE",
-        help="on SIGUSR1, write every thread's stack to FILE (test-gate asks before it stops "
-        "a run that hangs)",
-    )
-    group.addoption(
-        protocol.OPT_ORDER,
-        default="",
-        metavar="FILE",
-        help="run exactly the test ids in FILE (one a line), in that order",
-    )
-    group.addoption(
-        protocol.OPT_OUTCOMES,
-        default="",
-        metavar="FILE",
-        help="write the outcome of each test to FILE as JSON",
-    )
+    for flag, metavar, help_text in VALUED_OPTIONS:
+        group.addoption(flag, default="", metavar=metavar, help=help_text)
 
 
 def _option(config: Any, flag: str) -> Any:

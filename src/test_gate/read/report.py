@@ -310,12 +310,7 @@ def read_report(
         option_kinds=_option_kinds(plugin),
         choices=_choices(plugin),
         finished=finished,
-        environment=tuple(
-            (text(k), text(v))
-            for k, v in (
-                as_dict((plugin or {}).get("environment"), "the environment", findings) or {}
-            ).items()
-        ),
+        environment=_environment(plugin, findings),
         running=tuple(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),

@@ -22,13 +22,8 @@ DISTRIBUTIONS = {
     "pytest_test_gate": "pytest-test-gate",
     "pytest_timeout": "pytest-timeout",
 }
-REQUIRED_MODULES = (
-    "pytest",
-    "pytest_jsonreport",
-    "random_order",
-    "pytest_rerunfailures",
-    "pytest_test_gate",
-)
+# all but pytest-timeout, which only --test-timeout needs
+REQUIRED_MODULES = tuple(m for m in DISTRIBUTIONS if m != "pytest_timeout")
 
 
 def default_python() -> str:
