@@ -47,11 +47,11 @@ from test_gate.settings import AuditSettings, GateSettings, RunSettings
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def read_reports(paths: Sequence[Path], run_id: str | None = None) -> RunData:
+def read_reports(paths: Sequence[Path]) -> RunData:
     runs = []
     for path in paths:
         try:
-            runs.append(read_report(load_json(path), run_id=run_id, source=str(path)))
+            runs.append(read_report(load_json(path), source=str(path)))
         except ReportError as exc:
             runs.append(RunData(tests=(), problems=(str(exc),), sources=(str(path),)))
     return merge(runs)
@@ -185,13 +185,14 @@ def _files(result: Path | None, summary: Path | None, scratch: Path, report: Pat
 def gate(settings: GateSettings) -> int:
     """`test-gate gate`: the verdict on reports pytest already wrote."""
     records = attribution.attribute(read_reports(settings.reports))
+    scratch = work_dir()
     result: GateResult = analyse(
         records,
         settings.policy,
         _files(
             settings.outputs.result_file,
             settings.outputs.summary_file,
-            work_dir(),
+            scratch,
             settings.reports[0],
         ),
         path_prefix=github.workspace_prefix(records.root),
@@ -199,6 +200,7 @@ def gate(settings: GateSettings) -> int:
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     publish(result, settings.outputs)
+    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
     return exit_code(result.verdict, settings.fail_on_gate)
 
 

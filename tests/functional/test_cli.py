@@ -250,3 +250,20 @@ def test_a_missing_plugin_is_named_by_its_package(tmp_path: Path) -> None:
         "lacks pytest, pytest-json-report, pytest-random-order, pytest-rerunfailures, "
         "pytest-test-gate; install the pinned plugins with `test-gate install-plugins --python"
     ) in proc.stderr
+
+
+def test_gate_leaves_no_scratch_folder_behind(tmp_path: Path) -> None:
+    report = tmp_path / "empty.json"
+    report.write_text('{"exitcode": 5, "tests": []}')
+    scratch = tmp_path / "runner-temp"
+    scratch.mkdir()
+    out = tmp_path / "out"
+    proc = cli(
+        "gate",
+        str(report),
+        f"--result-file={out / 'result.json'}",
+        f"--summary-file={out / 'summary.md'}",
+        env=clean_env(RUNNER_TEMP=str(scratch)),
+    )
+    assert proc.returncode == 1
+    assert list(scratch.iterdir()) == []
