@@ -90,7 +90,7 @@ def other_orders(
             raise Cancelled(done.stopped)
         data = read_run_files(report, done.record_file, done.run_id)
         commands[seed] = reproduce_command(path, user_args, this, data.choices)
-        if data.problems:
+        if not data.tests and data.problems:  # neither the record nor the report was usable
             problems.append(f"the run with seed {seed} gave no usable report: {data.problems[0]}")
             continue
         runs.append(OrderedRun(data, seed))
@@ -226,7 +226,7 @@ def after_a_hang(
     took in the main run counts as a hang."""
     if settings.mode == "false":
         return None
-    before = sum(t.duration for t in run.tests if t.nodeid != victim)
+    seconds_before = sum(t.duration for t in run.tests if t.nodeid != victim)
     prober = Prober(
         path=run_settings.path,
         python=run_settings.python,
@@ -234,7 +234,7 @@ def after_a_hang(
         root=run.root,
         work_dir=work_dir / "diagnosis",
         deadline=time.monotonic() + settings.timeout,
-        run_timeout=max(MIN_HANG_CAP, HANG_FACTOR * before + MIN_HANG_CAP),
+        run_timeout=max(MIN_HANG_CAP, HANG_FACTOR * seconds_before + MIN_HANG_CAP),
         xdist=False,
         kinds=run.option_kinds,
     )
