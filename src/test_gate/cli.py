@@ -20,10 +20,15 @@ from test_gate.settings import (
     AuditSettings,
     DiagnoseSettings,
     GateSettings,
+    MergeSettings,
     Outputs,
     RunSettings,
     UsageError,
+    cell,
+    durations_file,
     existing_dir,
+    expected_cells,
+    merge_paths,
     output_file,
     parse_bool,
     parse_bucket,
@@ -36,6 +41,7 @@ from test_gate.settings import (
     parse_seed,
     parse_threshold,
     report_file,
+    shard,
 )
 
 
@@ -79,6 +85,14 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
         default="true",
         help="false: report only, exit 0 when the gate fails on policy "
         "(never when the data is missing or contradictory)",
+    )
+
+
+def _cell_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cell",
+        help="the name of this job's matrix cell in a merge (default: the Python version and "
+        "the OS of the run, such as py3.12-linux)",
     )
 
 
@@ -142,12 +156,47 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="stop a test that runs longer than this many seconds (pytest-timeout; none: no limit)",
     )
+    run.add_argument(
+        "--shard",
+        help="run part K of N of the suite (K/N, such as 2/3); every shard collects the whole "
+        "suite and runs its part, and `test-gate merge` checks that the parts add up",
+    )
+    run.add_argument(
+        "--durations-from",
+        help="balance the shards by the test durations in this file: a test-gate result, a "
+        "pytest-json-report report, or a JSON object of test id -> seconds",
+    )
+    _cell_option(run)
     _diagnosis_options(run)
     _policy_options(run)
 
     gate = sub.add_parser("gate", help="gate existing pytest-json-report files")
     gate.add_argument("reports", nargs="+", help="JSON report files")
+    _cell_option(gate)
     _policy_options(gate)
+
+    merge = sub.add_parser(
+        "merge",
+        help="one verdict over the result files of shards and matrix cells",
+        description="Merge the result files of several test-gate jobs (shards of one suite, "
+        "cells of a matrix) into one verdict, and fail when they do not add up to the whole "
+        "suite: a shard missing or there twice, shards that split different suites or ran "
+        "different seeds, a collected test that ran in no shard.",
+    )
+    merge.add_argument(
+        "paths", nargs="+", metavar="PATH", help="result files, or folders of them (*.json)"
+    )
+    merge.add_argument(
+        "--expect-shards",
+        default="none",
+        help="every cell must have this many shards (default: as many as the shards recorded)",
+    )
+    merge.add_argument(
+        "--expect-cells",
+        default="",
+        help="the cells that must be there, and no other: names separated by commas",
+    )
+    _policy_options(merge)
 
     audit = sub.add_parser(
         "ignored",
@@ -227,6 +276,7 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         raise UsageError("PATH: give the directory either as PATH or as --path, not both")
     path_option = "--path" if args.path_option is not None else "PATH"
     path_text = args.path_option if args.path_option is not None else args.path
+    shards = shard(args.shard)
     return RunSettings(
         path=existing_dir(path_text, path_option),
         policy=_policy(args),
@@ -241,6 +291,9 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         bucket=parse_bucket(args.bucket),
         timeout=parse_limit(args.timeout, "--timeout"),
         test_timeout=parse_limit(args.test_timeout, "--test-timeout"),
+        shard=shards,
+        durations_from=durations_file(args.durations_from, shards is not None),
+        cell=cell(args.cell),
     )
 
 
@@ -252,6 +305,22 @@ def gate_settings(args: argparse.Namespace) -> GateSettings:
         policy=policy,
         outputs=outputs,
         fail_on_gate=fail_on_gate,
+        cell=cell(args.cell),
+    )
+
+
+def merge_settings(args: argparse.Namespace) -> MergeSettings:
+    policy, outputs = _policy(args), _outputs(args)
+    shards = parse_count(args.expect_shards, "--expect-shards", allow_none=True)
+    if shards == 0:
+        raise UsageError("--expect-shards: '0' is not a count of shards; use 1 or more, or none")
+    return MergeSettings(
+        paths=merge_paths(args.paths),
+        policy=policy,
+        outputs=outputs,
+        fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),
+        expect_shards=shards,
+        expect_cells=expected_cells(args.expect_cells),
     )
 
 
@@ -268,6 +337,7 @@ def audit_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> Audit
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "run": lambda args, extra: pipeline.run(run_settings(args, extra)),
     "gate": lambda args, extra: pipeline.gate(gate_settings(args)),
+    "merge": lambda args, extra: pipeline.merge(merge_settings(args)),
     "ignored": lambda args, extra: pipeline.audit(audit_settings(args, extra)),
     "install-plugins": lambda args, extra: pipeline.install(
         args.python or default_python(), args.plugin_source, args.print

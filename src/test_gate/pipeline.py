@@ -4,21 +4,25 @@ render -> publish. This is the one place the stages are put together."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
+from test_gate.analyse.cell import default_cell
+from test_gate.analyse.merge import Expected, merge_jobs
 from test_gate.analyse.result import (
     Files,
     GateResult,
     analyse,
     check_seed,
+    check_shard,
     setting_notices,
     with_root_cause,
 )
-from test_gate.analyse.verdict import Verdict
+from test_gate.analyse.verdict import Policy, Verdict
 from test_gate.publish import github
 from test_gate.publish.publisher import publish, write_file
 from test_gate.read import attribution
@@ -27,11 +31,12 @@ from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import (
     ReportError,
     load_json,
-    merge,
     read_report,
     read_run_files,
     read_unrun,
 )
+from test_gate.read.report import merge as merge_reports
+from test_gate.read.results import read_result, result_files
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
@@ -40,9 +45,9 @@ from test_gate.run.interpreter import check_plugins
 from test_gate.run.plugins import PLUGINS_FILE, install_plugins
 from test_gate.run.process import Cancelled
 from test_gate.run.pytest_command import Asked, reproduce_command
-from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest
+from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest, shared_seed
 from test_gate.run.scratch import clean_up, work_dir
-from test_gate.settings import AuditSettings, GateSettings, RunSettings
+from test_gate.settings import AuditSettings, GateSettings, MergeSettings, RunSettings
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -54,7 +59,7 @@ def read_reports(paths: Sequence[Path]) -> RunData:
             runs.append(read_report(load_json(path), source=str(path)))
         except ReportError as exc:
             runs.append(RunData(tests=(), problems=(str(exc),), sources=(str(path),)))
-    return merge(runs)
+    return merge_reports(runs)
 
 
 def exit_code(verdict: Verdict, fail_on_gate: bool) -> int:
@@ -74,11 +79,19 @@ def run(settings: RunSettings) -> int:
     # the per-test limit needs pytest-timeout: asked for, it must be there
     extra = ("pytest_timeout",) if settings.test_timeout is not None else ()
     version = check_plugins(settings.python, settings.path, PLUGIN_VERSION, extra)
-    seed = settings.seed if settings.seed is not None else draw_seed()
-    asked = Asked(seed, settings.reruns, settings.bucket, settings.test_timeout)
+    seed, seed_notices = _seed(settings)
+    asked = Asked(
+        seed,
+        settings.reruns,
+        settings.bucket,
+        settings.test_timeout,
+        shard="/".join(map(str, settings.shard)) if settings.shard else "",
+        durations=_relative(settings.durations_from, settings.path),
+    )
     scratch = work_dir()
     report_file = settings.report_file or scratch / "report.json"
-    print(f"test-gate: seed {seed}, reruns {settings.reruns}, in {settings.path}", flush=True)
+    part = f", shard {asked.shard}" if asked.shard else ""
+    print(f"test-gate: seed {seed}, reruns {settings.reruns}{part}, in {settings.path}", flush=True)
     # pytest's output and ours stay inert as workflow commands whenever a runner reads them
     with github.output_guard(settings.outputs.github):
         done = run_pytest(
@@ -91,6 +104,7 @@ def run(settings: RunSettings) -> int:
             timeout=settings.timeout,
         )
         records = _read_main_run(done, settings, f"{settings.python} (Python {version})")
+        policy, shard_notices = _shard_policy(records, settings.policy)
         command = reproduce_command(settings.path, settings.pytest_args, asked, records.choices)
         found, reproduce = None, {seed: command}
         if done.stopped == "timeout" and records.running:
@@ -121,7 +135,7 @@ def run(settings: RunSettings) -> int:
                 )
         result = analyse(
             records,
-            settings.policy,
+            policy,
             _files(
                 settings.outputs.result_file,
                 settings.outputs.summary_file,
@@ -133,7 +147,12 @@ def run(settings: RunSettings) -> int:
             diagnosis=found,
             reproduce=reproduce,
             path_prefix=github.workspace_prefix(records.root),
-            notices=setting_notices(records.choices, asdict(asked)),
+            notices=(
+                *seed_notices,
+                *shard_notices,
+                *setting_notices(records.choices, asdict(asked)),
+            ),
+            cell=settings.cell or default_cell(dict(records.environment), _runner_os()),
         )
         print(terminal.render(result), end="", flush=True)
     publish(result, settings.outputs)
@@ -163,9 +182,56 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
         python=python,
         tests_summary=done.tests_summary,
         tests_outputs=done.tests_outputs,
+        seconds=done.duration,
     )
     records = replace(records, exit_code=done.exit_code, session=session)
-    return check_seed(attribution.attribute(records), done.asked.seed)
+    records = check_shard(attribution.attribute(records), settings.shard)
+    return check_seed(records, done.asked.seed)
+
+
+def _seed(settings: RunSettings) -> tuple[int, tuple[str, ...]]:
+    """The user's seed; for a shard without one, the seed every job of the workflow run
+    shares, so the shards agree; else a fresh one."""
+    if settings.seed is not None:
+        return settings.seed, ()
+    if settings.shard is None:
+        return draw_seed(), ()
+    shared = shared_seed(os.environ)
+    if shared is not None:
+        return shared, (f"seed {shared} comes from the workflow run's id, the same in every shard",)
+    seed = draw_seed()
+    return seed, (
+        f"seed {seed} was drawn for this shard: give every shard of the suite --seed {seed}, "
+        "or the merge finds that they disagree",
+    )
+
+
+def _shard_policy(run: RunData, policy: Policy) -> tuple[Policy, tuple[str, ...]]:
+    """A shard that the split left empty (more shards than tests) has nothing to attempt,
+    and that is no failure of its own: the merge judges the whole suite."""
+    shard = run.shard
+    if shard is None or shard.ids or shard.suite == 0 or policy.allow_no_tests:
+        return policy, ()
+    note = (
+        f"shard {shard.label} got no tests: the suite has {shard.suite} test(s) for "
+        f"{shard.total} shards"
+    )
+    return replace(policy, allow_no_tests=True), (note,)
+
+
+def _relative(path: Path | None, base: Path) -> str:
+    """A file pytest reads from `base` (where it runs), named as short as it can be."""
+    if path is None:
+        return ""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(base.resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def _runner_os() -> str:
+    return os.environ.get("RUNNER_OS", "") if github.in_actions() else ""
 
 
 def _kept(files: Files, github_mode: bool) -> set[Path]:
@@ -174,7 +240,7 @@ def _kept(files: Files, github_mode: bool) -> set[Path]:
     return {files.result, files.summary, *([files.report] if github_mode and files.report else [])}
 
 
-def _files(result: Path | None, summary: Path | None, scratch: Path, report: Path) -> Files:
+def _files(result: Path | None, summary: Path | None, scratch: Path, report: Path | None) -> Files:
     return Files(
         result=result or scratch / "result.json",
         summary=summary or scratch / "summary.md",
@@ -196,6 +262,32 @@ def gate(settings: GateSettings) -> int:
             settings.reports[0],
         ),
         path_prefix=github.workspace_prefix(records.root),
+        cell=settings.cell or default_cell(dict(records.environment), _runner_os()),
+    )
+    with github.output_guard(settings.outputs.github):
+        print(terminal.render(result), end="", flush=True)
+    publish(result, settings.outputs)
+    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
+    return exit_code(result.verdict, settings.fail_on_gate)
+
+
+def merge(settings: MergeSettings) -> int:
+    """`test-gate merge`: one verdict over the results of shards and matrix cells."""
+    files, problems = result_files(settings.paths)
+    jobs = []
+    for path in files:
+        try:
+            jobs.append(read_result(path))
+        except ReportError as exc:
+            problems.append(str(exc))
+    expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
+    records, facts = merge_jobs(jobs, problems, expected)
+    scratch = work_dir()
+    result = analyse(
+        records,
+        settings.policy,
+        _files(settings.outputs.result_file, settings.outputs.summary_file, scratch, None),
+        merge=facts,
     )
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)

@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from pytest_test_gate.split import SplitError, parse_shard, read_durations
+
 from test_gate.analyse.verdict import Policy
 from test_gate.read.files import REPORT_LIMIT, Unreadable, check_regular
 
@@ -125,6 +127,47 @@ def parse_pytest_args(text: str, option: str = "--pytest-args") -> tuple[str, ..
         ) from None
 
 
+def shard(text: str | None, option: str = "--shard") -> tuple[int, int] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_shard(text)
+    except SplitError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def durations_file(
+    text: str | None, has_shard: bool, option: str = "--durations-from"
+) -> Path | None:
+    """A result or report whose durations balance the shards: read now, so a bad file is a
+    usage error here and not a pytest error in every shard."""
+    if not text:
+        return None
+    if not has_shard:
+        raise UsageError(f"{option}: balances shards; give --shard K/N with it")
+    try:
+        read_durations(text)
+    except SplitError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    return Path(text)
+
+
+MAX_CELL = 100
+
+
+def cell(text: str | None, option: str = "--cell") -> str | None:
+    """A matrix cell's name, as a person reads it: printable, one line, not too long."""
+    if text is None or not text.strip():
+        return None
+    name = text.strip()
+    if len(name) > MAX_CELL or not name.isprintable():
+        raise UsageError(
+            f"{option}: {text!r:.60} is not a cell name; use up to {MAX_CELL} printable "
+            "characters on one line, such as py3.12-linux"
+        )
+    return name
+
+
 def output_file(text: str | None, option: str) -> Path | None:
     """A file test-gate will write: not a directory, under a directory (or one it can make)."""
     if not text:
@@ -207,6 +250,9 @@ class RunSettings:
     bucket: str = "module"  # pytest-random-order's, where the user's configuration sets none
     timeout: float | None = None  # the main run, in seconds: then it is stopped
     test_timeout: float | None = None  # one test, in seconds (pytest-timeout)
+    shard: tuple[int, int] | None = None  # (K, N): run part K of N of the suite
+    durations_from: Path | None = None  # balance the shards by these durations
+    cell: str | None = None  # the matrix cell; None: from the Python version and the OS
 
 
 @dataclass(frozen=True)
@@ -217,6 +263,7 @@ class GateSettings:
     policy: Policy
     outputs: Outputs
     fail_on_gate: bool = True
+    cell: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,3 +275,41 @@ class AuditSettings:
     pytest_args: tuple[str, ...]
     max_ignored: int | None
     result_file: Path | None
+
+
+@dataclass(frozen=True)
+class MergeSettings:
+    """Everything `test-gate merge` needs, validated."""
+
+    paths: tuple[Path, ...]
+    policy: Policy
+    outputs: Outputs
+    fail_on_gate: bool = True
+    expect_shards: int | None = None
+    expect_cells: tuple[str, ...] = ()
+
+
+def expected_cells(text: str | None, option: str = "--expect-cells") -> tuple[str, ...]:
+    """Cell names, separated by commas or new lines (a YAML block reads well)."""
+    if not text:
+        return ()
+    names = [n.strip() for n in text.replace("\n", ",").split(",") if n.strip()]
+    checked = tuple(cell(n, option) or "" for n in names)
+    duplicates = sorted({n for n in checked if checked.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"{option}: {duplicates[0]!r} is named twice; name each cell once")
+    return checked
+
+
+def merge_paths(texts: list[str], option: str = "PATH") -> tuple[Path, ...]:
+    """Result files or folders of them: each must exist (a missing artifact is named here)."""
+    out = []
+    for text in texts:
+        path = Path(text)
+        if not path.exists():
+            raise UsageError(
+                f"{option}: {text!r} does not exist; give result files or folders of them "
+                "(downloaded artifacts)"
+            )
+        out.append(path)
+    return tuple(out)

@@ -13,12 +13,15 @@ import pytest
 from pytest_test_gate import defaults, hooks, protocol
 from pytest_test_gate.order import ExactOrder
 from pytest_test_gate.recorder import Recorder
+from pytest_test_gate.shard import Shard
+from pytest_test_gate.split import SplitError, parse_shard, read_durations
 from pytest_test_gate.unrun import UnrunRecorder
 
 RECORDER = pytest.StashKey[Recorder]()
 UNRUN = pytest.StashKey[UnrunRecorder]()
 EXACT_ORDER = pytest.StashKey[ExactOrder]()
 STACKS = pytest.StashKey[IO[str]]()
+SHARD = pytest.StashKey[Shard]()
 
 
 def pytest_addhooks(pluginmanager: Any) -> None:
@@ -53,6 +56,17 @@ VALUED_OPTIONS = (
         "run exactly the test ids in FILE (one a line), in that order",
     ),
     (protocol.OPT_OUTCOMES, "FILE", "write the outcome of each test to FILE as JSON"),
+    (
+        protocol.OPT_SHARD,
+        "K/N",
+        "run part K of N of the collected suite, split the same way in every shard",
+    ),
+    (
+        protocol.OPT_DURATIONS,
+        "FILE",
+        "balance the shards by the test durations in FILE (a test-gate result, a "
+        "pytest-json-report report, or a JSON object of id -> seconds)",
+    ),
 )
 
 
@@ -95,11 +109,30 @@ def pytest_configure(config: Any) -> None:
         config.stash[STACKS] = handle
         faulthandler.register(signal.SIGUSR1, file=handle, all_threads=True)
     order_file = _option(config, protocol.OPT_ORDER)
+    shard = _shard(config)
+    if shard is not None and not order_file:  # an exact order names the tests itself
+        config.stash[SHARD] = shard
+        config.pluginmanager.register(shard, "test_gate_shard")
     outcomes = _option(config, protocol.OPT_OUTCOMES)
     if (order_file or outcomes) and not hasattr(config, "workerinput"):
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
+
+
+def _shard(config: Any) -> Shard | None:
+    text = _option(config, protocol.OPT_SHARD)
+    durations = _option(config, protocol.OPT_DURATIONS)
+    try:
+        if not text:
+            if durations:
+                raise SplitError(f"{protocol.OPT_DURATIONS} needs {protocol.OPT_SHARD}")
+            return None
+        index, total = parse_shard(text)
+        found = read_durations(durations) if durations else None
+    except SplitError as exc:
+        raise pytest.UsageError(f"test-gate shard: {exc}") from None
+    return Shard(index, total, found, durations)
 
 
 @pytest.hookimpl(trylast=True)

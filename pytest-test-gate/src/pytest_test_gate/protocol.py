@@ -6,7 +6,7 @@ test-gate reads it without importing pytest.
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # the version of the record the plugin writes; test-gate refuses one it does not know
 SCHEMA = 2
@@ -22,6 +22,8 @@ OPT_TEST_TIMEOUT = "--test-gate-test-timeout"
 OPT_STACKS = "--test-gate-stacks"  # on SIGUSR1, every thread's stack goes to this file
 OPT_ORDER = "--test-gate-order"  # run exactly these ids (a file, one a line), in this order
 OPT_OUTCOMES = "--test-gate-outcomes"  # write each test's outcome here (with the exact order)
+OPT_SHARD = "--test-gate-shard"  # run part K of N of the collected suite
+OPT_DURATIONS = "--test-gate-durations"  # split the shards by the durations in this file
 
 # the events of the record file, one JSON object a line: "start", "collect_error",
 # "collected" (the last one counts), "test_start" and "test_end" (around each test),

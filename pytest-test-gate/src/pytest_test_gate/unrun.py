@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from pytest_test_gate import shard
 from pytest_test_gate.options import option_values, split_words
 from pytest_test_gate.paths import fnmatch_ex, holds_test_files, is_venv, match_any
 from pytest_test_gate.protocol import (
@@ -275,6 +276,8 @@ class UnrunRecorder:
                 ):
                     return "--deselect"
                 module = frame.f_globals.get("__name__", "")
+                if module == shard.__name__:
+                    return shard.SHARD_MECHANISM
                 return f"deselected by {module}.{name}" if module else f"deselected by {name}"
             frame = frame.f_back  # type: ignore[assignment]
         prefixes = tuple(self.config.getoption("deselect") or [])
@@ -287,6 +290,8 @@ class UnrunRecorder:
         mechanism = self._deselect_mechanism(batch)
         for item in batch:
             self.reported_deselected.add(id(item))
+            if mechanism == shard.SHARD_MECHANISM:  # the suite is whole across the shards
+                continue
             key = (item.nodeid.split("::", 1)[0], mechanism)
             self.deselected[key] = self.deselected.get(key, 0) + 1
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from test_gate.analyse.causes import ServiceGroup, group_unreachable
 from test_gate.analyse.findings import Diagnosis
+from test_gate.analyse.merge import MergeFacts
 from test_gate.analyse.verdict import Policy, Verdict, decide
 from test_gate.read.records import Choice, RunData, files_ignored
 
@@ -38,6 +39,8 @@ class GateResult:
     ignored_files: int = 0  # test files never run (a directory counts each file it holds)
     path_prefix: str = ""  # pytest's rootdir relative to the repository, for annotations
     notices: tuple[str, ...] = ()  # what the gate did about settings the user also set
+    cell: str = ""  # the matrix cell the run belongs to (its shard is `run.shard`)
+    merge: MergeFacts | None = None  # a merge of several jobs: their cells, across cells
 
 
 def check_seed(run: RunData, seed: int) -> RunData:
@@ -51,6 +54,21 @@ def check_seed(run: RunData, seed: int) -> RunData:
             "test-gate asked for: the order cannot be reproduced",
         )
     return replace(run, seed=str(seed), problems=problems)
+
+
+def check_shard(run: RunData, shard: tuple[int, int] | None) -> RunData:
+    """A shard run must say which part it ran, or a merge could not prove the parts add up."""
+    if shard is None:
+        return run
+    asked = f"{shard[0]}/{shard[1]}"
+    if run.shard is None or run.shard.label != asked:
+        found = f"shard {run.shard.label}" if run.shard else "no shard"
+        problem = (
+            f"test-gate asked for shard {asked} and the record says {found}: pytest-test-gate "
+            "did not split the suite (reinstall it: test-gate install-plugins)"
+        )
+        return replace(run, problems=(*run.problems, problem))
+    return run
 
 
 def with_root_cause(run: RunData, cause: str) -> RunData:
@@ -93,6 +111,8 @@ def analyse(
     reproduce: Mapping[int, str] | None = None,
     path_prefix: str = "",
     notices: tuple[str, ...] = (),
+    cell: str = "",
+    merge: MergeFacts | None = None,
 ) -> GateResult:
     decided = decide(run, policy)
     return GateResult(
@@ -107,4 +127,6 @@ def analyse(
         ignored_files=files_ignored(run.ignored),
         path_prefix=path_prefix,
         notices=notices,
+        cell=cell,
+        merge=merge,
     )

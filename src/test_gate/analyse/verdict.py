@@ -70,6 +70,7 @@ class Verdict:
     ignored: tuple[IgnoredPath, ...]
     seed: str | None
     exit_code: int | None
+    blind_reasons: tuple[str, ...] = ()  # the reasons that made it blind, of `reasons`
 
     @property
     def label(self) -> Literal["pass", "fail"]:
@@ -196,4 +197,5 @@ def decide(run: RunData, policy: Policy) -> Verdict:
         ignored=run.ignored,
         seed=run.seed,
         exit_code=run.exit_code,
+        blind_reasons=tuple(dict.fromkeys(blind)),
     )

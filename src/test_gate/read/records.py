@@ -39,6 +39,7 @@ class TestRecord:
     attempts: tuple[Attempt, ...]
     order: int  # position in execution order
     worker: str = ""  # the pytest-xdist worker that ran it; "" in a serial run
+    cell: str = ""  # the matrix cell it ran in, in a merge of several jobs
 
     @property
     def outcome(self) -> Outcome:
@@ -139,6 +140,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class ShardInfo:
+    """Which part of the suite one job ran, and the suite it split: every shard collects the
+    whole suite, so shards of one suite have the same suite digest."""
+
+    index: int  # 1-based
+    total: int
+    suite: int  # tests collected by the whole suite
+    suite_digest: str
+    ids: tuple[str, ...]  # the tests this shard was given
+    ids_digest: str
+    split_by: str = "count"  # or "durations"
+    durations_from: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.total}"
+
+
+@dataclass(frozen=True)
 class Session:
     """What the gate saw of the pytest process, beyond what its report says."""
 
@@ -148,6 +168,7 @@ class Session:
     python: str = ""  # the interpreter that ran the tests
     tests_summary: str = ""  # what the tests wrote to their (private) job summary
     tests_outputs: str = ""  # what the tests wrote to their (private) step outputs
+    seconds: float | None = None  # wall time of the main run
 
 
 @dataclass(frozen=True)
@@ -173,6 +194,7 @@ class RunData:
     finished: bool = True  # the record says the session finished (a report without one: yes)
     running: tuple[str, ...] = ()  # tests that had started and not ended when the record ends
     environment: tuple[tuple[str, str], ...] = ()  # (what, version): python, pytest, plugins, os
+    shard: ShardInfo | None = None  # the record's shard, when the run was one
 
 
 def files_ignored(items: Iterable[IgnoredPath]) -> int:

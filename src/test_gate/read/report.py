@@ -29,6 +29,7 @@ from test_gate.read.records import (
     OptionKinds,
     Outcome,
     RunData,
+    ShardInfo,
     TestRecord,
 )
 from test_gate.read.values import Findings, as_count, as_dict, as_list, integer, number, text
@@ -38,28 +39,34 @@ class ReportError(Exception):
     """The report cannot be read at all; the message says why, in one line."""
 
 
-def load_json(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
+def read_json(path: Path, what: str, limit: int = REPORT_LIMIT) -> Any:
+    """A JSON file, or a ReportError that names `what` it is and why it cannot be read."""
     try:
         raw = read_bytes(path, limit)
     except Unreadable as exc:
         if not path.exists() and not path.is_symlink():
-            raise ReportError(f"report {path} does not exist: pytest wrote no report") from None
-        raise ReportError(f"report {path} cannot be read: {exc}") from None
+            wrote = ": pytest wrote no report" if what == "report" else ""
+            raise ReportError(f"{what} {path} does not exist{wrote}") from None
+        raise ReportError(f"{what} {path} cannot be read: {exc}") from None
     try:
         text_ = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ReportError(f"report {path} is not UTF-8 text") from None
+        raise ReportError(f"{what} {path} is not UTF-8 text") from None
     try:
-        data = json.loads(text_)
+        return json.loads(text_)
     except json.JSONDecodeError as exc:
         raise ReportError(
-            f"report {path} is not valid JSON (truncated or corrupt): {exc.msg} "
+            f"{what} {path} is not valid JSON (truncated or corrupt): {exc.msg} "
             f"at line {exc.lineno}"
         ) from None
     except RecursionError:
-        raise ReportError(f"report {path} nests deeper than any report does") from None
+        raise ReportError(f"{what} {path} nests deeper than any {what} does") from None
     except ValueError as exc:  # an integer of thousands of digits, and the like
-        raise ReportError(f"report {path} holds a value no report holds: {exc}") from None
+        raise ReportError(f"{what} {path} holds a value no {what} holds: {exc}") from None
+
+
+def load_json(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
+    data = read_json(path, "report", limit)
     if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
         raise ReportError(f"report {path} is not a pytest-json-report file (no 'tests' list)")
     return data
@@ -178,6 +185,31 @@ def _environment(
 ) -> tuple[tuple[str, str], ...]:
     found = as_dict((plugin or {}).get("environment"), "the record's environment", findings)
     return tuple((text(k), text(v)) for k, v in (found or {}).items())
+
+
+def _shard(plugin: Mapping[str, Any] | None, findings: Findings) -> ShardInfo | None:
+    raw = (plugin or {}).get("shard")
+    if raw is None:
+        return None
+    found = as_dict(raw, "the record's shard", findings)
+    if found is None:
+        return None
+    ids = as_list(found.get("ids"), "the shard's test ids", findings)
+    index, total = integer(found.get("index")), integer(found.get("total"))
+    suite = integer(found.get("suite"))
+    if index is None or total is None or suite is None or not 1 <= index <= total:
+        findings.add("its shard is not K of N with a suite count: the split cannot be checked")
+        return None
+    return ShardInfo(
+        index=index,
+        total=total,
+        suite=suite,
+        suite_digest=text(found.get("suite_digest")),
+        ids=tuple(text(i) for i in ids),
+        ids_digest=text(found.get("ids_digest")),
+        split_by=text(found.get("split_by")) or "count",
+        durations_from=text(found.get("durations_from")),
+    )
 
 
 def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
@@ -311,6 +343,7 @@ def read_report(
         choices=_choices(plugin),
         finished=finished,
         environment=_environment(plugin, findings),
+        shard=_shard(plugin, findings),
         running=tuple(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),

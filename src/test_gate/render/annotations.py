@@ -25,7 +25,7 @@ def _test_annotation(level: Level, test: TestRecord, title: str, message: str) -
     use_crash = bool(last.crash_path and last.crash_line and not is_absolute(last.crash_path))
     return Annotation(
         level=level,
-        title=f"{title}: {test.nodeid}",
+        title=f"{title}: {test.nodeid}" + (f" [{test.cell}]" if test.cell else ""),
         message=message[:MESSAGE_LIMIT],
         file=last.crash_path if use_crash else test.path,
         line=last.crash_line if use_crash else test.line,

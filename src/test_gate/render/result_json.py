@@ -6,13 +6,16 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from test_gate import __version__
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent
-from test_gate.read.records import IgnoredPath, TestRecord
+from test_gate.read.records import IgnoredPath, ShardInfo, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 
-SCHEMA = 1
+SCHEMA = 2  # 2: what a merge needs (tool, cell, shard, tests, blind reasons, wall time)
+TOOL = "test-gate"
 
 
 def rate_number(verdict: Verdict) -> float | None:
@@ -59,19 +62,51 @@ def data(result: GateResult) -> dict[str, Any]:
     session = result.run.session
     return {
         **verdict_data(result.verdict, command=result.command),
+        "kind": "merge" if result.merge else "run" if result.seed is not None else "gate",
+        "cell": result.cell,
+        "shard": shard_data(result.run.shard),
+        "wall_time": round(session.seconds, 3) if session.seconds is not None else None,
         "python": session.python or None,
+        "environment": dict(result.run.environment),
         "notices": list(result.notices),
         **unrun.result_extra(result.run),
         **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
+        **(merge_view.result_keys(result.merge) if result.merge else {}),
+        "tests": [test_row(t) for t in result.run.tests],
+    }
+
+
+def test_row(test: TestRecord) -> list[Any]:
+    """One test, compact (a result holds every test): [id, outcome, attempts, seconds], and
+    its cell in a merge."""
+    row = [test.nodeid, test.outcome.value, len(test.attempts), round(test.duration, 6)]
+    return [*row, test.cell] if test.cell else row
+
+
+def shard_data(shard: ShardInfo | None) -> dict[str, Any] | None:
+    if shard is None:
+        return None
+    return {
+        "index": shard.index,
+        "total": shard.total,
+        "suite": shard.suite,
+        "suite_digest": shard.suite_digest,
+        "split_by": shard.split_by,
+        "durations_from": shard.durations_from or None,
+        "ids_digest": shard.ids_digest,
+        "ids": list(shard.ids),
     }
 
 
 def verdict_data(verdict: Verdict, *, command: str | None = None) -> dict[str, Any]:
     counts = asdict(verdict.counts)
     data: dict[str, Any] = {
+        "tool": TOOL,
         "schema": SCHEMA,
+        "version": __version__,
         "verdict": verdict.label,
         "reasons": list(verdict.reasons),
+        "blind_reasons": list(verdict.blind_reasons),
         "threshold": float(verdict.threshold),
         "pass_rate": rate_number(verdict),
         "counts": counts,

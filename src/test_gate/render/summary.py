@@ -11,6 +11,7 @@ from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 from test_gate.render.escape import code, code_block, html, md, one_line
 from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
@@ -109,7 +110,8 @@ def _failure_block(test: TestRecord) -> Block:
     )
     message = test.last.message or kind
     headline, _, more = message.partition("\n")
-    line = f"- {code(test.nodeid)} ({kind}) at {code(_where(test))}: {md(headline)}"
+    cell = f" in {md(test.cell)}" if test.cell else ""
+    line = f"- {code(test.nodeid)}{cell} ({kind}) at {code(_where(test))}: {md(headline)}"
     full = line
     if more.strip():  # the message keeps its lines: `assert 4 == 5` / `+ where 4 = add(2, 2)`
         body = "\n".join("  " + ln if ln else "" for ln in code_block(message, "text").split("\n"))
@@ -117,6 +119,18 @@ def _failure_block(test: TestRecord) -> Block:
     if not test.last.longrepr:
         return Block(full, line)
     return Block(_with_details(full, "traceback", test.last.longrepr), line)
+
+
+def _where_it_ran(result: GateResult) -> str:
+    """The job's cell, and its part of the suite when it ran a shard."""
+    shard = result.run.shard
+    if shard is None:
+        return f"**Cell** {md(result.cell)}" if result.cell else ""
+    return (
+        f"**Cell** {md(result.cell)} · **shard {shard.label}**: {len(shard.ids)} of the "
+        f"suite's {shard.suite} tests (split by {shard.split_by}); `test-gate merge` puts "
+        "the shards together"
+    )
 
 
 def _setting_lines(result: GateResult) -> str:
@@ -263,14 +277,16 @@ def sections(result: GateResult) -> list[Section]:
     """Every section of the page, most useful first. This is the one place their order is
     decided."""
     verdict, run, diagnosis = result.verdict, result.run, result.diagnosis
+    merged = result.merge
     candidates = [
         stopped_section(result),
+        *(merge_view.sections(merged) if merged else ()),
         failures_section(verdict),
         collect_errors_section(verdict),
         diagnosis_view.unreachable_section(result.unreachable),
         diagnosis and diagnosis_view.diagnosis_section(diagnosis, result.seed),
         diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
-        flaky_section(verdict),
+        *(merge_view.later_sections(merged) if merged else [flaky_section(verdict)]),
         skipped_section(result),
         unrun.ignored_section(run.ignored),
         unrun.deselected_section(run.deselected_files),
@@ -289,6 +305,7 @@ def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
         for part in (
             _headline(verdict),
             _counts_table(verdict),
+            merge_view.cells_table(result.merge) if result.merge else _where_it_ran(result),
             _setting_lines(result),
             _reproduce(verdict, result.command),
         )

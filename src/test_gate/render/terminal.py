@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 from test_gate.render.escape import one_line
 
@@ -15,6 +16,14 @@ MAX_REASONS = 20
 def render(result: GateResult) -> str:
     """The verdict block, then what never ran, then the diagnosis."""
     text = verdict_block(result.verdict, result.command) + unrun.terminal_lines(result.run)
+    if result.merge is not None:
+        text += merge_view.terminal_lines(result.merge)
+    elif result.run.shard is not None:
+        shard = result.run.shard
+        text += (
+            f"  cell {one_line(result.cell, 100)}, shard {shard.label}: {len(shard.ids)} of "
+            f"{shard.suite} tests\n"
+        )
     session = result.run.session
     if session.python:
         text += f"  python {session.python}\n"
@@ -51,7 +60,8 @@ def verdict_block(verdict: Verdict, command: str | None = None) -> str:
             lines.append(f"  {title}:")
             for test in tests[:MAX_LISTED]:
                 attempt = test.attempts[-1 if title == "failed" else 0]
-                lines.append(f"    {test.nodeid}: {one_line(attempt.message, 160)}")
+                cell = f" [{test.cell}]" if test.cell else ""
+                lines.append(f"    {test.nodeid}{cell}: {one_line(attempt.message, 160)}")
             if len(tests) > MAX_LISTED:
                 lines.append(f"    … and {len(tests) - MAX_LISTED} more")
     if verdict.ignored:

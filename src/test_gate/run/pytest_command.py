@@ -9,10 +9,12 @@ from pathlib import Path
 
 from pytest_test_gate.protocol import (
     OPT_BUCKET,
+    OPT_DURATIONS,
     OPT_ENABLE,
     OPT_RECORD,
     OPT_RERUNS,
     OPT_RUN_ID,
+    OPT_SHARD,
     OPT_STACKS,
     OPT_TEST_TIMEOUT,
 )
@@ -41,13 +43,25 @@ class Asked:
     reruns: int
     bucket: str = "module"
     test_timeout: float | None = None
+    shard: str = ""  # K/N: this job runs part K of N
+    durations: str = ""  # the file the shards are balanced by
+
+    def shard_options(self) -> list[str]:
+        """pytest-test-gate's, in the run and in the printed command alike: the same shard
+        and seed replay the same tests in the same order."""
+        if not self.shard:
+            return []
+        return [
+            f"{OPT_SHARD}={self.shard}",
+            *([f"{OPT_DURATIONS}={self.durations}"] if self.durations else []),
+        ]
 
     def gate_options(self) -> list[str]:
         """For pytest-test-gate, which applies each where the user set nothing."""
         out = [f"{OPT_BUCKET}={self.bucket}", f"{OPT_RERUNS}={self.reruns}"]
         if self.test_timeout is not None:
             out.append(f"{OPT_TEST_TIMEOUT}={self.test_timeout:g}")
-        return out
+        return [*out, *self.shard_options()]
 
     def plain_options(self, chosen: Sequence[Choice] | None = None) -> list[str]:
         """The same, as the plugins' own options, for a command that runs without test-gate:
@@ -65,7 +79,7 @@ class Asked:
             out.append(f"--reruns={self.reruns}")
         if self.test_timeout is not None and chosen and ours("test_timeout"):
             out.append(f"--timeout={self.test_timeout:g}")
-        return out
+        return [*out, *self.shard_options()]
 
 
 def explicit_plugins(env: Mapping[str, str], modules: Sequence[str] = RUN_PLUGINS) -> list[str]:

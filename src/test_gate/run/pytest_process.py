@@ -3,6 +3,7 @@ its own record file, a time limit, and GitHub's files kept out of the tests' rea
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import signal
@@ -131,3 +132,13 @@ def run_pytest(
 
 def draw_seed() -> int:
     return secrets.randbelow(10**6)
+
+
+def shared_seed(environ: Mapping[str, str]) -> int | None:
+    """The seed every job of one GitHub Actions workflow run draws alike (from the run's id,
+    which a re-run of failed jobs keeps), so that the shards of a suite agree without a
+    `seed` input. None outside Actions."""
+    run_id = environ.get("GITHUB_RUN_ID", "").strip()
+    if not run_id:
+        return None
+    return int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 10**6
