@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,32 @@ def test_counts_seeds_and_booleans() -> None:
             parse_count(bad, "--reruns")
     with pytest.raises(UsageError, match="--x: 'maybe' is not a boolean"):
         parse_bool("maybe", "--x")
+
+
+def test_shard_cell_and_expected_cells() -> None:
+    from test_gate.settings import cell, expected_cells, shard
+
+    assert shard("2/3") == (2, 3) and shard("") is None and shard(None) is None
+    for bad in ("0/3", "4/3", "a/b", "1/0"):
+        with pytest.raises(UsageError, match=r"^--shard: .* is not a shard; use K/N"):
+            shard(bad)
+    assert cell(" py3.12-linux ") == "py3.12-linux" and cell("") is None
+    for bad in ("a\nb", "x" * 101, "tab\there"):
+        with pytest.raises(UsageError, match=r"^--cell: .* is not a cell name"):
+            cell(bad)
+    assert expected_cells("a, b\nc") == ("a", "b", "c")
+    with pytest.raises(UsageError, match="'a' is named twice"):
+        expected_cells("a,b,a")
+
+
+def test_durations_need_a_shard_and_a_readable_file(tmp_path: Path) -> None:
+    from test_gate.settings import durations_file
+
+    good = tmp_path / "d.json"
+    good.write_text('{"t.py::a": 1.5}')
+    assert durations_file(str(good), True) == good
+    with pytest.raises(UsageError, match="balances shards; give --shard K/N with it"):
+        durations_file(str(good), False)
+    (tmp_path / "bad.json").write_text('["no"]')
+    with pytest.raises(UsageError, match="holds no test durations"):
+        durations_file(str(tmp_path / "bad.json"), True)

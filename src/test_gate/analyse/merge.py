@@ -89,10 +89,11 @@ class MergeFacts:
 
 
 def merge_jobs(
-    jobs: Sequence[JobResult], problems: Sequence[str] = (), expected: Expected = Expected()
+    jobs: Sequence[JobResult], problems: Sequence[str] = (), expected: Expected | None = None
 ) -> tuple[RunData, MergeFacts]:
     """`problems`: what could not be read, which comes first (it is the root cause)."""
     found = list(problems)
+    expected = expected or Expected()
     if not jobs and not problems:
         found.append("no result file was given: there is nothing to merge")
     by_cell: dict[str, list[JobResult]] = defaultdict(list)
