@@ -159,3 +159,12 @@ def test_durations_from_each_kind_of_file() -> None:
     assert durations_of({"a": 1, "b": 2.5}) == {"a": 1.0, "b": 2.5}
     assert durations_of({"a": "slow"}) is None
     assert durations_of([1, 2]) is None
+
+
+def test_under_xdist_the_workers_tell_the_controller_their_split(suite: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    alone = shard(suite, "1/3")
+    spread = shard(suite, "1/3", "-n", "2")
+    assert spread is not None
+    assert spread["suite_digest"] == alone["suite_digest"]
+    assert sorted(spread["ids"]) == sorted(alone["ids"])

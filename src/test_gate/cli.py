@@ -91,6 +91,7 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
 def _cell_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cell",
+        default="",
         help="the name of this job's matrix cell in a merge (default: the Python version and "
         "the OS of the run, such as py3.12-linux)",
     )
@@ -158,11 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--shard",
+        default="",
         help="run part K of N of the suite (K/N, such as 2/3); every shard collects the whole "
         "suite and runs its part, and `test-gate merge` checks that the parts add up",
     )
     run.add_argument(
         "--durations-from",
+        default="",
         help="balance the shards by the test durations in this file: a test-gate result, a "
         "pytest-json-report report, or a JSON object of test id -> seconds",
     )
@@ -184,7 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "different seeds, a collected test that ran in no shard.",
     )
     merge.add_argument(
-        "paths", nargs="+", metavar="PATH", help="result files, or folders of them (*.json)"
+        "paths", nargs="*", metavar="PATH", help="result files, or folders of them (*.json)"
+    )
+    merge.add_argument(
+        "--results",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="the same as PATH, one at a time; safe for a value starting with -",
     )
     merge.add_argument(
         "--expect-shards",
@@ -315,7 +325,7 @@ def merge_settings(args: argparse.Namespace) -> MergeSettings:
     if shards == 0:
         raise UsageError("--expect-shards: '0' is not a count of shards; use 1 or more, or none")
     return MergeSettings(
-        paths=merge_paths(args.paths),
+        paths=merge_paths([*args.paths, *args.results]),
         policy=policy,
         outputs=outputs,
         fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),

@@ -303,6 +303,8 @@ def expected_cells(text: str | None, option: str = "--expect-cells") -> tuple[st
 
 def merge_paths(texts: list[str], option: str = "PATH") -> tuple[Path, ...]:
     """Result files or folders of them: each must exist (a missing artifact is named here)."""
+    if not texts:
+        raise UsageError(f"{option}: give the result files to merge, or folders of them")
     out = []
     for text in texts:
         path = Path(text)

@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
 RUN_STEP = next(step for step in STEPS if step.get("id") == "gate")
+MERGE = yaml.safe_load((REPO / "merge" / "action.yml").read_text(encoding="utf-8"))
+MERGE_STEPS: list[dict[str, Any]] = MERGE["runs"]["steps"]
 # action input -> `test-gate run` option it becomes
 OPTIONS = {
     "threshold": "--threshold",
@@ -25,6 +27,9 @@ OPTIONS = {
     "bucket": "--bucket",
     "timeout": "--timeout",
     "test-timeout": "--test-timeout",
+    "shard": "--shard",
+    "durations-from": "--durations-from",
+    "cell": "--cell",
     "working-directory": "--path",
     "python": "--python",
     "pytest-args": "--pytest-args",
@@ -135,17 +140,60 @@ def test_the_gate_installs_exactly_its_pinned_hashed_dependencies() -> None:
     for requirement in dependencies:
         if requirement.name not in from_source:
             assert requirement.specifier.contains(pins[requirement.name]), requirement
-    setup = STEPS[0]["run"]
+    assert STEPS[0]["run"] == 'bash "$GITHUB_ACTION_PATH/action/setup.sh"'
+    assert MERGE_STEPS[0]["run"] == 'bash "$GITHUB_ACTION_PATH/../action/setup.sh"'
+    setup = (REPO / "action" / "setup.sh").read_text(encoding="utf-8")
     assert setup.count("--no-deps --require-hashes") + setup.count("--no-deps \\\n") >= 1
     assert setup.count("--require-hashes") == 2  # uv and pip alike
-    assert 'requirements="$GITHUB_ACTION_PATH/action/requirements.txt"' in setup
+    assert 'requirements="$here/requirements.txt"' in setup
 
 
 def test_the_gate_runs_from_the_actions_own_source_without_pythonpath() -> None:
-    for step in STEPS:
+    for step in [*STEPS, *MERGE_STEPS]:
         assert "PYTHONPATH" not in step["run"] and "PYTHONPATH" not in step.get("env", {})
     for step in STEPS[1:]:
         assert '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/action/gate.py" "$GATE_LIB"' in step["run"]
+    gate = '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/../action/gate.py" "$GATE_LIB" merge'
+    assert gate in MERGE_STEPS[1]["run"]
+
+
+# merge action input -> `test-gate merge` option it becomes
+MERGE_OPTIONS = {
+    "expect-shards": "--expect-shards",
+    "expect-cells": "--expect-cells",
+    "threshold": "--threshold",
+    "allow-no-tests": "--allow-no-tests",
+    "max-ignored": "--max-ignored",
+    "fail-on-gate": "--fail-on-gate",
+    "summary": "--step-summary",
+    "annotations": "--annotations",
+}
+
+
+def test_the_merge_action_forwards_every_input_through_env() -> None:
+    assert MERGE["runs"]["using"] == "composite"
+    assert set(MERGE["inputs"]) == {*MERGE_OPTIONS, "results", "python"}
+    script = MERGE_STEPS[1]["run"]
+    env = MERGE_STEPS[1]["env"]
+    for name, option in MERGE_OPTIONS.items():
+        assert env[env_name(name)] == f"${{{{ inputs.{name} }}}}"
+        assert f'"{option}=${env_name(name)}"' in script
+        build_parser().parse_args(["merge", "x", f"{option}=-x"])
+    assert '"--results=$line"' in script and "${{" not in script
+    assert MERGE_STEPS[0]["env"]["INPUT_PYTHON"] == "${{ inputs.python }}"
+
+
+def test_the_merge_action_has_the_same_outputs() -> None:
+    assert set(MERGE["outputs"]) == OUTPUTS
+    for name, spec in MERGE["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.merge.outputs.{name} }}}}"
+
+
+def test_the_merge_defaults_are_the_clis_defaults() -> None:
+    parsed = build_parser().parse_args(["merge", "x"])
+    for name, option in MERGE_OPTIONS.items():
+        default = getattr(parsed, option.lstrip("-").replace("-", "_"))
+        assert MERGE["inputs"][name]["default"] == default, name
 
 
 def test_the_tests_never_run_on_the_gates_own_python() -> None:

@@ -32,6 +32,7 @@ def test_zizmor_finds_nothing() -> None:
             "--config",
             str(REPO / "examples" / "zizmor.yml"),
             str(REPO / "action.yml"),
+            str(REPO / "merge" / "action.yml"),
             *workflows,
         ],
         capture_output=True,

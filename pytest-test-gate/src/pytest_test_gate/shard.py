@@ -18,6 +18,7 @@ import pytest
 from pytest_test_gate.split import assign, digest
 
 SHARD_MECHANISM = "another shard"
+WORKER_KEY = "test_gate_shard"
 
 
 class Shard:
@@ -53,6 +54,16 @@ class Shard:
         if others:
             config.hook.pytest_deselected(items=others)
         items[:] = kept
+        if hasattr(config, "workeroutput"):  # a pytest-xdist worker: tell the controller
+            config.workeroutput[WORKER_KEY] = self.info
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist's controller collects nothing: each worker collected and split the
+        same suite, and the first to finish says what it was."""
+        found = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if self.info is None and isinstance(found, dict):
+            self.info = found
 
     def pytest_test_gate_sections(self, config: Any) -> dict[str, Any]:
         return {"shard": self.info}
