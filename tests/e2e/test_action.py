@@ -55,11 +55,9 @@ class ActRun:
             if r.get("command") == command and (step is None or r.get("stepID", [])[:1] == [step])
         ]
 
-    def summary(self, step: str) -> str:
+    def summary(self, step: str, inner: str = "gate") -> str:
         """The job summary the action's run step wrote (act reports it once per nesting)."""
-        found = [
-            r["content"] for r in self.commands("summary") if r.get("stepID") == [step, "gate"]
-        ]
+        found = [r["content"] for r in self.commands("summary") if r.get("stepID") == [step, inner]]
         assert len(found) <= 1, found
         return found[0] if found else ""
 
@@ -406,3 +404,37 @@ def test_uv_installs_the_gates_dependencies_and_a_second_use_reuses_them(
     assert not gate_uv.summary("second")  # summary: false
     assert not gate_uv.commands("notice", "second")  # annotations: false
     assert gate_uv.summary("first").startswith("## ✅ test-gate passed")
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> ActRun:
+    """workflows/merge.yml: two shards, then the merge action over their results."""
+    return run_act(tmp_path_factory.mktemp("act-merge"), "merge.yml", wheelhouse)
+
+
+def test_the_merge_action_gives_one_verdict_over_the_shards(merged: ActRun) -> None:
+    steps = merged.steps
+    assert merged.code == 0, merged.stderr[-2000:]
+    one, two = steps["shard1"]["outputs"], steps["shard2"]["outputs"]
+    assert one["seed"] == two["seed"]  # shared without a seed input: from the run's id
+    assert int(one["passed"]) + int(two["passed"]) == 3
+    outputs = steps["merged"]["outputs"]
+    assert {k: outputs[k] for k in ("verdict", "pass-rate", "passed", "skipped", "seed")} == {
+        "verdict": "pass",
+        "pass-rate": "100.00",
+        "passed": "3",
+        "skipped": "1",
+        "seed": "",
+    }
+    summary = merged.summary("merged", "merge")
+    assert summary.startswith("## ✅ test-gate passed")
+    assert "| e2e | 2 of 2 shards |" in summary
+
+
+def test_the_merge_action_fails_on_a_missing_shard(merged: ActRun) -> None:
+    assert merged.steps["missing"]["outcome"] == "failure"
+    assert merged.steps["missing"]["outputs"]["verdict"] == "fail"
+    summary = merged.summary("missing", "merge")
+    assert "e2e: shard 2/2 is missing (no result file)" in summary
+    errors = [r for r in merged.commands("error", "missing")]
+    assert errors and "shard 2/2 is missing" in json.dumps(errors)
