@@ -263,3 +263,15 @@ def test_durations_from_a_previous_result_balance_the_shards(suite: Path, tmp_pa
     assert (
         bad.returncode == 2 and "--durations-from:" in bad.stderr and "does not exist" in bad.stderr
     )
+
+
+def test_a_shard_the_split_left_empty_passes_with_a_notice(project: Any, tmp_path: Path) -> None:
+    root = project({"tests/test_two.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"})
+    empty = shard_run(root, "2/3", tmp_path / "empty.json")
+    assert empty["verdict"] == "pass", empty["reasons"]
+    assert empty["shard"]["ids"] == [] and empty["counts"]["passed"] == 0
+    assert any("shard 2/3 got no tests" in n for n in empty["notices"])
+    for k in (1, 3):
+        shard_run(root, f"{k}/3", tmp_path / f"s{k}.json")
+    merged = merge(*(str(tmp_path / f"{n}.json") for n in ("s1", "empty", "s3")))
+    assert merged.code == 0 and merged.result["counts"]["passed"] == 2

@@ -113,7 +113,7 @@ def merge_jobs(
     for job in jobs:
         name = _name(job)
         found.extend(f"{name}: {reason}" for reason in job.blind_reasons)
-    tests = tuple(replace(t, cell=job.cell) for job in jobs for t in job.tests)
+    tests = tuple(t for job in jobs for t in job.tests)  # each read with its cell
     run = RunData(
         tests=tests,
         collect_errors=_collect_errors(by_cell),

@@ -17,7 +17,7 @@ class Outcome(str, Enum):
     INTERRUPTED = "interrupted"  # no call phase and no skip: the test never finished
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per attempt of every test: no __dict__ each
 class Attempt:
     """One run of one test item: setup, call and teardown (and any subtest reports)."""
 
@@ -29,7 +29,7 @@ class Attempt:
     crash_line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestRecord:
     __test__ = False  # not a test class, whatever pytest thinks of the name
 

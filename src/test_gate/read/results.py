@@ -97,7 +97,8 @@ def read_result(path: Path) -> JobResult:
         raise ReportError(f"result {path} is already a merge: merge the jobs' own results")
     findings = Findings(f"result {path}")
     rows = as_list(data.get("tests"), "its tests", findings)
-    tests = tuple(_tests(rows, data, findings))
+    cell = text(data.get("cell")) or "default"
+    tests = tuple(_tests(rows, data, cell, findings))
     problems = findings.lines()
     if problems:
         raise ReportError(problems[0])
@@ -105,7 +106,7 @@ def read_result(path: Path) -> JobResult:
     seed = data.get("seed")
     return JobResult(
         source=str(path),
-        cell=text(data.get("cell")) or "default",
+        cell=cell,
         shard=_shard(data.get("shard"), path),
         seed=text(seed) if isinstance(seed, (int, str)) else None,
         verdict=text(data.get("verdict")),
@@ -130,7 +131,9 @@ def _dicts(value: Any) -> Iterable[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _tests(rows: list[Any], data: dict[str, Any], findings: Findings) -> Iterable[TestRecord]:
+def _tests(
+    rows: list[Any], data: dict[str, Any], cell: str, findings: Findings
+) -> Iterable[TestRecord]:
     """The compact rows, with what the result says of each failure and flaky test."""
     failures = {text(f.get("nodeid")): f for f in _dicts(data.get("failures"))}
     flaky = {text(f.get("nodeid")): f for f in _dicts(data.get("flaky"))}
@@ -168,6 +171,7 @@ def _tests(rows: list[Any], data: dict[str, Any], findings: Findings) -> Iterabl
             line=line,
             attempts=(*([earlier] * (attempts - 1)), last),
             order=order,
+            cell=cell,
         )
 
 

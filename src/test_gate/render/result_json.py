@@ -54,8 +54,14 @@ def _failure(test: TestRecord) -> dict[str, Any]:
 
 
 def render(result: GateResult) -> str:
-    """The result file's text."""
-    return json.dumps(data(result), indent=2) + "\n"
+    """The result file's text: indented, but each test's row on one line (a result holds
+    every test, and the indenting encoder is pure Python: 60,000 rows cost it 0.5 s)."""
+    whole = data(result)
+    rows = whole.pop("tests")
+    head = json.dumps(whole, indent=2)
+    body = ",\n    ".join(json.dumps(row) for row in rows)
+    tests = f'"tests": [\n    {body}\n  ]' if rows else '"tests": []'
+    return head[:-2] + f",\n  {tests}\n}}\n"
 
 
 def data(result: GateResult) -> dict[str, Any]:
