@@ -15,9 +15,10 @@ from test_gate.read.results import JobResult
 SUITE = [f"tests/test_m.py::test_{n}" for n in range(9)]
 
 
-def record(nodeid: str, *outcomes: Outcome) -> TestRecord:
+def record(nodeid: str, cell: str, *outcomes: Outcome) -> TestRecord:
+    """A test as a result file is read back: with the cell of its job."""
     attempts = tuple(Attempt(o, message=f"{o.value} here") for o in outcomes or (Outcome.PASSED,))
-    return TestRecord(nodeid, nodeid.split("::")[0], 1, attempts, 0)
+    return TestRecord(nodeid, nodeid.split("::")[0], 1, attempts, 0, cell=cell)
 
 
 def job(
@@ -38,11 +39,11 @@ def job(
     tests = []
     for nodeid in ids:
         if nodeid in failing:
-            tests.append(record(nodeid, Outcome.FAILED, Outcome.FAILED))
+            tests.append(record(nodeid, cell, Outcome.FAILED, Outcome.FAILED))
         elif nodeid in flaky:
-            tests.append(record(nodeid, Outcome.FAILED, Outcome.PASSED))
+            tests.append(record(nodeid, cell, Outcome.FAILED, Outcome.PASSED))
         else:
-            tests.append(record(nodeid))
+            tests.append(record(nodeid, cell))
     name = source or f"{cell}-{shard[0] if shard else 0}.json"
     return JobResult(
         source=name,
