@@ -1,14 +1,19 @@
-"""What the gate costs on top of pytest, as ratios against bare pytest on the same suite.
+"""What test-gate costs on top of pytest: CPU time of the whole process tree, as ratios to bare
+pytest on the same suite, measured side by side (the configurations interleaved in each
+round, medians over the rounds).
 
-    python benchmarks/overhead.py [--sizes 50,500,2000] [--repeats 5] [--out benchmarks/RESULTS.md]
+    python benchmarks/overhead.py [--sizes 10000] [--rounds 7] [--out benchmarks/RESULTS.md]
 
-For each size a synthetic suite is written (modules of 25 tests: mostly passing, a few skipped,
-one parametrized), then timed, median of `--repeats` runs, in four ways:
-  bare      python -m pytest -q -p no:randomly
-  plugins   the same with the three pinned plugins active (random order, reruns, JSON report)
-  gate      test-gate run (plugins + test-gate's plugin + reading, deciding, rendering)
-  gate-gh   test-gate run --github true (also job summary, outputs and annotations files)
-Run it in the dev venv (`.venv/bin/python benchmarks/overhead.py`).
+Configurations, each on the same synthetic suite (modules of 25 tests: 19 plain, 5
+parametrized, 1 skipped), with no installed plugin loaded unless named, and cold bytecode
+(PYTHONDONTWRITEBYTECODE: every run compiles the test modules and test-gate's own source, as on
+a fresh CI checkout):
+  bare        python -m pytest -q
+  junitxml    the same with --junitxml (what the peers' reporters read)
+  json-report the same with pytest-json-report, with test-gate's omit options
+  plugins     pytest-random-order, pytest-rerunfailures and pytest-json-report
+  gate        test-gate run (the plugins, pytest-test-gate's record, the verdict, every file)
+  gate-gh     test-gate run --github true (also the job summary, outputs and annotations)
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -39,132 +44,119 @@ def test_param(n):
 def test_skipped():
     pass
 """
+OMIT = ["--json-report-omit", "log", "streams", "warnings", "keywords"]
 
 
-def write_suite(root: Path, tests: int) -> None:
+def write_suite(root: Path, tests: int) -> int:
     per_module = 25
-    for index in range(max(1, tests // per_module)):
-        functions = "\n".join(
-            f"def test_plain_{j}():\n    assert sum(range({j})) >= 0\n" for j in range(19)
+    modules = max(1, tests // per_module)
+    functions = "\n".join(
+        f"def test_plain_{j}():\n    assert sum(range({j})) >= 0\n" for j in range(19)
+    )
+    for index in range(modules):
+        (root / f"test_mod_{index:04d}.py").write_text(MODULE.format(functions=functions))
+    return modules * per_module
+
+
+def cpu(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """User + system CPU seconds of the process and every process it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[:5]} exited {done.returncode}:\n{done.stdout[-2000:]!r}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def configurations(python: str, out: Path) -> dict[str, list[str]]:
+    pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    report = ["--json-report", f"--json-report-file={out}-report.json", *OMIT]
+    gate = [
+        python, "-m", "test_gate", "run", ".", "--python", python, "--seed", "1",
+        "--diagnose", "false", "--result-file", f"{out}-result.json",
+        "--summary-file", f"{out}-summary.md",
+    ]  # fmt: skip
+    return {
+        "bare": pytest,
+        "junitxml": [*pytest, f"--junitxml={out}-junit.xml"],
+        "json-report": [*pytest, "-p", "pytest_jsonreport.plugin", *report],
+        "plugins": [
+            *pytest,
+            *("-p", "random_order.plugin", "-p", "pytest_rerunfailures"),
+            *("-p", "pytest_jsonreport.plugin", "--random-order-seed=1", "--reruns=2"),
+            *report,
+        ],
+        "gate": [*gate, "--github", "false", "--", "-p", "no:cacheprovider"],
+        "gate-gh": [*gate, "--github", "true", "--", "-p", "no:cacheprovider"],
+    }
+
+
+def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "suite"
+        root.mkdir()
+        tests = write_suite(root, size)
+        out = Path(tmp) / "out"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+        env.pop("PYTEST_ADDOPTS", None)
+        gh_env = dict(
+            env,
+            GITHUB_ACTIONS="true",
+            GITHUB_OUTPUT=f"{out}-o",
+            GITHUB_STEP_SUMMARY=f"{out}-ss",
+            GITHUB_WORKSPACE=str(root),
         )
-        (root / f"test_mod_{index:03d}.py").write_text(MODULE.format(functions=functions))
-
-
-def timed(argv: list[str], cwd: Path, env: dict[str, str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        configs = configurations(python, out)
+        times: dict[str, list[float]] = {name: [] for name in configs}
+        for _ in range(rounds):
+            for name, argv in configs.items():
+                for path in (Path(f"{out}-o"), Path(f"{out}-ss")):
+                    path.write_text("")
+                times[name].append(cpu(argv, root, gh_env if name == "gate-gh" else env))
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        print(f"{tests} tests: " + ", ".join(f"{k} {v:.2f}s" for k, v in medians.items()))
+        return tests, medians
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,500,2000")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    python = sys.executable
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-    env["PYTEST_ADDOPTS"] = "-p no:hypothesispytest -p no:cacheprovider"
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            write_suite(root, size)
-            out = root.parent / f"{root.name}-out"
-            bare = [
-                python,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:randomly",
-                "-p",
-                "no:random_order",
-                "-p",
-                "no:rerunfailures",
-                "-p",
-                "no:pytest_jsonreport",
-            ]
-            plugins = [
-                python,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:randomly",
-                "--random-order-seed=1",
-                "--reruns=2",
-                "--json-report",
-                f"--json-report-file={out}.json",
-            ]
-            gate = [
-                python,
-                "-m",
-                "test_gate",
-                "run",
-                ".",
-                "--python",
-                python,
-                "--seed",
-                "1",
-                "--github",
-                "false",
-                "--result-file",
-                f"{out}-r.json",
-                "--summary-file",
-                f"{out}-s.md",
-                "--",
-                "-q",
-            ]
-            gh_env = dict(
-                env,
-                GITHUB_OUTPUT=f"{out}-o",
-                GITHUB_STEP_SUMMARY=f"{out}-ss",
-                GITHUB_WORKSPACE=str(root),
-            )
-            t_bare = timed(bare, root, env, args.repeats)
-            t_plugins = timed(plugins, root, env, args.repeats)
-            t_gate = timed(gate, root, env, args.repeats)
-            t_gh = timed([*gate[:-2], "--github", "true", "--", "-q"], root, gh_env, args.repeats)
-            tests = len(list(root.glob("test_*.py"))) * 25
-            rows.append((tests, t_bare, t_plugins, t_gate, t_gh))
-            print(
-                f"{tests} tests: bare {t_bare:.2f}s plugins {t_plugins:.2f}s "
-                f"gate {t_gate:.2f}s gate-gh {t_gh:.2f}s",
-                flush=True,
-            )
+    rows = [measure(int(s), args.rounds, sys.executable) for s in args.sizes.split(",")]
+    names = ["junitxml", "json-report", "plugins", "gate", "gate-gh"]
     lines = [
         "## The gate's overhead against bare pytest",
         "",
-        "Median of "
-        f"{args.repeats} runs per cell, ratios to bare pytest on the same synthetic suite "
-        "(modules of 25 tests: 19 plain, 5 parametrized, 1 skipped).",
-        "",
         f"Reproduce: `.venv/bin/python benchmarks/overhead.py --sizes {args.sizes} "
-        f"--repeats {args.repeats}`. Python {platform.python_version()}, "
-        f"{platform.system()}, {os.cpu_count()} cores.",
+        f"--rounds {args.rounds}`. Python {platform.python_version()}, {platform.system()}, "
+        f"{os.cpu_count()} cores. CPU time (user + system) of the whole process tree, medians "
+        f"of {args.rounds} rounds; in each round every configuration runs once, in turn. Cold "
+        "bytecode. Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, 1 skipped).",
         "",
-        "| tests | plugins / bare | test-gate run / bare | test-gate run, GitHub outputs / bare "
-        "| bare (s) |",
-        "|---:|---:|---:|---:|---:|",
+        "| tests | bare (CPU s) | " + " | ".join(f"{n} / bare" for n in names) + " |",
+        "|---:|---:|" + "---:|" * len(names),
     ]
-    for tests, t_bare, t_plugins, t_gate, t_gh in rows:
-        lines.append(
-            f"| {tests} | {t_plugins / t_bare:.2f} | {t_gate / t_bare:.2f} | {t_gh / t_bare:.2f} "
-            f"| {t_bare:.2f} |"
-        )
+    for tests, medians in rows:
+        ratios = " | ".join(f"{medians[n] / medians['bare']:.2f}x" for n in names)
+        lines.append(f"| {tests} | {medians['bare']:.2f} | {ratios} |")
     lines += [
         "",
-        "*plugins*: pytest with the three pinned plugins (random order, reruns, JSON report). "
-        "*test-gate run*: plugins plus test-gate's own plugin, the interpreter check, reading "
-        "the report, the verdict and every output file.",
+        "*junitxml*: bare pytest writing a JUnit XML file, what the peers' reporters read. "
+        "*json-report*: pytest-json-report alone, with test-gate's omit options. *plugins*: the "
+        "three pinned plugins (random order, reruns, JSON report). *gate*: `test-gate run` "
+        "(the plugins, pytest-test-gate's record, the interpreter check, reading, the verdict "
+        "and every output file). *gate-gh*: the same in GitHub mode (job summary, step "
+        "outputs, annotations).",
         "",
     ]
-    write_section(Path(args.out), "overhead", "\n".join(lines))
-    print(f"wrote {args.out}")
+    if not args.no_write:
+        write_section(Path(args.out), "overhead", "\n".join(lines))
+        print(f"wrote {args.out}")
+    print("\n".join(lines))
     return 0
 
 

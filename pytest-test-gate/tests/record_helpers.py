@@ -19,6 +19,17 @@ def read_events(path: Path) -> dict[str, Any]:
             data["reports"].append(event)
         elif kind == "collect_error":
             data["collect_errors"].append(event)
+        elif kind == "test_end":
+            for when, seconds in event.get("passed", []):
+                data["reports"].append(
+                    {
+                        "nodeid": event["nodeid"],
+                        "when": when,
+                        "outcome": "passed",
+                        "duration": seconds,
+                        "location": event["location"],
+                    }
+                )
         else:
             data.update(event)
     return data

@@ -19,7 +19,8 @@ def test_our_options_come_last_so_a_users_report_file_cannot_win() -> None:
         "py", ["-k", "fast", "--json-report-file=theirs.json"], Asked(7, 2), Path("/r.json"), "abc"
     )
     assert argv[:5] == ["py", "-m", "pytest", "-k", "fast"]
-    assert argv.index("--json-report-file=/r.json") > argv.index("--json-report-file=theirs.json")
+    assert argv.index("--json-report-file=none") > argv.index("--json-report-file=theirs.json")
+    assert "--test-gate-report=/r.json" in argv
     assert "no:randomly" in argv and "--random-order-seed=7" in argv
     assert "--test-gate" in argv and "--test-gate-run-id=abc" in argv
 

@@ -13,6 +13,7 @@ import pytest
 from pytest_test_gate import defaults, hooks, protocol
 from pytest_test_gate.order import ExactOrder
 from pytest_test_gate.recorder import Recorder
+from pytest_test_gate.save import ReportSaver
 from pytest_test_gate.shard import Shard
 from pytest_test_gate.split import SplitError, parse_shard, read_durations
 from pytest_test_gate.unrun import UnrunRecorder
@@ -56,6 +57,12 @@ VALUED_OPTIONS = (
         "run exactly the test ids in FILE (one a line), in that order",
     ),
     (protocol.OPT_OUTCOMES, "FILE", "write the outcome of each test to FILE as JSON"),
+    (
+        protocol.OPT_REPORT,
+        "FILE",
+        "save pytest-json-report's report to FILE with the C JSON encoder (give "
+        "--json-report-file=none to turn its own, slower save off)",
+    ),
     (
         protocol.OPT_SHARD,
         "K/N",
@@ -109,6 +116,9 @@ def pytest_configure(config: Any) -> None:
         config.stash[STACKS] = handle
         faulthandler.register(signal.SIGUSR1, file=handle, all_threads=True)
     order_file = _option(config, protocol.OPT_ORDER)
+    saved = _option(config, protocol.OPT_REPORT)
+    if saved and not hasattr(config, "workerinput"):  # the controller has the report
+        config.pluginmanager.register(ReportSaver(config, saved), "test_gate_report_saver")
     shard = _shard(config)
     if shard is not None and not order_file:  # an exact order names the tests itself
         config.stash[SHARD] = shard

@@ -9,7 +9,8 @@ from __future__ import annotations
 __version__ = "0.3.0"
 
 # the version of the record the plugin writes; test-gate refuses one it does not know
-SCHEMA = 2
+# (3: a test's plainly passed phases are written with its end, as [when, seconds])
+SCHEMA = 3
 
 # pytest options the plugin adds (all off until asked for)
 OPT_ENABLE = "--test-gate"
@@ -22,12 +23,14 @@ OPT_TEST_TIMEOUT = "--test-gate-test-timeout"
 OPT_STACKS = "--test-gate-stacks"  # on SIGUSR1, every thread's stack goes to this file
 OPT_ORDER = "--test-gate-order"  # run exactly these ids (a file, one a line), in this order
 OPT_OUTCOMES = "--test-gate-outcomes"  # write each test's outcome here (with the exact order)
+OPT_REPORT = "--test-gate-report"  # save pytest-json-report's report here, with json.dumps
 OPT_SHARD = "--test-gate-shard"  # run part K of N of the collected suite
 OPT_DURATIONS = "--test-gate-durations"  # split the shards by the durations in this file
 
 # the events of the record file, one JSON object a line: "start", "collect_error",
 # "collected" (the last one counts), "test_start" and "test_end" (around each test),
-# "report" (one per phase report), "finish"
+# "report" (one per phase report, except the phases that plainly passed: those come with
+# "test_end" as "passed": [[when, seconds], ...] and the test's "location"), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
 # keys of the record's sections about what never ran

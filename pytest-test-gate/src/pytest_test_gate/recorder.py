@@ -92,10 +92,25 @@ def environment() -> dict[str, str]:
     return found
 
 
+def _plain_pass(entry: dict[str, Any]) -> bool:
+    """A call or teardown that passed and says nothing else: most phases of most tests.
+    (A setup is written at once: it starts an attempt, so a test that ends the process in
+    its call still has one.)"""
+    return entry["outcome"] == "passed" and entry["when"] != "setup" and len(entry) == PLAIN_KEYS
+
+
+PLAIN_KEYS = len(("nodeid", "when", "outcome", "duration", "location"))
+
+
 class Recorder:
     """Keeps the record, and with `record_file` also writes it as it goes: one JSON line per
     event, flushed at once, so that a run that is killed, hangs or crashes still leaves
-    everything up to that moment, the test it was in included."""
+    everything up to that moment, the test it was in included.
+
+    A call or teardown that plainly passed is written with its test's end, in one line,
+    compact: if the run dies before that end, the test is one that was running, and those
+    phases would not change what the gate makes of it (an attempt with no teardown never
+    finished). Every other phase report is written at once."""
 
     def __init__(
         self,
@@ -114,6 +129,7 @@ class Recorder:
         self.collected = 0  # as pytest counts it: before deselection
         self.selected: int | None = None
         self.stream: IO[str] | None = None
+        self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
         if record_file:
             self.stream = open(record_file, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
             self._write("start", self._header())
@@ -176,7 +192,17 @@ class Recorder:
         self._write("test_start", {"nodeid": nodeid})
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        self._write("test_end", {"nodeid": nodeid})
+        end: dict[str, Any] = {"nodeid": nodeid}
+        passed = self.passed.pop(nodeid, [])
+        if passed:
+            end["location"] = passed[0]["location"]
+            end["passed"] = [[e["when"], e["duration"]] for e in passed]
+        self._write("test_end", end)
+
+    def _write_passed(self, nodeid: str) -> None:
+        """The passed phases held back, before a report that must follow them."""
+        for entry in self.passed.pop(nodeid, []):
+            self._write("report", entry)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         location = list(report.location) if getattr(report, "location", None) else []
@@ -200,7 +226,13 @@ class Recorder:
             if report.outcome != "skipped":
                 entry["longrepr"] = _text(report.longrepr)
         self.reports.append(entry)
-        self._write("report", entry)
+        if self.stream is None:
+            return
+        if _plain_pass(entry):
+            self.passed.setdefault(report.nodeid, []).append(entry)
+        else:
+            self._write_passed(report.nodeid)
+            self._write("report", entry)
 
     def _ending(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)
@@ -231,6 +263,8 @@ class Recorder:
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> Any:
         yield  # after every other plugin: pytest-xdist's workers have reported by then
         if self.stream is not None:
+            for nodeid in list(self.passed):  # tests that never ended
+                self._write_passed(nodeid)
             self._write(
                 "finish", {**self._counts(), **self._ending(), "exit_status": int(exitstatus)}
             )

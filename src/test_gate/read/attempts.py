@@ -157,6 +157,27 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
     return replace(attempt, crash_path=relative_posix(attempt.crash_path, root))
 
 
+PLAIN_PASS = ("setup", "call", "teardown")
+
+
+def _plainly_passed(reports: Sequence[Mapping[str, Any]]) -> Attempt | None:
+    """The attempt of a test that ran once and passed every phase, with nothing else said
+    (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once."""
+    if len(reports) != 3:
+        return None
+    duration = 0.0
+    for report, when in zip(reports, PLAIN_PASS, strict=True):
+        if (
+            report.get("when") != when
+            or report.get("outcome") != "passed"
+            or "wasxfail" in report
+            or "subtest" in report
+        ):
+            return None
+        duration += number(report.get("duration"))
+    return Attempt(Outcome.PASSED, duration=duration)
+
+
 def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[TestRecord]:
     # one record per test per process: under `pytest-xdist --dist each` every worker runs
     # every test, and each of those runs counts (as pytest counts them). A test whose worker
@@ -182,6 +203,10 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     finished = number(plugin.get("finished")) > 0
     for order, ((nodeid, worker), reports) in enumerate(grouped.items()):
         path, line = _location(nodeid, reports[0].get("location"))
+        passed = _plainly_passed(reports)
+        if passed is not None:  # most tests: no attempt to split, nothing to classify
+            records.append(TestRecord(nodeid, path, line, (passed,), order, worker=worker))
+            continue
         split = split_attempts(reports)
         for index, phases in enumerate(split):
             cut = not finished and index == len(split) - 1

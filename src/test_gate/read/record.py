@@ -7,6 +7,7 @@ shape of the report's `test_gate` section, without "finished" when the session n
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,45 @@ from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 
 class RecordError(Exception):
     """The record cannot be read at all; the message says why, in one line."""
+
+
+def _parsed(lines: list[str], path: Path) -> list[Any]:
+    """Every line's JSON value. One parse of all the lines as one array (a call per line
+    costs more than the parsing itself); line by line only to name a corrupt line."""
+    whole: Any = None
+    with contextlib.suppress(ValueError, RecursionError):
+        whole = json.loads("[" + ",".join(lines) + "]")
+    if isinstance(whole, list) and len(whole) == len(lines):
+        return whole
+    out = []
+    for number, line in enumerate(lines, 1):
+        try:
+            out.append(json.loads(line))
+        except (ValueError, RecursionError):
+            raise RecordError(
+                f"pytest-test-gate's record {path} is corrupt at line {number}"
+            ) from None
+    return out
+
+
+def _passed(event: dict[str, Any], nodeid: Any) -> list[dict[str, Any]]:
+    """The phases a test's end says plainly passed, as the reports they stand for."""
+    phases = event.get("passed")
+    if not isinstance(phases, list):
+        return []
+    location = event.get("location")
+    return [
+        {
+            "nodeid": nodeid,
+            "when": phase[0],
+            "outcome": "passed",
+            "duration": phase[1],
+            "location": location,
+        }
+        if isinstance(phase, list) and len(phase) == 2
+        else {"nodeid": nodeid, "when": None, "outcome": None}  # fails closed, as unknown
+        for phase in phases
+    ]
 
 
 def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
@@ -28,13 +68,7 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
     running: dict[str, None] = {}  # tests started and not ended, in order
     cut = lines[-1] != ""  # the writer was stopped in the middle of a line
     events = lines[:-1]
-    for number, line in enumerate(events, 1):
-        try:
-            event = json.loads(line)
-        except (ValueError, RecursionError):
-            raise RecordError(
-                f"pytest-test-gate's record {path} is corrupt at line {number}"
-            ) from None
+    for number, event in enumerate(_parsed(events, path), 1):
         if not isinstance(event, dict):
             raise RecordError(f"pytest-test-gate's record {path} is corrupt at line {number}")
         kind = event.pop("event", None)
@@ -45,7 +79,9 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
         elif kind == "test_start":
             running[str(event.get("nodeid"))] = None
         elif kind == "test_end":
-            running.pop(str(event.get("nodeid")), None)
+            nodeid = event.get("nodeid")
+            running.pop(str(nodeid), None)
+            section["reports"].extend(_passed(event, nodeid))
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:

@@ -12,6 +12,7 @@ from pytest_test_gate.protocol import (
     OPT_DURATIONS,
     OPT_ENABLE,
     OPT_RECORD,
+    OPT_REPORT,
     OPT_RERUNS,
     OPT_RUN_ID,
     OPT_SHARD,
@@ -117,7 +118,9 @@ def pytest_argv(
         f"--random-order-seed={asked.seed}",
         *asked.gate_options(),
         "--json-report",
-        f"--json-report-file={report_file}",
+        # pytest-test-gate saves the report pytest-json-report built, with the C encoder
+        "--json-report-file=none",
+        f"{OPT_REPORT}={report_file}",
         *REPORT_OMIT,
     ]
 
