@@ -26,6 +26,7 @@ from test_gate.analyse.verdict import Policy, Verdict
 from test_gate.publish import github
 from test_gate.publish.publisher import publish, write_file
 from test_gate.read import attribution
+from test_gate.read.files import gc_paused
 from test_gate.read.pytest_output import root_causes
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import (
@@ -54,11 +55,12 @@ EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 def read_reports(paths: Sequence[Path]) -> RunData:
     runs = []
-    for path in paths:
-        try:
-            runs.append(read_report(load_json(path), source=str(path)))
-        except ReportError as exc:
-            runs.append(RunData(tests=(), problems=(str(exc),), sources=(str(path),)))
+    with gc_paused():
+        for path in paths:
+            try:
+                runs.append(read_report(load_json(path), source=str(path)))
+            except ReportError as exc:
+                runs.append(RunData(tests=(), problems=(str(exc),), sources=(str(path),)))
     return merge_reports(runs)
 
 
@@ -163,7 +165,8 @@ def run(settings: RunSettings) -> int:
 def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunData:
     """The record and the report, what the process showed of how it ended, where ignored
     files are ignored, and the seed."""
-    records = read_run_files(done.report_file, done.record_file, done.run_id)
+    with gc_paused():
+        records = read_run_files(done.report_file, done.record_file, done.run_id)
     interrupted = [t.nodeid for t in records.tests if t.outcome is Outcome.INTERRUPTED]
     running = tuple(dict.fromkeys([*records.running, *interrupted]))
     causes = root_causes(
@@ -275,11 +278,12 @@ def merge(settings: MergeSettings) -> int:
     """`test-gate merge`: one verdict over the results of shards and matrix cells."""
     files, problems = result_files(settings.paths)
     jobs = []
-    for path in files:
-        try:
-            jobs.append(read_result(path))
-        except ReportError as exc:
-            problems.append(str(exc))
+    with gc_paused():
+        for path in files:
+            try:
+                jobs.append(read_result(path))
+            except ReportError as exc:
+                problems.append(str(exc))
     expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
     records, facts = merge_jobs(jobs, problems, expected)
     scratch = work_dir()

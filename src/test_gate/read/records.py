@@ -55,7 +55,8 @@ class TestRecord:
 
     @property
     def duration(self) -> float:
-        return sum(a.duration for a in self.attempts)
+        attempts = self.attempts
+        return attempts[0].duration if len(attempts) == 1 else sum(a.duration for a in attempts)
 
 
 @dataclass(frozen=True)

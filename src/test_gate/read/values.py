@@ -8,6 +8,8 @@ from typing import Any
 
 
 def text(value: Any) -> str:
+    if type(value) is str and value.isascii():  # most values: nothing to check (fast, in C)
+        return value
     text = value if isinstance(value, str) else ("" if value is None else str(value))
     try:
         text.encode("utf-8")
