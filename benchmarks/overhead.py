@@ -86,8 +86,8 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
             *("-p", "pytest_jsonreport.plugin", "--random-order-seed=1", "--reruns=2"),
             *report,
         ],
-        "gate": [*gate, "--github", "false", "--", "-p", "no:cacheprovider"],
-        "gate-gh": [*gate, "--github", "true", "--", "-p", "no:cacheprovider"],
+        "gate": [*gate, "--github", "false", "--", "-q", "-p", "no:cacheprovider"],
+        "gate-gh": [*gate, "--github", "true", "--", "-q", "-p", "no:cacheprovider"],
     }
 
 

@@ -107,7 +107,8 @@ def stages(root: Path, out: Path) -> dict[str, float]:
         jobs, times["merge: read 2 results"] = timed(
             lambda: [read_result(files.result), read_result(out / "other.json")]
         )
-    (merged, facts), times["merge: check and put together"] = timed(lambda: merge_jobs(jobs))
+    with gc_paused():
+        (merged, facts), times["merge: check and put together"] = timed(lambda: merge_jobs(jobs))
     _, times["merge: analyse and render"] = timed(
         lambda: result_json.render(analyse(merged, Policy(), replace(files), merge=facts))
     )

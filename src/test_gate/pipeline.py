@@ -285,7 +285,8 @@ def merge(settings: MergeSettings) -> int:
             except ReportError as exc:
                 problems.append(str(exc))
     expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
-    records, facts = merge_jobs(jobs, problems, expected)
+    with gc_paused():
+        records, facts = merge_jobs(jobs, problems, expected)
     scratch = work_dir()
     result = analyse(
         records,
