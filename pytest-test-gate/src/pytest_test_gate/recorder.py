@@ -10,6 +10,7 @@ with ``--test-gate-record``). Other parts add sections through the
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import platform
@@ -132,13 +133,15 @@ class Recorder:
         self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
         if record_file:
             self.stream = open(record_file, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
-            self._write("start", self._header())
+            self._write("start", self.header)
 
     def _write(self, event: str, data: dict[str, Any]) -> None:
         if self.stream is not None:
             self.stream.write(json.dumps({"event": event, **data}) + "\n")
 
-    def _header(self) -> dict[str, Any]:
+    @functools.cached_property
+    def header(self) -> dict[str, Any]:
+        """Made once: the versions of the distributions are looked up on disk."""
         return {
             "schema": SCHEMA,
             "run_id": self.run_id,
@@ -248,7 +251,7 @@ class Recorder:
     def data(self) -> dict[str, Any]:
         """The whole record as one object (the JSON report's section)."""
         return {
-            **self._header(),
+            **self.header,
             **self._counts(),
             "collect_errors": self.collect_errors,
             "reports": self.reports,
