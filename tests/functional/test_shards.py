@@ -88,7 +88,7 @@ def shard_run(
 
 
 def merge(*args: str) -> Merged:
-    out = Path(args[-1]).parent if args else Path.cwd()
+    out = Path(args[0]).parent  # beside the first result or folder: never the working dir
     result, summary = out / "merged.json", out / "merged.md"
     proc = cli(
         "merge",
