@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from measure import cpu, peak_mib
 from results_file import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -41,29 +41,6 @@ def make_suite(root: Path, tests: int) -> None:
             f"@pytest.mark.parametrize('n', range({PER_FILE}))\n"
             "def test_it(n):\n    pass\n"
         )
-
-
-def measured(argv: list[str]) -> tuple[float, float]:
-    """CPU seconds (user + system) and peak resident MiB of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{argv[:4]} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of the children is the largest so far: run the big one last, or read it alone
-    return cpu, after.ru_maxrss / 1024
-
-
-def peak(argv: list[str]) -> float:
-    """Peak resident MiB of one process, measured alone (in a fresh child)."""
-    code = (
-        "import resource, subprocess, sys;"
-        "subprocess.run(sys.argv[1:], capture_output=True);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
-    return int(out.stdout.strip()) / 1024
 
 
 def main() -> None:
@@ -101,16 +78,16 @@ def main() -> None:
         load = [sys.executable, "-c", LOAD, *files]
         times: dict[str, list[float]] = {"merge": [], "load": []}
         for _ in range(args.rounds):  # interleaved
-            times["load"].append(measured(load)[0])
-            times["merge"].append(measured(merge)[0])
-        peaks = {"merge": peak(merge), "load": peak(load)}
+            times["load"].append(cpu(load, ok=(0, 1)))
+            times["merge"].append(cpu(merge, ok=(0, 1)))
+        peaks = {"merge": peak_mib(merge), "load": peak_mib(load)}
         merged = json.loads((Path(tmp) / "merged.json").read_text())
         summary = (Path(tmp) / "merged.md").stat().st_size
-    cpu = {name: statistics.median(values) for name, values in times.items()}
+    medians = {name: statistics.median(values) for name, values in times.items()}
     rows = [
-        f"| bare `json.load` of the 3 files | {cpu['load']:.2f} | 1.00x | {peaks['load']:.0f} "
+        f"| bare `json.load` of the 3 files | {medians['load']:.2f} | 1.00x | {peaks['load']:.0f} "
         "| 1.00x |",
-        f"| `test-gate merge` | {cpu['merge']:.2f} | {cpu['merge'] / cpu['load']:.2f}x "
+        f"| `test-gate merge` | {medians['merge']:.2f} | {medians['merge'] / medians['load']:.2f}x "
         f"| {peaks['merge']:.0f} | {peaks['merge'] / peaks['load']:.2f}x |",
     ]
     text = textwrap.dedent(

@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from measure import cpu
 from results_file import write_section
 
 MODULE = """
@@ -56,16 +55,6 @@ def write_suite(root: Path, tests: int) -> int:
     for index in range(modules):
         (root / f"test_mod_{index:04d}.py").write_text(MODULE.format(functions=functions))
     return modules * per_module
-
-
-def cpu(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """User + system CPU seconds of the process and every process it waited for."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{argv[:5]} exited {done.returncode}:\n{done.stdout[-2000:]!r}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def configurations(python: str, out: Path) -> dict[str, list[str]]:

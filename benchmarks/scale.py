@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+from measure import cpu, peak_mib
 from results_file import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -115,23 +116,6 @@ def stages(root: Path, out: Path) -> dict[str, float]:
     return times
 
 
-def cpu_of(argv: list[str]) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(argv, capture_output=True, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-
-
-def peak_mib(argv: list[str]) -> float:
-    code = (
-        "import resource, subprocess, sys;"
-        "subprocess.run(sys.argv[1:], capture_output=True);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
-    return int(out.stdout.strip()) / 1024
-
-
 def gate_against_load(report: Path, out: Path, rounds: int) -> dict[str, tuple[float, float]]:
     gate = [
         sys.executable, "-m", "test_gate", "gate", str(report), "--github", "false",
@@ -140,8 +124,8 @@ def gate_against_load(report: Path, out: Path, rounds: int) -> dict[str, tuple[f
     load = [sys.executable, "-c", LOAD, str(report)]
     times: dict[str, list[float]] = {"load": [], "gate": []}
     for _ in range(rounds):
-        times["load"].append(cpu_of(load))
-        times["gate"].append(cpu_of(gate))
+        times["load"].append(cpu(load, ok=None))
+        times["gate"].append(cpu(gate, ok=None))
     return {
         name: (statistics.median(values), peak_mib(load if name == "load" else gate))
         for name, values in times.items()

@@ -48,7 +48,7 @@ from test_gate.run.process import Cancelled
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest, shared_seed
 from test_gate.run.scratch import clean_up, work_dir
-from test_gate.settings import AuditSettings, GateSettings, MergeSettings, RunSettings
+from test_gate.settings import AuditSettings, GateSettings, MergeSettings, Outputs, RunSettings
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -157,9 +157,7 @@ def run(settings: RunSettings) -> int:
             cell=settings.cell or default_cell(dict(records.environment), _runner_os()),
         )
         print(terminal.render(result), end="", flush=True)
-    publish(result, settings.outputs)
-    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
-    return exit_code(result.verdict, settings.fail_on_gate)
+    return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 
 
 def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunData:
@@ -237,6 +235,14 @@ def _runner_os() -> str:
     return os.environ.get("RUNNER_OS", "") if github.in_actions() else ""
 
 
+def _conclude(result: GateResult, outputs: Outputs, fail_on_gate: bool, scratch: Path) -> int:
+    """Every output written, the scratch folder emptied, the exit code: how each pipeline
+    that judged a run ends."""
+    publish(result, outputs)
+    clean_up(scratch, keep=_kept(result.files, outputs.github))
+    return exit_code(result.verdict, fail_on_gate)
+
+
 def _kept(files: Files, github_mode: bool) -> set[Path]:
     """What stays of the scratch folder: the result and the summary (their paths are printed),
     and in GitHub Actions the report too (a step output names it)."""
@@ -269,23 +275,20 @@ def gate(settings: GateSettings) -> int:
     )
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
-    publish(result, settings.outputs)
-    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
-    return exit_code(result.verdict, settings.fail_on_gate)
+    return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 
 
 def merge(settings: MergeSettings) -> int:
     """`test-gate merge`: one verdict over the results of shards and matrix cells."""
     files, problems = result_files(settings.paths)
     jobs = []
+    expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
     with gc_paused():
         for path in files:
             try:
                 jobs.append(read_result(path))
             except ReportError as exc:
                 problems.append(str(exc))
-    expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
-    with gc_paused():
         records, facts = merge_jobs(jobs, problems, expected)
     scratch = work_dir()
     result = analyse(
@@ -296,9 +299,7 @@ def merge(settings: MergeSettings) -> int:
     )
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
-    publish(result, settings.outputs)
-    clean_up(scratch, keep=_kept(result.files, settings.outputs.github))
-    return exit_code(result.verdict, settings.fail_on_gate)
+    return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 
 
 def audit(settings: AuditSettings) -> int:

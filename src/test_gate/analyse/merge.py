@@ -16,7 +16,8 @@ from fractions import Fraction
 
 from test_gate.analyse.cell import job_name
 from test_gate.analyse.verdict import Counts, count, pass_rate
-from test_gate.read.records import CollectError, IgnoredPath, Outcome, RunData, TestRecord
+from test_gate.read.records import CollectError, Outcome, RunData, TestRecord
+from test_gate.read.report import once_each
 from test_gate.read.results import JobResult
 
 FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
@@ -122,7 +123,7 @@ def merge_jobs(
         # each job checked its own exit code against its tests: what stands for all of them
         exit_code=1 if any(t.outcome in FAILING for t in tests) else 0,
         seed=", ".join(sorted({j.seed for j in jobs if j.seed})) or None,
-        ignored=_once_each(i for j in jobs for i in j.ignored),
+        ignored=once_each(i for j in jobs for i in j.ignored),
         problems=tuple(dict.fromkeys(found)),
         sources=tuple(j.source for j in jobs),
     )
@@ -278,13 +279,6 @@ def _collect_errors(by_cell: Mapping[str, Sequence[JobResult]]) -> tuple[Collect
                     message = f"[{cell}] {error.message}" if len(by_cell) > 1 else error.message
                     out[key] = replace(error, message=message)
     return tuple(out.values())
-
-
-def _once_each(items: Iterable[IgnoredPath]) -> tuple[IgnoredPath, ...]:
-    first: dict[str, IgnoredPath] = {}
-    for item in items:
-        first.setdefault(item.path, item)
-    return tuple(first.values())
 
 
 def _facts(by_cell: Mapping[str, Sequence[JobResult]], jobs: Sequence[JobResult]) -> MergeFacts:

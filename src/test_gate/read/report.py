@@ -32,6 +32,7 @@ from test_gate.read.records import (
     ShardInfo,
     TestRecord,
 )
+from test_gate.read.shard import ShardUnreadable, shard_info
 from test_gate.read.values import Findings, as_count, as_dict, as_list, integer, number, text
 
 
@@ -188,28 +189,11 @@ def _environment(
 
 
 def _shard(plugin: Mapping[str, Any] | None, findings: Findings) -> ShardInfo | None:
-    raw = (plugin or {}).get("shard")
-    if raw is None:
+    try:
+        return shard_info((plugin or {}).get("shard"))
+    except ShardUnreadable as exc:
+        findings.add(f"{exc}: the split cannot be checked")
         return None
-    found = as_dict(raw, "the record's shard", findings)
-    if found is None:
-        return None
-    ids = as_list(found.get("ids"), "the shard's test ids", findings)
-    index, total = integer(found.get("index")), integer(found.get("total"))
-    suite = integer(found.get("suite"))
-    if index is None or total is None or suite is None or not 1 <= index <= total:
-        findings.add("its shard is not K of N with a suite count: the split cannot be checked")
-        return None
-    return ShardInfo(
-        index=index,
-        total=total,
-        suite=suite,
-        suite_digest=text(found.get("suite_digest")),
-        ids=tuple(text(i) for i in ids),
-        ids_digest=text(found.get("ids_digest")),
-        split_by=text(found.get("split_by")) or "count",
-        durations_from=text(found.get("durations_from")),
-    )
 
 
 def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
@@ -377,7 +361,7 @@ def read_unrun(section: Mapping[str, Any]) -> RunData:
     )
 
 
-def _once_each(items: Iterable[IgnoredPath]) -> tuple[IgnoredPath, ...]:
+def once_each(items: Iterable[IgnoredPath]) -> tuple[IgnoredPath, ...]:
     """Shards of one suite share their configuration: an ignored file is listed once."""
     first: dict[str, IgnoredPath] = {}
     for item in items:
@@ -415,7 +399,7 @@ def merge(runs: Sequence[RunData]) -> RunData:
         deselected=sum(r.deselected for r in runs),
         exit_code=worst,
         seed=", ".join(sorted(seeds)) if seeds else None,
-        ignored=_once_each(i for r in runs for i in r.ignored),
+        ignored=once_each(i for r in runs for i in r.ignored),
         deselected_files=tuple(d for r in runs for d in r.deselected_files),
         never_ran=tuple(n for r in runs for n in r.never_ran),
         collect_settings=runs[0].collect_settings,

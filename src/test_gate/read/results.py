@@ -19,6 +19,7 @@ from test_gate.read.records import (
     TestRecord,
 )
 from test_gate.read.report import ReportError, read_json
+from test_gate.read.shard import ShardUnreadable, shard_info
 from test_gate.read.values import Findings, as_dict, as_list, integer, number, text
 
 TOOL = "test-gate"
@@ -102,12 +103,16 @@ def read_result(path: Path) -> JobResult:
     problems = findings.lines()
     if problems:
         raise ReportError(problems[0])
+    try:
+        shard = shard_info(data.get("shard"))
+    except ShardUnreadable as exc:
+        raise ReportError(f"result {path}: {exc}") from None
     counts = as_dict(data.get("counts"), "its counts", findings) or {}
     seed = data.get("seed")
     return JobResult(
         source=str(path),
         cell=cell,
-        shard=_shard(data.get("shard"), path),
+        shard=shard,
         seed=text(seed) if isinstance(seed, (int, str)) else None,
         verdict=text(data.get("verdict")),
         blind_reasons=tuple(text(r) for r in as_list(data.get("blind_reasons"), "", findings)),
@@ -173,31 +178,6 @@ def _tests(
             order=order,
             cell=cell,
         )
-
-
-def _shard(value: Any, path: Path) -> ShardInfo | None:
-    if value is None:
-        return None
-    index, total, suite = (
-        integer(value.get(k)) if isinstance(value, dict) else None
-        for k in ("index", "total", "suite")
-    )
-    if index is None or total is None or suite is None or not 1 <= index <= total:
-        raise ReportError(f"result {path}: its shard is not K of N with a suite count")
-    assert isinstance(value, dict)
-    ids = value.get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ReportError(f"result {path}: its shard does not list the tests it was given")
-    return ShardInfo(
-        index=index,
-        total=total,
-        suite=suite,
-        suite_digest=text(value.get("suite_digest")),
-        ids=tuple(ids),
-        ids_digest=text(value.get("ids_digest")),
-        split_by=text(value.get("split_by")) or "count",
-        durations_from=text(value.get("durations_from")),
-    )
 
 
 def _ignored(value: Any) -> Iterable[IgnoredPath]:

@@ -3,6 +3,7 @@ slowest shard, and the failures told apart across cells."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -55,45 +56,47 @@ def _cells(entry: AcrossCells) -> str:
     return ", ".join(entry.cells)
 
 
+def _across_section(
+    title: str, entries: Sequence[AcrossCells], head: Sequence[str], intro: str
+) -> Section | None:
+    """A table of tests with the cells they failed (or were flaky) in; with four columns,
+    also the cells where they passed."""
+    if not entries:
+        return None
+    rows = [
+        (
+            code(e.nodeid, in_table=True),
+            md(_cells(e)),
+            *([md(", ".join(e.other_cells))] if len(head) == 4 else []),
+            md(e.message),
+        )
+        for e in entries
+    ]
+    return Section(f"{title} ({len(entries)})", table(head, rows), intro=intro, what="tests")
+
+
 def sections(facts: MergeFacts) -> list[Section]:
     """Before the per-test failures: what fails everywhere, what fails on some platforms."""
-    out: list[Section] = []
-    rows: list[tuple[str, ...]]
-    if facts.broken:
-        rows = [(code(e.nodeid, in_table=True), md(_cells(e)), md(e.message)) for e in facts.broken]
-        out.append(
-            Section(
-                f"Failing in every cell they ran in ({len(facts.broken)})",
-                table(("test", "cells", "message"), rows),
-                intro="Broken wherever they ran: not a platform's doing.",
-                what="tests",
-            )
-        )
-    if facts.some_cells:
-        rows = [
-            (
-                code(e.nodeid, in_table=True),
-                md(_cells(e)),
-                md(", ".join(e.other_cells)),
-                md(e.message),
-            )
-            for e in facts.some_cells
-        ]
-        out.append(
-            Section(
-                f"Failing in some cells only ({len(facts.some_cells)})",
-                table(("test", "failed in", "passed in", "message"), rows),
-                intro="Platform- or version-specific: they pass elsewhere.",
-                what="tests",
-            )
-        )
-    return out
+    found = [
+        _across_section(
+            "Failing in every cell they ran in",
+            facts.broken,
+            ("test", "cells", "message"),
+            "Broken wherever they ran: not a platform's doing.",
+        ),
+        _across_section(
+            "Failing in some cells only",
+            facts.some_cells,
+            ("test", "failed in", "passed in", "message"),
+            "Platform- or version-specific: they pass elsewhere.",
+        ),
+    ]
+    return [section for section in found if section]
 
 
 def later_sections(facts: MergeFacts) -> list[Section]:
     """After the failures: the jobs' own diagnoses, flaky tests by cell, and every job."""
     out: list[Section] = []
-    rows: list[tuple[str, ...]]
     if facts.findings:
         blocks = []
         for found in facts.findings:
@@ -113,16 +116,14 @@ def later_sections(facts: MergeFacts) -> list[Section]:
                 what="tests",
             )
         )
-    if facts.flaky:
-        rows = [(code(e.nodeid, in_table=True), md(_cells(e)), md(e.message)) for e in facts.flaky]
-        out.append(
-            Section(
-                f"Flaky somewhere ({len(facts.flaky)})",
-                table(("test", "flaky in", "first failure"), rows),
-                intro="Failed, then passed on a rerun, in these cells.",
-                what="tests",
-            )
-        )
+    flaky = _across_section(
+        "Flaky somewhere",
+        facts.flaky,
+        ("test", "flaky in", "first failure"),
+        "Failed, then passed on a rerun, in these cells.",
+    )
+    if flaky:
+        out.append(flaky)
     rows = [
         (md(j.name), j.verdict, str(j.tests), _seconds(j.wall_time), code(j.source, in_table=True))
         for j in facts.jobs

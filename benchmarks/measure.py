@@ -1,0 +1,39 @@
+"""How the benchmarks measure a command: CPU time of its process tree, and its peak memory."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from collections.abc import Container, Mapping
+from pathlib import Path
+
+
+def cpu(
+    argv: list[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Container[int] | None = (0,),
+) -> float:
+    """User + system CPU seconds of the process and every process it waited for. An exit
+    code outside `ok` stops the benchmark (None: any exit code will do)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        argv, cwd=cwd, env=None if env is None else dict(env), capture_output=True, check=False
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if ok is not None and done.returncode not in ok:
+        raise SystemExit(f"{argv[:5]} exited {done.returncode}:\n{done.stdout[-2000:]!r}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def peak_mib(argv: list[str]) -> float:
+    """Peak resident MiB of one process, measured alone (in a fresh child, whose children's
+    high-water mark is that process's own)."""
+    code = (
+        "import resource, subprocess, sys;"
+        "subprocess.run(sys.argv[1:], capture_output=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    return int(out.stdout.strip()) / 1024
