@@ -20,6 +20,7 @@ from test_gate.settings import (
     AuditSettings,
     DiagnoseSettings,
     GateSettings,
+    HistorySettings,
     MergeSettings,
     Outputs,
     RunSettings,
@@ -28,6 +29,7 @@ from test_gate.settings import (
     durations_file,
     existing_dir,
     expected_cells,
+    history_settings,
     merge_paths,
     output_file,
     parse_bool,
@@ -85,6 +87,59 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
         default="true",
         help="false: report only, exit 0 when the gate fails on policy "
         "(never when the data is missing or contradictory)",
+    )
+
+
+def _history_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("across runs")
+    group.add_argument(
+        "--history",
+        metavar="FILE",
+        help="the history store (SQLite): read to tell new failures from known ones and to "
+        "measure the flaky rate, then this run is appended (made when missing)",
+    )
+    group.add_argument(
+        "--fail-on",
+        default="all",
+        help="all: the pass rate gates (default); new: only failures that did not fail the "
+        "last time on this branch or its base (needs --history)",
+    )
+    group.add_argument(
+        "--max-flaky-rate",
+        default="none",
+        help="fail when more than this percent of the tests that ran in the window were flaky "
+        "at least once (none)",
+    )
+    group.add_argument(
+        "--window", default="20", help="runs the flaky rate looks at, this one included (20)"
+    )
+    group.add_argument("--keep-runs", default="200", help="runs the history keeps per branch (200)")
+    group.add_argument(
+        "--branch",
+        help="the branch this run belongs to (default: from GitHub Actions, else from git)",
+    )
+    group.add_argument(
+        "--base-branch",
+        help="compare failures with this branch too (default: a pull request's base, else the "
+        "repository's default branch)",
+    )
+    group.add_argument(
+        "--quarantine",
+        metavar="FILE",
+        help="a TOML file of quarantined tests: they run, and their failures do not count",
+    )
+
+
+def _history(args: argparse.Namespace) -> HistorySettings:
+    return history_settings(
+        path=args.history,
+        branch=args.branch,
+        base=args.base_branch,
+        fail_on=args.fail_on,
+        max_flaky_rate=args.max_flaky_rate,
+        window=args.window,
+        keep=args.keep_runs,
+        quarantine=args.quarantine,
     )
 
 
@@ -172,11 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     _cell_option(run)
     _diagnosis_options(run)
     _policy_options(run)
+    _history_options(run)
 
     gate = sub.add_parser("gate", help="gate existing pytest-json-report files")
     gate.add_argument("reports", nargs="+", help="JSON report files")
     _cell_option(gate)
     _policy_options(gate)
+    _history_options(gate)
 
     merge = sub.add_parser(
         "merge",
@@ -207,6 +264,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cells that must be there, and no other: names separated by commas",
     )
     _policy_options(merge)
+    _history_options(merge)
+
+    history = sub.add_parser(
+        "history",
+        help="the flakiest tests, the newest failures and the trend, from a history store",
+    )
+    history.add_argument("file", metavar="FILE", help="the history store (--history)")
+    history.add_argument("--branch", help="the branch (default: the newest run's)")
+    history.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
+    history.add_argument("--window", default="20", help="runs looked at (20)")
+    history.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    quarantine = sub.add_parser("quarantine", help="quarantine entries from the history")
+    actions = quarantine.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    suggest = actions.add_parser(
+        "suggest", help="propose entries for the flakiest tests of the history, with their rates"
+    )
+    suggest.add_argument("--history", required=True, metavar="FILE", help="the history store")
+    suggest.add_argument("--branch", help="the branch (default: the newest run's)")
+    suggest.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
+    suggest.add_argument("--window", default="20", help="runs looked at (20)")
+    suggest.add_argument(
+        "--days", default="30", help="the proposed entries expire after this many days (30)"
+    )
 
     audit = sub.add_parser(
         "ignored",
@@ -304,6 +385,7 @@ def run_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> RunSett
         shard=shards,
         durations_from=durations_file(args.durations_from, shards is not None),
         cell=cell(args.cell),
+        history=_history(args),
     )
 
 
@@ -316,6 +398,7 @@ def gate_settings(args: argparse.Namespace) -> GateSettings:
         outputs=outputs,
         fail_on_gate=fail_on_gate,
         cell=cell(args.cell),
+        history=_history(args),
     )
 
 
@@ -331,6 +414,7 @@ def merge_settings(args: argparse.Namespace) -> MergeSettings:
         fail_on_gate=parse_bool(args.fail_on_gate, "--fail-on-gate"),
         expect_shards=shards,
         expect_cells=expected_cells(args.expect_cells),
+        history=_history(args),
     )
 
 
@@ -344,11 +428,31 @@ def audit_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> Audit
     )
 
 
+def _window(text: str) -> int:
+    size = parse_count(text, "--window")
+    if not size:
+        raise UsageError(f"--window: {text!r} is not a count of runs; use 1 or more")
+    return size
+
+
+def _days(text: str) -> int:
+    days = parse_count(text, "--days")
+    if not days:
+        raise UsageError(f"--days: {text!r} is not a count of days; use 1 or more")
+    return days
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "run": lambda args, extra: pipeline.run(run_settings(args, extra)),
     "gate": lambda args, extra: pipeline.gate(gate_settings(args)),
     "merge": lambda args, extra: pipeline.merge(merge_settings(args)),
     "ignored": lambda args, extra: pipeline.audit(audit_settings(args, extra)),
+    "history": lambda args, extra: pipeline.show_history(
+        args.file, args.branch, args.lane, _window(args.window), args.json
+    ),
+    "quarantine": lambda args, extra: pipeline.suggest_quarantine(
+        args.history, args.branch, args.lane, _window(args.window), _days(args.days)
+    ),
     "install-plugins": lambda args, extra: pipeline.install(
         args.python or default_python(), args.plugin_source, args.print
     ),

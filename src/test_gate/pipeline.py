@@ -3,15 +3,28 @@ render -> publish. This is the one place the stages are put together."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
 from test_gate.analyse.cell import default_cell
+from test_gate.analyse.findings import Diagnosis
+from test_gate.analyse.history import (
+    FAILING,
+    HistoryFacts,
+    HistoryPolicy,
+    assess,
+    categories,
+    failing_since,
+    flakiest,
+    flips,
+    key,
+)
 from test_gate.analyse.merge import Expected, merge_jobs
 from test_gate.analyse.result import (
     Files,
@@ -22,11 +35,21 @@ from test_gate.analyse.result import (
     setting_notices,
     with_root_cause,
 )
-from test_gate.analyse.verdict import Policy, Verdict
+from test_gate.analyse.verdict import Gating, Policy, Verdict
 from test_gate.publish import github
+from test_gate.publish.history import record_run
 from test_gate.publish.publisher import publish, write_file
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
+from test_gate.read.history import (
+    History,
+    HistoryUnusable,
+    Key,
+    Lane,
+    latest_lane,
+    load_history,
+)
+from test_gate.read.identity import Identity, identify
 from test_gate.read.pytest_output import root_causes
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import (
@@ -38,7 +61,9 @@ from test_gate.read.report import (
 )
 from test_gate.read.report import merge as merge_reports
 from test_gate.read.results import read_result, result_files
+from test_gate.render import history as history_view
 from test_gate.render import terminal, unrun
+from test_gate.render.history import run_entry
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
 from test_gate.run.collect import collect
@@ -48,7 +73,15 @@ from test_gate.run.process import Cancelled
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest, shared_seed
 from test_gate.run.scratch import clean_up, work_dir
-from test_gate.settings import AuditSettings, GateSettings, MergeSettings, Outputs, RunSettings
+from test_gate.settings import (
+    AuditSettings,
+    GateSettings,
+    HistorySettings,
+    MergeSettings,
+    Outputs,
+    RunSettings,
+    UsageError,
+)
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -135,6 +168,9 @@ def run(settings: RunSettings) -> int:
                     f"the run was cancelled ({cancelled.name}) after the main run, during "
                     "the other orders or the diagnosis, which are missing",
                 )
+        cell = settings.cell or default_cell(dict(records.environment), _runner_os())
+        lane = f"{cell} [{records.shard.label}]" if records.shard else cell
+        looked, recording = look_back(records, found, settings.history, lane, settings.path)
         result = analyse(
             records,
             policy,
@@ -154,8 +190,10 @@ def run(settings: RunSettings) -> int:
                 *shard_notices,
                 *setting_notices(records.choices, asdict(asked)),
             ),
-            cell=settings.cell or default_cell(dict(records.environment), _runner_os()),
+            cell=cell,
+            history=looked,
         )
+        result = record(result, recording)
         print(terminal.render(result), end="", flush=True)
     return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 
@@ -261,6 +299,8 @@ def gate(settings: GateSettings) -> int:
     """`test-gate gate`: the verdict on reports pytest already wrote."""
     records = attribution.attribute(read_reports(settings.reports))
     scratch = work_dir()
+    cell = settings.cell or default_cell(dict(records.environment), _runner_os())
+    looked, recording = look_back(records, None, settings.history, cell, Path.cwd())
     result: GateResult = analyse(
         records,
         settings.policy,
@@ -271,8 +311,10 @@ def gate(settings: GateSettings) -> int:
             settings.reports[0],
         ),
         path_prefix=github.workspace_prefix(records.root),
-        cell=settings.cell or default_cell(dict(records.environment), _runner_os()),
+        cell=cell,
+        history=looked,
     )
+    result = record(result, recording)
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
@@ -291,15 +333,157 @@ def merge(settings: MergeSettings) -> int:
                 problems.append(str(exc))
         records, facts = merge_jobs(jobs, problems, expected)
     scratch = work_dir()
+    looked, recording = look_back(records, None, settings.history, MERGE_LANE, Path.cwd())
     result = analyse(
         records,
         settings.policy,
         _files(settings.outputs.result_file, settings.outputs.summary_file, scratch, None),
         merge=facts,
+        history=looked,
     )
+    result = record(result, recording)
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
+
+
+MERGE_LANE = "merge"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Where and as what a gated run is appended to the history."""
+
+    path: Path
+    identity: Identity
+    lane: str
+    keep: int
+    categories: Mapping[Key, str]
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def look_back(
+    run: RunData,
+    diagnosis: Diagnosis | None,
+    settings: HistorySettings,
+    lane: str,
+    where: Path,
+) -> tuple[tuple[HistoryFacts, Gating] | None, Recording | None]:
+    """The history and the quarantine, applied to this run (when asked for), and where the
+    run will be recorded. A history that cannot be read is a notice: the run is gated on its
+    own data, every failure counts as new, and the file is left alone."""
+    if not settings.asked:
+        return None, None
+    identity = identify(where, settings.branch, settings.base)
+    notices: list[str] = []
+    history: History | None = None
+    recording = None
+    if settings.path is not None:
+        failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
+        try:
+            history = load_history(
+                settings.path, Lane(identity.branch, identity.base, lane), settings.window, failing
+            )
+        except HistoryUnusable as exc:
+            notices.append(
+                f"{exc}; this run is gated on its own data (every failure counts as new) and "
+                "is not recorded"
+            )
+        else:
+            recording = Recording(
+                settings.path, identity, lane, settings.keep, categories(run, diagnosis)
+            )
+            if history.new:
+                notices.append(f"history {settings.path}: none yet; this run starts it")
+    looked = assess(
+        run,
+        diagnosis,
+        history,
+        settings.quarantine,
+        today=today(),
+        policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
+        lane=(identity.branch, identity.base, lane) if settings.path else ("", None, ""),
+        notices=notices,
+    )
+    return looked, recording
+
+
+def record(result: GateResult, recording: Recording | None) -> GateResult:
+    """The run appended to the history, and a notice of what was written; a history that
+    cannot take it is a notice too, never a failure of the gate."""
+    if recording is None or result.history is None:
+        return result
+    try:
+        done = record_run(
+            recording.path,
+            run_entry(result, recording.identity, recording.lane, recording.categories),
+            recording.keep,
+        )
+        notice = (
+            f"history {recording.path}: run #{done.run_id} recorded; {done.stored_runs} run(s) "
+            f"kept"
+            + (f", {done.pruned} older dropped" if done.pruned else "")
+            + f", {done.size / 1024:.0f} KiB"
+        )
+    except HistoryUnusable as exc:
+        notice = f"{exc}; this run is not recorded"
+    except OSError as exc:
+        notice = f"history {recording.path}: cannot be written ({exc.strerror}); not recorded"
+    facts = replace(result.history, notices=(*result.history.notices, notice))
+    return replace(result, history=facts)
+
+
+def _stored(file: str, branch: str | None, lane: str | None, window: int) -> History:
+    """A history store as `test-gate history` reads it: the newest run's branch and lane
+    unless named."""
+    path = Path(file)
+    if not path.is_file():
+        raise UsageError(f"FILE: {file!r} is not a file; give the history store (--history)")
+    try:
+        latest = latest_lane(path)
+        if latest is None:
+            raise UsageError(f"FILE: {file!r} holds no runs yet")
+        return load_history(path, Lane(branch or latest[0], None, lane or latest[1]), window, ())
+    except HistoryUnusable as exc:
+        raise UsageError(str(exc)) from None
+
+
+def show_history(
+    file: str, branch: str | None, lane: str | None, window: int, as_json: bool
+) -> int:
+    """`test-gate history FILE`: the trend, the flakiest tests and the newest failures."""
+    history = _stored(file, branch, lane, window)
+    runs = history.runs
+    chosen_branch = runs[-1].branch if runs else (branch or "")
+    chosen_lane = lane or (latest_lane(Path(file)) or ("", ""))[1]
+    text = history_view.report(
+        chosen_branch,
+        chosen_lane,
+        runs,
+        flakiest(flips(runs, history.results)),
+        failing_since(runs, history.results),
+        as_json,
+    )
+    with github.output_guard():  # test ids come from the project
+        print(text, end="")
+    return EXIT_PASS
+
+
+def suggest_quarantine(
+    file: str, branch: str | None, lane: str | None, window: int, days: int
+) -> int:
+    """`test-gate quarantine suggest`: entries for the flakiest tests, to review and paste."""
+    history = _stored(file, branch, lane, window)
+    ran = flips(history.runs, history.results)
+    text = history_view.suggestions(
+        flakiest(ran), len(history.runs), today() + dt.timedelta(days=days)
+    )
+    with github.output_guard():
+        print(text, end="")
+    return EXIT_PASS
 
 
 def audit(settings: AuditSettings) -> int:

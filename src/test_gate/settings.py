@@ -13,6 +13,7 @@ from pytest_test_gate.split import SplitError, parse_shard, read_durations
 
 from test_gate.analyse.verdict import Policy
 from test_gate.read.files import REPORT_LIMIT, Unreadable, check_regular
+from test_gate.read.quarantine import Quarantine, QuarantineError, load_quarantine
 
 MAX_SEED = 2**32 - 1
 _DECIMAL = re.compile(
@@ -233,6 +234,99 @@ class DiagnoseSettings:
     orders: int = 1
 
 
+FailOn = Literal["all", "new"]
+
+
+def parse_fail_on(text: str, option: str = "--fail-on") -> FailOn:
+    raw = text.strip().lower()
+    if raw == "all":
+        return "all"
+    if raw == "new":
+        return "new"
+    raise UsageError(f"{option}: {text!r} is not a choice; use all or new")
+
+
+def quarantine_file(text: str | None, option: str = "--quarantine") -> Quarantine | None:
+    """Read now: a bad entry is a usage error before any test runs."""
+    if not text:
+        return None
+    try:
+        return load_quarantine(Path(text))
+    except QuarantineError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def branch_name(text: str | None, option: str) -> str | None:
+    if text is None or not text.strip():
+        return None
+    name = text.strip()
+    if len(name) > 255 or not name.isprintable():
+        raise UsageError(f"{option}: {text!r:.60} is not a branch name; use up to 255 characters")
+    return name
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """The history store and the quarantine; everything off by default."""
+
+    path: Path | None = None
+    branch: str | None = None  # None: from GitHub Actions, else from git
+    base: str | None = None  # None: the pull request's base, else the default branch
+    fail_on: FailOn = "all"
+    max_flaky_rate: Decimal | None = None
+    window: int = 20
+    keep: int = 200
+    quarantine: Quarantine | None = None
+
+    @property
+    def asked(self) -> bool:
+        return (
+            self.path is not None
+            or self.quarantine is not None
+            or (self.max_flaky_rate is not None)
+        )
+
+
+def history_settings(
+    *,
+    path: str | None,
+    branch: str | None,
+    base: str | None,
+    fail_on: str,
+    max_flaky_rate: str,
+    window: str,
+    keep: str,
+    quarantine: str | None,
+) -> HistorySettings:
+    history = output_file(path, "--history")
+    chosen = parse_fail_on(fail_on)
+    if chosen == "new" and history is None:
+        raise UsageError(
+            "--fail-on: 'new' needs --history FILE: a failure is new against the runs before"
+        )
+    size = parse_count(window, "--window")
+    if not size:
+        raise UsageError(f"--window: {window!r} is not a count of runs; use 1 or more")
+    kept = parse_count(keep, "--keep-runs")
+    if not kept:
+        raise UsageError(f"--keep-runs: {keep!r} is not a count of runs; use 1 or more")
+    rate = (
+        None
+        if max_flaky_rate.strip().lower() in ("", "none")
+        else parse_threshold(max_flaky_rate, "--max-flaky-rate")
+    )
+    return HistorySettings(
+        path=history,
+        branch=branch_name(branch, "--branch"),
+        base=branch_name(base, "--base-branch"),
+        fail_on=chosen,
+        max_flaky_rate=rate,
+        window=size,
+        keep=kept,
+        quarantine=quarantine_file(quarantine),
+    )
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything `test-gate run` needs, validated."""
@@ -253,6 +347,7 @@ class RunSettings:
     shard: tuple[int, int] | None = None  # (K, N): run part K of N of the suite
     durations_from: Path | None = None  # balance the shards by these durations
     cell: str | None = None  # the matrix cell; None: from the Python version and the OS
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 @dataclass(frozen=True)
@@ -264,6 +359,7 @@ class GateSettings:
     outputs: Outputs
     fail_on_gate: bool = True
     cell: str | None = None
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 @dataclass(frozen=True)
@@ -287,6 +383,7 @@ class MergeSettings:
     fail_on_gate: bool = True
     expect_shards: int | None = None
     expect_cells: tuple[str, ...] = ()
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 def expected_cells(text: str | None, option: str = "--expect-cells") -> tuple[str, ...]:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from test_gate.analyse.causes import ServiceGroup, group_unreachable
 from test_gate.analyse.findings import Diagnosis
+from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.merge import MergeFacts
-from test_gate.analyse.verdict import Policy, Verdict, decide
+from test_gate.analyse.verdict import Gating, Policy, Verdict, decide
 from test_gate.read.records import Choice, RunData, files_ignored
 
 
@@ -41,6 +42,7 @@ class GateResult:
     notices: tuple[str, ...] = ()  # what the gate did about settings the user also set
     cell: str = ""  # the matrix cell the run belongs to (its shard is `run.shard`)
     merge: MergeFacts | None = None  # a merge of several jobs: their cells, across cells
+    history: HistoryFacts | None = None  # the past runs and the quarantine, when asked for
 
 
 def check_seed(run: RunData, seed: int) -> RunData:
@@ -113,8 +115,9 @@ def analyse(
     notices: tuple[str, ...] = (),
     cell: str = "",
     merge: MergeFacts | None = None,
+    history: tuple[HistoryFacts, Gating] | None = None,
 ) -> GateResult:
-    decided = decide(run, policy)
+    decided = decide(run, policy, history[1] if history else None)
     return GateResult(
         verdict=decided,
         run=run,
@@ -129,4 +132,5 @@ def analyse(
         notices=notices,
         cell=cell,
         merge=merge,
+        history=history[0] if history else None,
     )

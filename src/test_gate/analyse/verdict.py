@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -34,6 +35,18 @@ class Policy:
     threshold: Decimal = Decimal(98)
     allow_no_tests: bool = False
     max_ignored: int | None = None
+
+
+@dataclass(frozen=True)
+class Gating:
+    """What the history and the quarantine change in a verdict (`analyse.history`).
+    Tests are keyed (cell, test id)."""
+
+    excused: frozenset[tuple[str, str]] = frozenset()  # quarantined failures: out of the rate
+    known: frozenset[tuple[str, str]] = frozenset()  # failures that also failed before
+    rank: Mapping[tuple[str, str], int] = field(default_factory=dict)  # failures: new first
+    reasons: tuple[str, ...] = ()  # expired quarantine entries, the flaky rate
+    fail_on: Literal["all", "new"] = "all"
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class Verdict:
     seed: str | None
     exit_code: int | None
     blind_reasons: tuple[str, ...] = ()  # the reasons that made it blind, of `reasons`
+    excused: int = 0  # quarantined failures, left out of the pass rate
 
     @property
     def label(self) -> Literal["pass", "fail"]:
@@ -96,8 +110,9 @@ def count(run: RunData) -> Counts:
     )
 
 
-def pass_rate(counts: Counts) -> Fraction | None:
-    attempted = counts.attempted
+def pass_rate(counts: Counts, excused: int = 0) -> Fraction | None:
+    """passed / attempted; quarantined failures (`excused`) are left out of both."""
+    attempted = counts.attempted - excused
     return Fraction(counts.passed * 100, attempted) if attempted else None
 
 
@@ -137,9 +152,20 @@ def _exit_code_reasons(code: int | None, counts: Counts, policy: Policy) -> list
     return []
 
 
-def decide(run: RunData, policy: Policy) -> Verdict:
+def _keyed(test: TestRecord) -> tuple[str, str]:
+    return (test.cell, test.nodeid)
+
+
+def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdict:
+    gating = gating or Gating()
     counts = count(run)
-    rate = pass_rate(counts)
+    failures = tuple(
+        t for t in run.tests if t.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
+    )
+    if gating.rank:  # new failures first, then flaky-known, known, quarantined
+        failures = tuple(sorted(failures, key=lambda t: gating.rank.get(_keyed(t), 0)))
+    excused = sum(1 for t in failures if _keyed(t) in gating.excused)
+    rate = pass_rate(counts, excused)
     # reasons the gate could not see the whole truth, the root causes first (how the session
     # ended, collection errors), then what they led to; then reasons the policy was not met
     blind: list[str] = list(run.session.root_causes)
@@ -165,11 +191,24 @@ def decide(run: RunData, policy: Policy) -> Verdict:
                 "no test was attempted (passed + failed + errors = 0); "
                 "use --allow-no-tests if an empty run is expected"
             )
-    elif counts.passed * 100 < Fraction(policy.threshold) * attempted:  # exact, any precision
-        assert rate is not None
+    elif gating.fail_on == "new":
+        new = [
+            t for t in failures if _keyed(t) not in gating.excused and _keyed(t) not in gating.known
+        ]
+        if new:
+            policy_reasons.append(
+                f"{len(new)} new failure(s) (--fail-on new: failures that also failed before "
+                f"do not count): {', '.join(t.nodeid for t in new[:3])}"
+                + (" and more" if len(new) > 3 else "")
+            )
+    elif rate is not None and counts.passed * 100 < Fraction(policy.threshold) * (
+        attempted - excused
+    ):  # exact, any precision
+        left_out = f"; {excused} quarantined failure(s) left out" if excused else ""
         policy_reasons.append(
             f"pass rate {format_percent(rate)}% is below the threshold "
-            f"{format_threshold(policy.threshold)}% ({counts.passed} of {attempted} passed)"
+            f"{format_threshold(policy.threshold)}% ({counts.passed} of {attempted - excused} "
+            f"passed{left_out})"
         )
     ignored_files = files_ignored(run.ignored)
     if policy.max_ignored is not None and ignored_files > policy.max_ignored:
@@ -179,10 +218,8 @@ def decide(run: RunData, policy: Policy) -> Verdict:
             + ", ".join(i.path for i in run.ignored[:3])
             + (" and more" if len(run.ignored) > 3 else "")
         )
+    policy_reasons.extend(gating.reasons)
     reasons = tuple(dict.fromkeys(blind + policy_reasons))
-    failures = tuple(
-        t for t in run.tests if t.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
-    )
     # the same as sorted(..., reverse=True)[:10], ties in run order, without sorting them all
     slowest = tuple(heapq.nlargest(10, run.tests, key=lambda t: t.duration))
     return Verdict(
@@ -200,4 +237,5 @@ def decide(run: RunData, policy: Policy) -> Verdict:
         seed=run.seed,
         exit_code=run.exit_code,
         blind_reasons=tuple(dict.fromkeys(blind)),
+        excused=excused,
     )

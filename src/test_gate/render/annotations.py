@@ -7,11 +7,13 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import replace
 
+from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.read.values import is_absolute
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import history as history_view
 from test_gate.render import unrun
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
 from test_gate.render.escape import one_line, visible
@@ -38,7 +40,7 @@ def render(result: GateResult) -> list[Annotation]:
         *unrun.warnings_for(result.run),
         *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
     ]
-    notes = prefixed(from_verdict(result.verdict, extra), result.path_prefix)
+    notes = prefixed(from_verdict(result.verdict, extra, result.history), result.path_prefix)
     # test text may hold bidi, zero-width or control characters: each is shown, not obeyed
     return [replace(a, message=visible(a.message), title=visible(a.title)) for a in notes]
 
@@ -51,9 +53,25 @@ def failure_text(test: TestRecord, kind: str) -> str:
     return f"{message}\n> {failing[-1]}" if failing else message
 
 
-def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Annotation]:
-    """Failures and errors as errors, flaky tests as warnings; `extra` (ignored files, …)
-    competes for the same slots after them. A notice says what did not fit."""
+def _level(history: HistoryFacts | None, test: TestRecord) -> tuple[Level, str]:
+    """With a history: a quarantined failure is a notice, a known one a warning when only new
+    failures gate; every title says which kind it is."""
+    label = history_view.label(history, (test.cell, test.nodeid))
+    if not label or history is None:
+        return "error", ""
+    if label == "quarantined":
+        return "notice", " (quarantined)"
+    if label != "new" and history.fail_on == "new":
+        return "warning", f" ({label})"
+    return "error", f" ({label})"
+
+
+def from_verdict(
+    verdict: Verdict, extra: Sequence[Annotation] = (), history: HistoryFacts | None = None
+) -> list[Annotation]:
+    """Failures and errors as errors (new failures first), flaky tests as warnings; `extra`
+    (ignored files, …) competes for the same slots after them. A notice says what did not
+    fit."""
     rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
     headline = Annotation(
         "error" if not verdict.passed else "notice",
@@ -67,7 +85,10 @@ def from_verdict(verdict: Verdict, extra: Sequence[Annotation] = ()) -> list[Ann
     candidates: list[Annotation] = [headline]
     for test in verdict.failures:
         kind = "error" if test.outcome is not Outcome.FAILED else "failed"
-        candidates.append(_test_annotation("error", test, f"Test {kind}", failure_text(test, kind)))
+        level, which = _level(history, test)
+        candidates.append(
+            _test_annotation(level, test, f"Test {kind}{which}", failure_text(test, kind))
+        )
     for error in verdict.collect_errors:
         candidates.append(
             Annotation(

@@ -11,6 +11,7 @@ from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent
 from test_gate.read.records import IgnoredPath, ShardInfo, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 
@@ -80,6 +81,7 @@ def data(result: GateResult) -> dict[str, Any]:
         **unrun.result_extra(result.run),
         **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
         **(merge_view.result_keys(result.merge) if result.merge else {}),
+        **(history_view.result_keys(result.history) if result.history else {}),
         "tests": [test_row(t) for t in result.run.tests],
     }
 

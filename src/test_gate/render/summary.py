@@ -7,10 +7,12 @@ GitHub's size limit.
 
 from __future__ import annotations
 
+from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 from test_gate.render.escape import code, code_block, html, md, one_line
@@ -104,10 +106,12 @@ def _with_details(line: str, summary: str, text: str) -> str:
     return f"{line}\n\n{indented}\n"
 
 
-def _failure_block(test: TestRecord) -> Block:
+def _failure_block(test: TestRecord, history: HistoryFacts | None = None) -> Block:
     kind = {Outcome.ERROR: "error", Outcome.INTERRUPTED: "never finished"}.get(
         test.outcome, "failed"
     )
+    label = history_view.label(history, (test.cell, test.nodeid))
+    kind = f"{kind}, **{label}**" if label else kind
     message = test.last.message or kind
     headline, _, more = message.partition("\n")
     cell = f" in {md(test.cell)}" if test.cell else ""
@@ -194,12 +198,14 @@ def tests_wrote_section(result: GateResult) -> Section | None:
     )
 
 
-def failures_section(verdict: Verdict) -> Section | None:
+def failures_section(verdict: Verdict, history: HistoryFacts | None = None) -> Section | None:
+    """Every failure; with a history, the new ones first, each named new or known."""
     if not verdict.failures:
         return None
+    split = history_view.counted(history) if history else ""
     return Section(
-        f"Failures ({len(verdict.failures)})",
-        tuple(_failure_block(t) for t in verdict.failures),
+        f"Failures ({len(verdict.failures)}{': ' + split if split else ''})",
+        tuple(_failure_block(t, history) for t in verdict.failures),
         what="failures",
     )
 
@@ -281,7 +287,8 @@ def sections(result: GateResult) -> list[Section]:
     candidates = [
         stopped_section(result),
         *(merge_view.sections(merged) if merged else ()),
-        failures_section(verdict),
+        failures_section(verdict, result.history),
+        history_view.quarantine_section(result.history),
         collect_errors_section(verdict),
         diagnosis_view.unreachable_section(result.unreachable),
         diagnosis and diagnosis_view.diagnosis_section(diagnosis, result.seed),
@@ -291,6 +298,7 @@ def sections(result: GateResult) -> list[Section]:
         unrun.ignored_section(run.ignored),
         unrun.deselected_section(run.deselected_files),
         unrun.never_ran_section(run.never_ran),
+        history_view.trend_section(result),
         slowest_section(verdict),
         tests_wrote_section(result),
     ]
@@ -306,6 +314,7 @@ def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
             _headline(verdict),
             _counts_table(verdict),
             merge_view.cells_table(result.merge) if result.merge else _where_it_ran(result),
+            history_view.headline(result.history) if result.history else "",
             _setting_lines(result),
             _reproduce(verdict, result.command),
         )

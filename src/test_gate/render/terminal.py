@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 from test_gate.render.escape import one_line
@@ -28,6 +29,8 @@ def render(result: GateResult) -> str:
     if session.python:
         text += f"  python {session.python}\n"
     text += "".join(f"  note: {one_line(n, 300)}\n" for n in result.notices)
+    if result.history is not None:
+        text += history_view.terminal_lines(result.history)
     if session.tests_summary.strip() or session.tests_outputs.strip():
         text += (
             "  the tests wrote to the job summary or step outputs: shown as text at the end of "

@@ -1,0 +1,317 @@
+"""What the past and the quarantine add to a verdict. Pure: the history as read, the
+quarantine as parsed and this run's records in; the classes of the failures, the flaky rate,
+the trend and the quarantine's findings out, and the `Gating` that `decide` applies.
+
+- A failure is *known* when it also failed the last time it ran on this branch, or the last
+  time it ran on the base branch; *flaky-known* when it was flaky in the window there; *new*
+  otherwise (it passed there, or it never ran there).
+- The flaky rate: tests flaky at least once in the window (this run and the runs before it
+  in the same lane of the branch) over the tests that ran in it. A test is flaky in a run when
+  it passed on a rerun, or the diagnosis found it flaky.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from itertools import pairwise
+from typing import Literal
+
+from test_gate.analyse.findings import Diagnosis
+from test_gate.analyse.verdict import Gating, format_percent, format_threshold
+from test_gate.read.history import History, Key, PastResult, PastRun
+from test_gate.read.quarantine import Entry, Quarantine
+from test_gate.read.records import RunData, TestRecord
+
+FailureClass = Literal["new", "known", "flaky-known", "quarantined"]
+FAILING = frozenset({"failed", "error", "interrupted"})
+RAN = FAILING | {"passed"}
+RANK: dict[FailureClass, int] = {"new": 0, "flaky-known": 1, "known": 2, "quarantined": 3}
+TREND = 10  # runs in the trend table, this one included
+FLAKIEST = 10
+RELEASE_RUNS = 5  # a quarantined test passes this many runs in a row (or the whole window)
+
+
+def key(test: TestRecord) -> Key:
+    return (test.cell, test.nodeid)
+
+
+@dataclass(frozen=True)
+class TestFlips:
+    """How unstable one test was over the window."""
+
+    key: Key
+    runs: int  # runs it ran in (passed or failed)
+    flaky: int  # runs it was flaky in
+    flips: int  # changes between passing and failing from one run to the next
+
+    @property
+    def flip_rate(self) -> Fraction | None:
+        return Fraction(self.flips * 100, self.runs - 1) if self.runs > 1 else None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    nodeid: str
+    cell: str
+    outcome: str
+    entry: Entry
+    expired: bool  # its entry expired: its failure counts again
+
+
+@dataclass(frozen=True)
+class Release:
+    """A quarantined test that passed in every run of the window: the entry can go."""
+
+    entry: Entry
+    nodeid: str
+    runs: int
+
+
+@dataclass(frozen=True)
+class HistoryFacts:
+    """What the renderers show of the past and of the quarantine."""
+
+    path: str = ""  # "" when no history was asked for (a quarantine alone)
+    branch: str = ""
+    base: str | None = None
+    lane: str = ""
+    classes: Mapping[Key, FailureClass] = field(default_factory=dict)
+    window: int = 1  # runs in the window, this one included
+    ran: int = 0  # tests that ran in the window
+    flaky_tests: int = 0  # of those, flaky at least once
+    max_flaky_rate: Decimal | None = None
+    flakiest: tuple[TestFlips, ...] = ()
+    trend: tuple[PastRun, ...] = ()  # the runs before this one, oldest first
+    quarantine_file: str = ""
+    quarantined: tuple[Quarantined, ...] = ()
+    expired: tuple[Entry, ...] = ()
+    unmatched: tuple[Entry, ...] = ()
+    release: tuple[Release, ...] = ()
+    notices: tuple[str, ...] = ()  # the history could not be used, was made, was recorded
+    fail_on: Literal["all", "new"] = "all"
+
+    @property
+    def flaky_rate(self) -> Fraction | None:
+        return Fraction(self.flaky_tests * 100, self.ran) if self.ran else None
+
+    def count(self, kind: FailureClass) -> int:
+        return sum(1 for c in self.classes.values() if c == kind)
+
+
+@dataclass(frozen=True)
+class HistoryPolicy:
+    fail_on: Literal["all", "new"] = "all"
+    max_flaky_rate: Decimal | None = None
+    window: int = 20
+
+
+def flaky_now(run: RunData, diagnosis: Diagnosis | None) -> frozenset[Key]:
+    """This run's flaky tests: passed on a rerun, or failed and passed again when the
+    diagnosis ran them."""
+    found = {key(t) for t in run.tests if t.flaky}
+    if diagnosis is not None:
+        by_id = {t.nodeid: t for t in run.tests}
+        found.update(key(by_id[n]) for n in diagnosis.flaky if n in by_id)
+    return frozenset(found)
+
+
+def categories(run: RunData, diagnosis: Diagnosis | None) -> dict[Key, str]:
+    """What the store keeps as each test's diagnosis category."""
+    out: dict[Key, str] = {}
+    if diagnosis is not None:
+        by_id = {t.nodeid: t for t in run.tests}
+        for examined in diagnosis.examined:
+            if examined.nodeid in by_id:
+                out[key(by_id[examined.nodeid])] = examined.category
+    for flaky in flaky_now(run, diagnosis):
+        out[flaky] = "flaky"
+    return out
+
+
+def _classify(
+    test: Key,
+    history: History,
+) -> FailureClass:
+    if history.last_here.get(test) in FAILING or history.last_base.get(test) in FAILING:
+        return "known"
+    past = (*history.results.get(test, ()), *history.base_results.get(test, ()))
+    if any(r.flaky for r in past):
+        return "flaky-known"
+    return "new"
+
+
+def flips(
+    window: Sequence[PastRun],
+    results: Mapping[Key, Sequence[PastResult]],
+    now: Mapping[Key, str] | None = None,
+) -> list[TestFlips]:
+    """Each test's runs, flaky runs and flips over the window runs and this one."""
+    ids = {r.id for r in window}
+    now = now or {}
+    out = []
+    for test in set(results) | set(now):
+        outcomes = [(r.outcome, r.flaky) for r in results.get(test, ()) if r.run in ids]
+        if test in now:
+            outcomes.append((now[test], now[test] == "flaky"))
+        ran = [("passed" if o == "flaky" else o, f) for o, f in outcomes if o in RAN | {"flaky"}]
+        if not ran:
+            continue
+        states = [o == "passed" for o, _ in ran]
+        changes = sum(1 for a, b in pairwise(states) if a != b)
+        out.append(TestFlips(test, len(ran), sum(1 for _, f in ran if f), changes))
+    return out
+
+
+def flakiest(ran: Iterable[TestFlips], limit: int = FLAKIEST) -> tuple[TestFlips, ...]:
+    """The tests flaky most often, then those whose outcome flipped most often."""
+    unstable = (f for f in ran if f.flaky or f.flips)
+    return tuple(sorted(unstable, key=lambda f: (-f.flaky, -(f.flip_rate or 0), f.key))[:limit])
+
+
+@dataclass(frozen=True)
+class Failing:
+    """A test failing in the newest run, and since when (within the window)."""
+
+    key: Key
+    since: PastRun
+    runs: int  # failing runs in a row, the newest included
+
+
+def failing_since(
+    runs: Sequence[PastRun], results: Mapping[Key, Sequence[PastResult]]
+) -> list[Failing]:
+    """The newest run's failures, the longest-failing first."""
+    if not runs:
+        return []
+    order = {r.id: i for i, r in enumerate(runs)}
+    newest = runs[-1].id
+    out = []
+    for test, past in results.items():
+        seen = [r for r in past if r.run in order]
+        if not seen or seen[-1].run != newest or seen[-1].outcome not in FAILING:
+            continue
+        streak = 0
+        for result in reversed(seen):
+            if result.outcome not in FAILING:
+                break
+            streak += 1
+        out.append(Failing(test, runs[order[seen[-streak].run]], streak))
+    return sorted(out, key=lambda f: (-f.runs, f.key))
+
+
+def _quarantine(
+    tests: Sequence[TestRecord],
+    quarantine: Quarantine,
+    today: dt.date,
+    history: History,
+    window: Sequence[PastRun],
+) -> tuple[list[Quarantined], list[Entry], list[Entry], list[Release]]:
+    matched: set[int] = set()
+    quarantined = []
+    for test in tests:
+        entry = quarantine.entry_for(test.nodeid)
+        if entry is None:
+            continue
+        matched.add(quarantine.entries.index(entry))
+        quarantined.append(
+            Quarantined(test.nodeid, test.cell, test.outcome.value, entry, entry.expired(today))
+        )
+    expired = [e for e in quarantine.entries if e.expired(today)]
+    unmatched = [e for i, e in enumerate(quarantine.entries) if i not in matched]
+    ids = {r.id for r in window}
+    needed = min(RELEASE_RUNS, len(window) + 1)
+    release = []
+    for item in quarantined:
+        if item.outcome != "passed" or item.expired:
+            continue
+        past = [r for r in history.results.get((item.cell, item.nodeid), ()) if r.run in ids]
+        current = next(t for t in tests if t.nodeid == item.nodeid and t.cell == item.cell)
+        runs = len(past) + 1
+        if (
+            not current.flaky
+            and runs >= needed
+            and needed > 1
+            and all(r.outcome == "passed" and not r.flaky for r in past)
+        ):
+            release.append(Release(item.entry, item.nodeid, runs))
+    return quarantined, expired, unmatched, release
+
+
+def assess(
+    run: RunData,
+    diagnosis: Diagnosis | None,
+    history: History | None,
+    quarantine: Quarantine | None,
+    *,
+    today: dt.date,
+    policy: HistoryPolicy,
+    lane: tuple[str, str | None, str] = ("", None, ""),
+    notices: Iterable[str] = (),
+) -> tuple[HistoryFacts, Gating]:
+    """The facts the summary shows, and the gating the verdict applies."""
+    history = history or History(path="")
+    failing = [t for t in run.tests if t.outcome.value in FAILING]
+    window = history.runs[-(policy.window - 1) :] if policy.window > 1 else ()
+    now_flaky = flaky_now(run, diagnosis)
+    now = {key(t): ("flaky" if key(t) in now_flaky else t.outcome.value) for t in run.tests}
+    ran = flips(window, history.results, now)
+    flaky_tests = sum(1 for f in ran if f.flaky)
+    quarantined: list[Quarantined] = []
+    expired: list[Entry] = []
+    unmatched: list[Entry] = []
+    release: list[Release] = []
+    if quarantine is not None:
+        quarantined, expired, unmatched, release = _quarantine(
+            run.tests, quarantine, today, history, window
+        )
+    excused = frozenset(
+        (q.cell, q.nodeid) for q in quarantined if q.outcome in FAILING and not q.expired
+    )
+    classes: dict[Key, FailureClass] = {
+        key(t): "quarantined" if key(t) in excused else _classify(key(t), history) for t in failing
+    }
+    facts = HistoryFacts(
+        path=history.path,
+        branch=lane[0],
+        base=lane[1],
+        lane=lane[2],
+        classes=classes,
+        window=len(window) + 1,
+        ran=len(ran),
+        flaky_tests=flaky_tests,
+        max_flaky_rate=policy.max_flaky_rate,
+        flakiest=flakiest(ran),
+        trend=tuple(history.runs[-(TREND - 1) :]),
+        quarantine_file=quarantine.path if quarantine else "",
+        quarantined=tuple(quarantined),
+        expired=tuple(expired),
+        unmatched=tuple(unmatched),
+        release=tuple(release),
+        notices=tuple(notices),
+        fail_on=policy.fail_on,
+    )
+    reasons = [
+        f"quarantine entry {e.id!r} ({facts.quarantine_file}:{e.line}, owner {e.owner}) expired "
+        f"on {e.expires.isoformat()}: fix the test, or extend the entry"
+        for e in expired
+    ]
+    rate = facts.flaky_rate
+    limit = policy.max_flaky_rate
+    if limit is not None and rate is not None and rate > Fraction(limit):
+        reasons.append(
+            f"flaky rate {format_percent(rate)}% over the last {facts.window} run(s) is above "
+            f"--max-flaky-rate {format_threshold(limit)}% ({flaky_tests} of {len(ran)} tests "
+            "were flaky at least once)"
+        )
+    gating = Gating(
+        excused=excused,
+        known=frozenset(k for k, c in classes.items() if c in ("known", "flaky-known")),
+        rank={k: RANK[c] for k, c in classes.items()},
+        reasons=tuple(reasons),
+        fail_on=policy.fail_on,
+    )
+    return facts, gating

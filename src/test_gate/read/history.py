@@ -1,0 +1,215 @@
+"""Reading the history store: an SQLite file of earlier gated runs (schema in the README).
+
+A history that cannot be used (not SQLite, another tool's database, a newer schema, locked
+too long) is a `HistoryUnusable` with a one-line reason: the run is still gated on its own
+data, and the file is left as it is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = 1  # PRAGMA user_version of the store this test-gate writes
+TOOL = "test-gate"
+BUSY_SECONDS = 30.0  # how long a reader or writer waits for another job's write
+_MAGIC = b"SQLite format 3\x00"
+
+Key = tuple[str, str]  # (cell, test id): a test is the same test in the same cell
+
+
+class HistoryUnusable(Exception):
+    """The history cannot be read or written; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """One earlier gated run, as the store keeps it."""
+
+    id: int
+    time: str  # ISO 8601, UTC
+    commit: str
+    branch: str
+    verdict: str  # pass, fail
+    pass_rate: float | None
+    passed: int
+    failed: int
+    flaky: int
+    tests: int  # tests attempted
+    wall_time: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PastResult:
+    """One test in one earlier run."""
+
+    run: int
+    outcome: str
+    flaky: bool  # it passed on a rerun, or the diagnosis found it flaky
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Which runs are compared with this one: the same lane (cell and shard, or the merge),
+    on this branch and on the base branch."""
+
+    branch: str
+    base: str | None
+    lane: str
+
+
+@dataclass(frozen=True)
+class History:
+    path: str
+    runs: tuple[PastRun, ...] = ()  # this branch and lane, oldest first
+    results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)
+    base_runs: tuple[PastRun, ...] = ()
+    base_results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)
+    last_here: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
+    last_base: Mapping[Key, str] = field(default_factory=dict)
+    stored_runs: int = 0  # every run in the file, all branches
+    new: bool = False  # the file does not exist yet: it is made when the run is recorded
+
+
+def check_file(path: Path) -> bool:
+    """True when there is a store to read; False when there is none yet."""
+    if not path.exists():
+        return False
+    if not path.is_file():
+        raise HistoryUnusable(f"history {path}: not a regular file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_MAGIC))
+    except OSError as exc:
+        raise HistoryUnusable(f"history {path}: cannot be read ({exc.strerror})") from None
+    if head and head != _MAGIC:
+        raise HistoryUnusable(f"history {path}: not an SQLite database (its first bytes differ)")
+    return bool(head)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+    connection.execute("PRAGMA foreign_keys = ON")
+    return connection
+
+
+def schema_of(connection: sqlite3.Connection, path: Path) -> int:
+    """The store's schema version; 0 for an empty database. Another tool's database, or a
+    newer schema than this test-gate knows, cannot be used."""
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if version == 0 and not tables:
+        return 0
+    if "meta" not in tables:
+        raise HistoryUnusable(f"history {path}: an SQLite database, but not a test-gate history")
+    tool = connection.execute("SELECT value FROM meta WHERE key = 'tool'").fetchone()
+    if tool is None or tool[0] != TOOL:
+        raise HistoryUnusable(f"history {path}: an SQLite database, but not a test-gate history")
+    if version > SCHEMA:
+        raise HistoryUnusable(
+            f"history {path}: schema {version} is newer than this test-gate's {SCHEMA}; "
+            "upgrade test-gate to use it"
+        )
+    return version
+
+
+@contextmanager
+def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
+    """Every database error as one line that names the file."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise HistoryUnusable(
+                f"history {path}: locked by another writer for over {BUSY_SECONDS:.0f} s "
+                f"while {doing}"
+            ) from None
+        raise HistoryUnusable(f"history {path}: cannot be {doing}: {text}") from None
+    except sqlite3.DatabaseError as exc:
+        raise HistoryUnusable(f"history {path}: damaged or not SQLite ({exc})") from None
+
+
+def _runs(connection: sqlite3.Connection, branch: str, lane: str, limit: int) -> list[PastRun]:
+    rows = connection.execute(
+        "SELECT id, time, commit_sha, branch, verdict, pass_rate, passed, failed, flaky, "
+        "passed + failed + error + interrupted, wall_time FROM runs "
+        "WHERE branch = ? AND lane = ? ORDER BY id DESC LIMIT ?",
+        (branch, lane, limit),
+    ).fetchall()
+    return [PastRun(*row) for row in reversed(rows)]
+
+
+def _results(
+    connection: sqlite3.Connection, runs: Iterable[PastRun]
+) -> dict[Key, tuple[PastResult, ...]]:
+    ids = [r.id for r in runs]
+    out: dict[Key, list[PastResult]] = {}
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    for cell, nodeid, run, outcome, category in connection.execute(
+        "SELECT t.cell, t.nodeid, r.run, r.outcome, r.category FROM results r "
+        f"JOIN tests t ON t.id = r.test WHERE r.run IN ({marks}) ORDER BY r.run",
+        ids,
+    ):
+        out.setdefault((cell, nodeid), []).append(PastResult(run, outcome, category == "flaky"))
+    return {key: tuple(values) for key, values in out.items()}
+
+
+def _last(
+    connection: sqlite3.Connection, branch: str, lane: str, keys: Iterable[Key]
+) -> dict[Key, str]:
+    """Each test's outcome the last time it ran in this lane of `branch`, however long ago."""
+    out = {}
+    for cell, nodeid in keys:
+        row = connection.execute(
+            "SELECT r.outcome FROM tests t JOIN results r ON r.test = t.id "
+            "JOIN runs u ON u.id = r.run WHERE t.nodeid = ? AND t.cell = ? "
+            "AND u.branch = ? AND u.lane = ? ORDER BY r.run DESC LIMIT 1",
+            (nodeid, cell, branch, lane),
+        ).fetchone()
+        if row is not None:
+            out[(cell, nodeid)] = row[0]
+    return out
+
+
+def load_history(path: Path, lane: Lane, window: int, failing: Iterable[Key]) -> History:
+    """What the verdict needs of the past: the window of this lane on this branch and on the
+    base branch, and the last outcome of each failing test."""
+    if not check_file(path):
+        return History(str(path), new=True)
+    failing = list(failing)
+    with sqlite_errors(path, "read"), closing(connect(path)) as connection:
+        if schema_of(connection, path) == 0:
+            return History(str(path), new=True)
+        connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
+        runs = _runs(connection, lane.branch, lane.lane, window)
+        base_runs = _runs(connection, lane.base, lane.lane, window) if lane.base else []
+        history = History(
+            path=str(path),
+            runs=tuple(runs),
+            results=_results(connection, runs),
+            base_runs=tuple(base_runs),
+            base_results=_results(connection, base_runs),
+            last_here=_last(connection, lane.branch, lane.lane, failing),
+            last_base=_last(connection, lane.base, lane.lane, failing) if lane.base else {},
+            stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
+        )
+        connection.execute("COMMIT")
+    return history
+
+
+def latest_lane(path: Path) -> tuple[str, str] | None:
+    """The branch and lane of the newest run in the store, for `test-gate history`."""
+    if not check_file(path):
+        return None
+    with sqlite_errors(path, "read"), closing(connect(path)) as connection:
+        if schema_of(connection, path) == 0:
+            return None
+        row = connection.execute("SELECT branch, lane FROM runs ORDER BY id DESC LIMIT 1")
+        found = row.fetchone()
+    return (found[0], found[1]) if found else None

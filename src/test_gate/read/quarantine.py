@@ -1,0 +1,161 @@
+"""The quarantine file: tests whose failures do not count against the gate, each with a reason,
+an owner and an expiry date. A TOML file under version control, so that every entry is
+reviewed like code; a bad entry is an error that names its line, never a guess."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from test_gate.read.files import CONFIG_LIMIT, Unreadable, read_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, as a package, before it joined the standard library
+    import tomli as tomllib
+
+KEYS = ("id", "reason", "owner", "expires")
+TABLE = "test"
+_HEADER = re.compile(r"\s*\[\[\s*(?:test|\"test\"|'test')\s*\]\]")
+_KEY = re.compile(r"\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)\s*=")
+_GLOB = re.compile(r"[*?\[]")
+
+
+class QuarantineError(Exception):
+    """The file cannot be used; the message names the file, the line and what is accepted."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One quarantined test id, or a glob of ids (`tests/test_net.py::*`)."""
+
+    id: str
+    reason: str
+    owner: str
+    expires: dt.date
+    line: int  # of the entry's `[[test]]`, for people
+
+    @property
+    def is_glob(self) -> bool:
+        return bool(_GLOB.search(self.id))
+
+    def matches(self, nodeid: str) -> bool:
+        return fnmatchcase(nodeid, self.id) if self.is_glob else nodeid == self.id
+
+    def expired(self, today: dt.date) -> bool:
+        """An entry is good through its expiry date, and expired the day after."""
+        return self.expires < today
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    path: str
+    entries: tuple[Entry, ...]
+
+    def entry_for(self, nodeid: str) -> Entry | None:
+        """The first entry that matches: an exact id before a glob."""
+        exact = [e for e in self.entries if not e.is_glob and e.id == nodeid]
+        if exact:
+            return exact[0]
+        return next((e for e in self.entries if e.is_glob and e.matches(nodeid)), None)
+
+
+def _lines(text: str) -> tuple[list[int], list[dict[str, int]]]:
+    """Where each `[[test]]` starts, and where each of its keys is: tomllib gives values, not
+    lines, and an error must name its line."""
+    headers: list[int] = []
+    keys: list[dict[str, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _HEADER.match(line):
+            headers.append(number)
+            keys.append({})
+        elif keys and (found := _KEY.match(line)):
+            keys[-1].setdefault(found.group(1).strip("\"'"), number)
+    return headers, keys
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return None  # a date, not a moment: an entry expires on a day
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_quarantine(text: str, path: str) -> Quarantine:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise QuarantineError(f"{path}: not valid TOML: {exc}") from None
+    headers, key_lines = _lines(text)
+    extra = [k for k in data if k != TABLE]
+    if extra:
+        line = next((n for n, ln in enumerate(text.splitlines(), 1) if extra[0] in ln), 1)
+        raise QuarantineError(
+            f"{path}:{line}: unknown key {extra[0]!r}; the file holds [[{TABLE}]] entries only"
+        )
+    tables = data.get(TABLE, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise QuarantineError(f"{path}: {TABLE!r} must be a list of [[{TABLE}]] tables")
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        start = headers[index] if index < len(headers) else 1
+        lines = key_lines[index] if index < len(key_lines) else {}
+
+        def where(key: str, start: int = start, lines: dict[str, int] = lines) -> str:
+            return f"{path}:{lines.get(key, start)}"
+
+        for key in table:
+            if key not in KEYS:
+                raise QuarantineError(
+                    f"{where(key)}: unknown key {key!r}; an entry has {', '.join(KEYS)}"
+                )
+        for key in KEYS:
+            if key not in table:
+                raise QuarantineError(
+                    f"{path}:{start}: the entry has no {key!r}; an entry has {', '.join(KEYS)}"
+                )
+        for key in ("id", "reason", "owner"):
+            value = table[key]
+            if not isinstance(value, str) or not value.strip() or not value.isprintable():
+                raise QuarantineError(f"{where(key)}: {key} must be a non-empty string on one line")
+        expires = _date(table["expires"])
+        if expires is None:
+            raise QuarantineError(
+                f"{where('expires')}: expires {table['expires']!r} is not a date; use "
+                "YYYY-MM-DD, such as 2027-01-31"
+            )
+        test_id = table["id"].strip()
+        if test_id in seen:
+            raise QuarantineError(
+                f"{where('id')}: {test_id!r} is quarantined twice (first at line "
+                f"{seen[test_id]}); keep one entry"
+            )
+        seen[test_id] = lines.get("id", start)
+        entries.append(
+            Entry(test_id, table["reason"].strip(), table["owner"].strip(), expires, start)
+        )
+    return Quarantine(path, tuple(entries))
+
+
+def load_quarantine(path: Path) -> Quarantine:
+    try:
+        raw = read_bytes(path, CONFIG_LIMIT)
+    except Unreadable as exc:
+        raise QuarantineError(f"{path}: cannot be read: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QuarantineError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return parse_quarantine(text, str(path))

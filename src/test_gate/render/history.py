@@ -1,0 +1,451 @@
+"""What the history and the quarantine add to the page, the terminal and the result file, the
+run as the store keeps it, and the `history` and `quarantine suggest` commands' text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from test_gate.analyse.history import Failing, FailureClass, HistoryFacts, TestFlips
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import format_percent, format_threshold
+from test_gate.read.history import Key, PastRun
+from test_gate.read.identity import Identity
+from test_gate.render.escape import code, md, one_line
+from test_gate.render.markdown import Block, Section, table
+
+LABELS: dict[FailureClass, str] = {
+    "new": "new",
+    "known": "known",
+    "flaky-known": "flaky-known",
+    "quarantined": "quarantined",
+}
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One gated run as the store keeps it; `tests`: (cell, id, outcome, attempts,
+    duration in ms, category) per test."""
+
+    run: dict[str, object]
+    tests: Sequence[tuple[str, str, str, int, int, str | None]]
+
+
+def run_entry(
+    result: GateResult, identity: Identity, lane: str, categories: Mapping[Key, str]
+) -> RunEntry:
+    verdict, c = result.verdict, result.verdict.counts
+    kind = "merge" if result.merge else "run" if result.seed is not None else "gate"
+    run: dict[str, object] = {
+        "run_key": identity.run_key,
+        "time": identity.time,
+        "commit_sha": identity.commit,
+        "branch": identity.branch,
+        "lane": lane,
+        "cell": result.cell,
+        "kind": kind,
+        "seed": verdict.seed,
+        "verdict": verdict.label,
+        "blind": int(verdict.blind),
+        "pass_rate": float(format_percent(verdict.pass_rate))
+        if verdict.pass_rate is not None
+        else None,
+        "passed": c.passed,
+        "failed": c.failed,
+        "error": c.error,
+        "skipped": c.skipped,
+        "xfailed": c.xfailed,
+        "xpassed": c.xpassed,
+        "interrupted": c.interrupted,
+        "flaky": c.flaky,
+        "reruns": c.reruns,
+        "collected": c.collected,
+        "wall_time": result.run.session.seconds,
+    }
+    tests = [
+        (
+            t.cell,
+            t.nodeid,
+            t.outcome.value,
+            len(t.attempts),
+            round(t.duration * 1000),
+            categories.get((t.cell, t.nodeid)),
+        )
+        for t in result.run.tests
+    ]
+    return RunEntry(run, tests)
+
+
+def _rate(rate: Fraction | None) -> str:
+    return f"{format_percent(rate)}%" if rate is not None else "n/a"
+
+
+def _name(test: Key) -> str:
+    return f"{test[1]} [{test[0]}]" if test[0] else test[1]
+
+
+def label(facts: HistoryFacts | None, test: Key) -> str:
+    """A failure's class, as the page and the annotations name it ("" without history)."""
+    if facts is None:
+        return ""
+    found = facts.classes.get(test)
+    return LABELS[found] if found else ""
+
+
+def counted(facts: HistoryFacts) -> str:
+    """ "2 new, 1 known": the failures by class, the new first."""
+    return ", ".join(
+        f"{facts.count(kind)} {LABELS[kind]}"
+        for kind in ("new", "flaky-known", "known", "quarantined")
+        if facts.count(kind)
+    )
+
+
+def headline(facts: HistoryFacts) -> str:
+    """One line under the counts: where this run sits in its history."""
+    parts = []
+    if facts.path:
+        base = f" (base {md(facts.base)})" if facts.base else ""
+        parts.append(f"**History** branch {md(facts.branch)}{base}, {md(facts.lane or 'run')}")
+        limit = (
+            f", limit {format_threshold(facts.max_flaky_rate)}%"
+            if facts.max_flaky_rate is not None
+            else ""
+        )
+        parts.append(
+            f"flaky rate {_rate(facts.flaky_rate)} over {facts.window} run(s) "
+            f"({facts.flaky_tests} of {facts.ran} tests flaky at least once{limit})"
+        )
+        if counted(facts):
+            parts.append("failures: " + counted(facts))
+    if facts.quarantine_file:
+        parts.append(f"**Quarantine** {len(facts.quarantined)} test(s) matched")
+    lines = [" · ".join(parts)]
+    lines += [f"> ℹ️ {md(notice, 500)}" for notice in facts.notices]
+    return "\n\n".join(lines)
+
+
+def _chart(points: Sequence[tuple[str, float | None]]) -> str:
+    """A Mermaid line of the pass rate: GitHub draws it in a job summary. Numbers only."""
+    rates = [r for _, r in points if r is not None]
+    if len(rates) < 2:
+        return ""
+    low = max(0, int(min(rates)) - 1)
+    values = ", ".join(f"{r:.2f}" if r is not None else f"{low}" for _, r in points)
+    labels = ", ".join(f'"{n}"' for n, _ in points)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            '    title "Pass rate, oldest to newest"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "pass rate (%)" {low} --> 100',
+            f"    line [{values}]",
+            "```",
+        ]
+    )
+
+
+def _trend_rows(runs: Sequence[PastRun], current: PastRun | None) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for run in [*runs, *([current] if current else [])]:
+        rate = f"{run.pass_rate:.2f}%" if run.pass_rate is not None else "n/a"
+        wall = f"{run.wall_time:.1f} s" if run.wall_time is not None else "n/a"
+        name = "this run" if run is current else f"#{run.id}"
+        rows.append(
+            (
+                name,
+                md(run.time.replace("T", " ")[:16], 20),
+                code(run.commit[:8], in_table=True) if run.commit else "",
+                "✅" if run.verdict == "pass" else "❌",
+                rate,
+                str(run.flaky),
+                str(run.failed),
+                wall,
+            )
+        )
+    return rows
+
+
+def _current(result: GateResult) -> PastRun:
+    verdict = result.verdict
+    return PastRun(
+        id=0,
+        time="",
+        commit="",
+        branch="",
+        verdict=verdict.label,
+        pass_rate=float(format_percent(verdict.pass_rate))
+        if verdict.pass_rate is not None
+        else None,
+        passed=verdict.counts.passed,
+        failed=verdict.counts.failed + verdict.counts.error,
+        flaky=verdict.counts.flaky,
+        tests=verdict.counts.attempted,
+        wall_time=result.run.session.seconds,
+    )
+
+
+def _flips_rows(flakiest: Sequence[TestFlips]) -> list[tuple[str, ...]]:
+    return [
+        (
+            code(_name(f.key), in_table=True),
+            f"{f.flaky} of {f.runs}",
+            _rate(f.flip_rate),
+        )
+        for f in flakiest
+    ]
+
+
+def trend_section(result: GateResult) -> Section | None:
+    facts = result.history
+    if facts is None or not facts.path:
+        return None
+    current = _current(result)
+    chart = _chart([(f"#{r.id}", r.pass_rate) for r in facts.trend] + [("now", current.pass_rate)])
+    blocks: list[Block] = []
+    if chart:
+        blocks.append(Block(chart + "\n", ""))
+    blocks.extend(
+        table(
+            ("run", "time (UTC)", "commit", "verdict", "pass rate", "flaky", "failed", "time"),
+            _trend_rows(facts.trend, current),
+        )
+    )
+    if facts.flakiest:
+        blocks.append(Block("\n**Flakiest in the window**\n", "\n**Flakiest in the window**\n"))
+        blocks.extend(table(("test", "flaky in", "flip rate"), _flips_rows(facts.flakiest)))
+    return Section(
+        f"Across runs (last {len(facts.trend) + 1})",
+        tuple(blocks),
+        intro="This run and the runs before it on this branch, in this lane. The flip rate: how "
+        "often a test's outcome changed from one run to the next.",
+        what="rows",
+    )
+
+
+def quarantine_section(facts: HistoryFacts | None) -> Section | None:
+    if facts is None or not facts.quarantine_file:
+        return None
+    blocks: list[Block] = []
+    for entry in facts.expired:
+        line = (
+            f"- ❌ expired on {entry.expires.isoformat()}: {code(entry.id)} (line {entry.line}, "
+            f"owner {md(entry.owner)}): {md(entry.reason)}"
+        )
+        blocks.append(Block(line, line))
+    if facts.quarantined:
+        rows = [
+            (
+                code(_name((q.cell, q.nodeid)), in_table=True),
+                q.outcome,
+                md(q.entry.reason, 200),
+                md(q.entry.owner, 100),
+                q.entry.expires.isoformat() + (" (expired)" if q.expired else ""),
+            )
+            for q in facts.quarantined
+        ]
+        blocks.extend(table(("test", "outcome", "reason", "owner", "expires"), rows))
+    for release in facts.release:
+        line = (
+            f"- 🔓 {code(release.nodeid)} passed in each of its last {release.runs} runs: "
+            f"remove its entry (line {release.entry.line})"
+        )
+        blocks.append(Block(line, line))
+    for entry in facts.unmatched:
+        line = f"- ⚠️ {code(entry.id)} (line {entry.line}) matches no test of this run"
+        blocks.append(Block(line, line))
+    if not blocks:
+        return None
+    return Section(
+        f"Quarantine ({len(facts.quarantined)} tests)",
+        tuple(blocks),
+        intro=f"From {code(facts.quarantine_file)}. Quarantined tests run and are listed here; "
+        "their failures do not count against the gate.",
+        what="entries",
+    )
+
+
+def terminal_lines(facts: HistoryFacts) -> str:
+    lines = []
+    if facts.path:
+        base = f", base {facts.base}" if facts.base else ""
+        lines.append(
+            f"  history: branch {one_line(facts.branch, 100)}{base}; flaky rate "
+            f"{_rate(facts.flaky_rate)} over {facts.window} run(s) ({facts.flaky_tests} of "
+            f"{facts.ran} tests)"
+        )
+    if counted(facts):
+        lines.append(f"  failures: {counted(facts)}")
+    for entry in facts.expired:
+        lines.append(f"  quarantine: {one_line(entry.id, 200)} expired on {entry.expires}")
+    for entry in facts.unmatched:
+        lines.append(f"  quarantine: {one_line(entry.id, 200)} matches no test")
+    for release in facts.release:
+        lines.append(
+            f"  quarantine: {one_line(release.nodeid, 200)} passed its last {release.runs} "
+            "runs: remove its entry"
+        )
+    lines += [f"  note: {one_line(n, 300)}" for n in facts.notices]
+    return "".join(line + "\n" for line in lines)
+
+
+def result_keys(facts: HistoryFacts) -> dict[str, Any]:
+    rate = facts.flaky_rate
+    return {
+        "history": {
+            "file": facts.path or None,
+            "branch": facts.branch or None,
+            "base": facts.base,
+            "lane": facts.lane,
+            "window": facts.window,
+            "flaky_rate": float(format_percent(rate)) if rate is not None else None,
+            "flaky_tests": facts.flaky_tests,
+            "tests_ran": facts.ran,
+            "failures": [
+                {"nodeid": k[1], "cell": k[0] or None, "class": c} for k, c in facts.classes.items()
+            ],
+            "flakiest": [
+                {
+                    "nodeid": f.key[1],
+                    "cell": f.key[0] or None,
+                    "runs": f.runs,
+                    "flaky": f.flaky,
+                    "flips": f.flips,
+                    "flip_rate": float(format_percent(f.flip_rate)) if f.flip_rate else 0.0,
+                }
+                for f in facts.flakiest
+            ],
+            "notices": list(facts.notices),
+        },
+        "quarantine": {
+            "file": facts.quarantine_file,
+            "tests": [
+                {
+                    "nodeid": q.nodeid,
+                    "cell": q.cell or None,
+                    "outcome": q.outcome,
+                    "entry": q.entry.id,
+                    "expires": q.entry.expires.isoformat(),
+                    "expired": q.expired,
+                }
+                for q in facts.quarantined
+            ],
+            "expired": [e.id for e in facts.expired],
+            "unmatched": [e.id for e in facts.unmatched],
+            "release": [r.nodeid for r in facts.release],
+        }
+        if facts.quarantine_file
+        else None,
+    }
+
+
+# `test-gate history` and `test-gate quarantine suggest`
+
+
+def report(
+    branch: str,
+    lane: str,
+    runs: Sequence[PastRun],
+    flakiest: Sequence[TestFlips],
+    failing: Sequence[Failing],
+    as_json: bool,
+) -> str:
+    if as_json:
+        data = {
+            "branch": branch,
+            "lane": lane,
+            "runs": [
+                {
+                    "id": r.id,
+                    "time": r.time,
+                    "commit": r.commit,
+                    "verdict": r.verdict,
+                    "pass_rate": r.pass_rate,
+                    "passed": r.passed,
+                    "failed": r.failed,
+                    "flaky": r.flaky,
+                    "tests": r.tests,
+                    "wall_time": r.wall_time,
+                }
+                for r in runs
+            ],
+            "flakiest": [
+                {
+                    "nodeid": f.key[1],
+                    "cell": f.key[0] or None,
+                    "runs": f.runs,
+                    "flaky": f.flaky,
+                    "flips": f.flips,
+                    "flip_rate": float(format_percent(f.flip_rate)) if f.flip_rate else 0.0,
+                }
+                for f in flakiest
+            ],
+            "failing": [
+                {
+                    "nodeid": f.key[1],
+                    "cell": f.key[0] or None,
+                    "since_run": f.since.id,
+                    "since_time": f.since.time,
+                    "since_commit": f.since.commit,
+                    "runs": f.runs,
+                }
+                for f in failing
+            ],
+        }
+        return json.dumps(data, indent=2) + "\n"
+    lines = [
+        f"history of branch {one_line(branch, 100)}, {one_line(lane, 100)}: {len(runs)} run(s)"
+    ]
+    lines.append("")
+    lines.append("trend (oldest first):")
+    for run in runs:
+        rate = f"{run.pass_rate:6.2f}%" if run.pass_rate is not None else "   n/a "
+        wall = f"{run.wall_time:8.1f} s" if run.wall_time is not None else "     n/a  "
+        lines.append(
+            f"  #{run.id:<6} {run.time:<25} {run.commit[:8]:<8} {run.verdict:<4} {rate} "
+            f"flaky {run.flaky:<4} failed {run.failed:<5} {wall}"
+        )
+    lines.append("")
+    lines.append("flakiest tests:" if flakiest else "flakiest tests: none in the window")
+    for flips in flakiest:
+        lines.append(
+            f"  {one_line(_name(flips.key), 200)}: flaky in {flips.flaky} of {flips.runs} runs, "
+            f"flip rate {_rate(flips.flip_rate)}"
+        )
+    lines.append("")
+    lines.append("failing in the newest run:" if failing else "failing in the newest run: none")
+    for fail in failing:
+        lines.append(
+            f"  {one_line(_name(fail.key), 200)}: since run #{fail.since.id} ({fail.since.time}, "
+            f"{fail.since.commit[:8] or 'no commit'}), {fail.runs} run(s) in a row"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def suggestions(flakiest: Sequence[TestFlips], runs: int, expires: dt.date) -> str:
+    """Quarantine entries for the flaky tests, as TOML to paste and complete: the owner is
+    left empty on purpose, and an empty owner is refused until somebody takes the test."""
+    if not flakiest:
+        return f"# no test was flaky in the last {runs} run(s): nothing to quarantine\n"
+    blocks = [f"# the flakiest tests of the last {runs} run(s); fill in each owner"]
+    for flips in flakiest:
+        if not flips.flaky:
+            continue
+        blocks.append(
+            "\n".join(
+                [
+                    "[[test]]",
+                    f"id = {json.dumps(flips.key[1])}",
+                    f'reason = "flaky in {flips.flaky} of {flips.runs} runs, flip rate '
+                    f'{_rate(flips.flip_rate)}"',
+                    'owner = ""',
+                    f"expires = {expires.isoformat()}",
+                ]
+            )
+        )
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,280 @@
+"""Across runs, on real pytest runs: the flaky rate over a window, new and known failures
+against the base branch, the quarantine, a history that cannot be used, writers at once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import clean_env, cli, write_tree
+
+SUITE = {
+    "tests/test_suite.py": """
+        import os
+        import pathlib
+        import pytest
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_ok(n):
+            pass
+
+        def _flaky(name):
+            # fails its first attempt when FLAKY names it; the rerun passes
+            if name in os.environ.get("FLAKY", "").split(","):
+                marker = pathlib.Path(os.environ["MARKS"]) / name
+                if not marker.exists():
+                    marker.write_text("failed once")
+                    raise AssertionError(f"{name}: fails the first attempt")
+
+        def test_flaky_one():
+            _flaky("one")
+
+        def test_flaky_two():
+            _flaky("two")
+
+        def test_breaks():
+            assert not os.environ.get("BREAK"), "broken by BREAK"
+
+        def test_breaks_too():
+            assert not os.environ.get("BREAK_TOO"), "broken by BREAK_TOO"
+    """,
+}
+TESTS = 12
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "project", SUITE)
+
+
+def gated(
+    root: Path, out: Path, *args: str, env: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any], str, str]:
+    """One `test-gate run` with the history options in `args`; exit code, result, stdout,
+    summary."""
+    marks = out / f"marks-{len(list(out.glob('marks-*')))}"
+    marks.mkdir(parents=True)
+    result, summary = out / "result.json", out / "summary.md"
+    result.unlink(missing_ok=True)
+    proc = cli(
+        "run",
+        str(root),
+        "--python",
+        sys.executable,
+        "--github",
+        "false",
+        "--diagnose",
+        "false",
+        "--result-file",
+        str(result),
+        "--summary-file",
+        str(summary),
+        *args,
+        env=clean_env(MARKS=str(marks), **(env or {})),
+    )
+    data = json.loads(result.read_text()) if result.exists() else {}
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, data, proc.stdout, summary.read_text() if summary.exists() else ""
+
+
+def test_the_flaky_rate_over_the_window_fails_the_gate_at_the_run_that_crosses_it(
+    suite: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.db"
+    options = ("--history", str(history), "--branch", "main", "--window", "5")
+    flaky = ["", "", "one", "two", ""]  # which test is flaky in runs 1 to 5
+    rates, verdicts = [], []
+    for name in flaky:
+        code, result, _stdout, _ = gated(
+            suite, tmp_path / "out", *options, "--max-flaky-rate", "10", env={"FLAKY": name}
+        )
+        rates.append(result["history"]["flaky_rate"])
+        verdicts.append((code, result["verdict"]))
+        assert result["history"]["tests_ran"] == TESTS
+    # 1 of 12 is 8.33%; 2 of 12 is 16.66% (both stay in the 5-run window)
+    assert rates == [0.0, 0.0, 8.33, 16.66, 16.66]
+    assert verdicts == [(0, "pass"), (0, "pass"), (0, "pass"), (1, "fail"), (1, "fail")]
+    assert (
+        "flaky rate 16.66% over the last 5 run(s) is above --max-flaky-rate 10%"
+        in (result["reasons"][0])
+    )
+    flakiest = {f["nodeid"]: f for f in result["history"]["flakiest"]}
+    assert flakiest["tests/test_suite.py::test_flaky_one"]["flaky"] == 1
+    assert flakiest["tests/test_suite.py::test_flaky_one"]["runs"] == 5
+    # a window of 3 holds this sixth run and runs 4 and 5: one flaky test
+    code, result, _, _ = gated(
+        suite, tmp_path / "out", "--history", str(history), "--branch", "main", "--window", "3"
+    )
+    assert result["history"]["flaky_rate"] == 8.33
+    # the store kept every run, with each test
+    with sqlite3.connect(history) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 6
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 6 * TESTS
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    shown = cli("history", str(history), "--json")
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    assert [r["flaky"] for r in report["runs"]] == [0, 0, 1, 1, 0, 0]
+    names = [f["nodeid"] for f in report["flakiest"]]
+    assert set(names) == {
+        "tests/test_suite.py::test_flaky_one",
+        "tests/test_suite.py::test_flaky_two",
+    }
+    suggested = cli("quarantine", "suggest", "--history", str(history))
+    assert suggested.returncode == 0, suggested.stderr
+    assert 'id = "tests/test_suite.py::test_flaky_one"' in suggested.stdout
+    assert 'reason = "flaky in 1 of 6 runs' in suggested.stdout
+    assert 'owner = ""' in suggested.stdout  # somebody must take it before it parses
+
+
+def test_a_failure_known_on_the_base_branch_passes_with_fail_on_new_and_a_new_one_fails(
+    suite: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.db"
+    out = tmp_path / "out"
+    main = ("--history", str(history), "--branch", "main")
+    code, result, _, _ = gated(suite, out, *main, env={"BREAK": "1"})
+    assert code == 1
+    assert result["history"]["failures"][0]["class"] == "new"  # nothing before it
+    pr = ("--history", str(history), "--branch", "feature", "--base-branch", "main")
+    # the same failure on the pull request: known, from the base branch
+    code, result, stdout, summary = gated(suite, out, *pr, "--fail-on", "new", env={"BREAK": "1"})
+    assert code == 0, stdout
+    assert result["verdict"] == "pass"
+    assert result["counts"]["failed"] == 1  # counted and shown, not hidden
+    assert result["history"]["failures"] == [
+        {"nodeid": "tests/test_suite.py::test_breaks", "cell": None, "class": "known"}
+    ]
+    assert "(failed, **known**)" in summary
+    # with every failure gating, the same run fails on its pass rate
+    code, result, _, _ = gated(suite, out, *pr, env={"BREAK": "1"})
+    assert code == 1
+    assert "pass rate" in result["reasons"][0]
+    # a failure the base branch never had is new, and comes first
+    code, result, stdout, summary = gated(
+        suite, out, *pr, "--fail-on", "new", env={"BREAK": "1", "BREAK_TOO": "1"}
+    )
+    assert code == 1
+    assert result["reasons"] == [
+        "1 new failure(s) (--fail-on new: failures that also failed before do not count): "
+        "tests/test_suite.py::test_breaks_too"
+    ]
+    assert [f["nodeid"] for f in result["failures"]] == [
+        "tests/test_suite.py::test_breaks_too",
+        "tests/test_suite.py::test_breaks",
+    ]
+    assert summary.index("test_breaks_too") < summary.index("::test_breaks`")
+    assert "Failures (2: 1 new, 1 known)" in summary
+    # --fail-on new needs a history to compare with
+    code, _, _, _ = gated(suite, out, "--fail-on", "new")
+    assert code == 2
+
+
+QUARANTINE = """
+    # reviewed like code
+    [[test]]
+    id = "tests/test_suite.py::test_breaks"
+    reason = "the upstream service is down"
+    owner = "@qa"
+    expires = {expires}
+
+    [[test]]
+    id = "tests/test_gone.py::*"
+    reason = "moved away"
+    owner = "@qa"
+    expires = 2999-01-01
+"""
+
+
+def test_quarantined_failures_do_not_count_and_expired_or_unmatched_entries_are_reported(
+    suite: Path, tmp_path: Path
+) -> None:
+    quarantine = tmp_path / "quarantine.toml"
+    out = tmp_path / "out"
+    write_tree(tmp_path, {"quarantine.toml": QUARANTINE.format(expires="2999-12-31")})
+    code, result, stdout, summary = gated(
+        suite, out, "--quarantine", str(quarantine), env={"BREAK": "1"}
+    )
+    assert code == 0, stdout
+    assert result["counts"]["failed"] == 1
+    assert result["pass_rate"] == 100.0  # 11 of 11: the quarantined failure is left out
+    assert result["quarantine"]["tests"][0]["outcome"] == "failed"
+    assert result["quarantine"]["unmatched"] == ["tests/test_gone.py::*"]
+    assert "matches no test" in stdout
+    assert "Quarantine (1 tests)" in summary and "@qa" in summary
+    # the entry expired yesterday or earlier: the gate fails, and the failure counts again
+    write_tree(tmp_path, {"quarantine.toml": QUARANTINE.format(expires="2020-01-31")})
+    code, result, _, _ = gated(suite, out, "--quarantine", str(quarantine), env={"BREAK": "1"})
+    assert code == 1
+    assert any("expired on 2020-01-31" in r and "quarantine.toml:2" in r for r in result["reasons"])
+    assert result["pass_rate"] == 91.66
+    # a bad file stops before any test runs, naming the line
+    write_tree(tmp_path, {"quarantine.toml": QUARANTINE.format(expires='"next week"')})
+    code, _, _, _ = gated(suite, out, "--quarantine", str(quarantine))
+    proc = cli("run", str(suite), "--quarantine", str(quarantine))
+    assert code == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"test-gate: error: --quarantine: {quarantine}:6: expires 'next week' is not a date; "
+        "use YYYY-MM-DD, such as 2027-01-31"
+    ]
+
+
+def test_a_history_that_is_not_sqlite_is_reported_and_left_alone(
+    suite: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.db"
+    history.write_text("these are notes, not a database\n")
+    code, result, stdout, _summary = gated(suite, tmp_path / "out", "--history", str(history))
+    assert code == 0  # gated on its own data: every test passed
+    assert result["verdict"] == "pass"
+    notice = result["history"]["notices"][0]
+    assert notice.startswith(f"history {history}: not an SQLite database")
+    assert "not recorded" in notice and "not recorded" in stdout
+    assert history.read_text() == "these are notes, not a database\n"
+    # with a failure, --fail-on new cannot see the past: the failure counts as new
+    code, result, _, _ = gated(
+        suite, tmp_path / "out", "--history", str(history), "--fail-on", "new", env={"BREAK": "1"}
+    )
+    assert code == 1
+    assert result["history"]["failures"][0]["class"] == "new"
+
+
+def test_two_gates_writing_one_history_at_once_leave_it_whole(
+    passing_report: Any, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(passing_report.data))
+    history = tmp_path / "history.db"
+    runs_each = 4
+    script = (
+        "import subprocess, sys\n"
+        f"for i in range({runs_each}):\n"
+        "    code = subprocess.run([sys.executable, '-m', 'test_gate', 'gate', sys.argv[1],\n"
+        "        '--history', sys.argv[2], '--branch', sys.argv[3], '--github', 'false'],\n"
+        "        capture_output=True).returncode\n"
+        "    assert code == 0, code\n"
+    )
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(report), str(history), branch],
+            env=clean_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for branch in ("one", "two")
+    ]
+    for writer in writers:
+        _, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+    with sqlite3.connect(history) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        by_branch = dict(db.execute("SELECT branch, count(*) FROM runs GROUP BY branch"))
+        assert by_branch == {"one": runs_each, "two": runs_each}
+        tests = passing_report.data["summary"]["total"]
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 2 * runs_each * tests
