@@ -111,11 +111,11 @@ def _failure_block(test: TestRecord, history: HistoryFacts | None = None) -> Blo
         test.outcome, "failed"
     )
     label = history_view.label(history, (test.cell, test.nodeid))
-    kind = f"{kind}, **{label}**" if label else kind
     message = test.last.message or kind
     headline, _, more = message.partition("\n")
     cell = f" in {md(test.cell)}" if test.cell else ""
-    line = f"- {code(test.nodeid)}{cell} ({kind}) at {code(_where(test))}: {md(headline)}"
+    which = f"{kind}, **{label}**" if label else kind
+    line = f"- {code(test.nodeid)}{cell} ({which}) at {code(_where(test))}: {md(headline)}"
     full = line
     if more.strip():  # the message keeps its lines: `assert 4 == 5` / `+ where 4 = add(2, 2)`
         body = "\n".join("  " + ln if ln else "" for ln in code_block(message, "text").split("\n"))

@@ -1,0 +1,184 @@
+"""The history store: a real SQLite file, made, appended to, bounded, read back; stores it
+cannot use; and writers in several processes at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from test_gate.publish import history as store
+from test_gate.read import history as reading
+from test_gate.read.history import HistoryUnusable, Lane, latest_lane, load_history
+from test_gate.render.history import RunEntry
+
+LANE = Lane("main", None, "py3.12-linux")
+
+
+def entry(branch: str = "main", outcomes: dict[str, str] | None = None, n: int = 0) -> RunEntry:
+    outcomes = outcomes or {"t.py::a": "passed", "t.py::b": "passed"}
+    failed = sum(1 for o in outcomes.values() if o == "failed")
+    run = {
+        "run_key": f"run-{n}",
+        "time": f"2026-11-29T10:{n % 60:02d}:00+00:00",
+        "commit_sha": f"{n:040x}",
+        "branch": branch,
+        "lane": "py3.12-linux",
+        "cell": "py3.12-linux",
+        "kind": "run",
+        "seed": "7",
+        "verdict": "fail" if failed else "pass",
+        "blind": 0,
+        "pass_rate": 100.0 * (len(outcomes) - failed) / len(outcomes),
+        "passed": len(outcomes) - failed,
+        "failed": failed,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+        "interrupted": 0,
+        "flaky": 0,
+        "reruns": 0,
+        "collected": len(outcomes),
+        "wall_time": 1.5,
+    }
+    tests = [("", nodeid, o, 1, 12, None) for nodeid, o in outcomes.items()]
+    return RunEntry(run, tests)
+
+
+def test_a_new_store_is_made_with_its_schema_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "history.db"
+    assert load_history(path, LANE, 20, []).new
+    done = store.record_run(path, entry(n=1), keep=200)
+    store.record_run(path, entry(outcomes={"t.py::a": "failed", "t.py::b": "passed"}, n=2), 200)
+    assert done.run_id == 1 and done.stored_runs == 1 and done.size > 0
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == reading.SCHEMA
+        assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    history = load_history(path, LANE, 20, [("", "t.py::a")])
+    assert [r.id for r in history.runs] == [1, 2]
+    assert history.runs[1].failed == 1 and history.runs[1].tests == 2
+    assert [r.outcome for r in history.results[("", "t.py::a")]] == ["passed", "failed"]
+    assert history.last_here == {("", "t.py::a"): "failed"}
+    assert latest_lane(path) == ("main", "py3.12-linux")
+
+
+def test_the_window_is_this_branch_and_lane_and_the_base_is_read_beside_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.db"
+    for n in range(5):
+        store.record_run(path, entry("main", n=n), 200)
+    store.record_run(path, entry("feature", {"t.py::a": "failed"}, n=9), 200)
+    history = load_history(path, Lane("feature", "main", "py3.12-linux"), 3, [("", "t.py::a")])
+    assert [r.branch for r in history.runs] == ["feature"]
+    assert [r.id for r in history.base_runs] == [3, 4, 5]  # the newest 3 of main
+    assert history.last_base == {("", "t.py::a"): "passed"}
+    assert history.stored_runs == 6
+
+
+def test_the_store_keeps_the_last_runs_of_each_branch_and_gives_space_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.db"
+    store.record_run(path, entry("other", n=0), keep=3)
+    for n in range(1, 8):
+        done = store.record_run(path, entry("main", {f"t.py::v{n}": "passed"}, n=n), keep=3)
+    assert done.pruned == 1 and done.stored_runs == 4  # 3 of main, and the other branch's one
+    with sqlite3.connect(path) as db:
+        ids = [r[0] for r in db.execute("SELECT id FROM runs WHERE branch='main' ORDER BY id")]
+        assert ids == [6, 7, 8]
+        # tests that no kept run holds are gone too
+        names = {r[0] for r in db.execute("SELECT nodeid FROM tests")}
+        assert names == {"t.py::a", "t.py::b", "t.py::v5", "t.py::v6", "t.py::v7"}
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("plain text\n"), "not an SQLite database"),
+        (lambda p: p.mkdir(), "not a regular file"),
+        (
+            lambda p: sqlite3.connect(p).execute("CREATE TABLE notes (x)").connection.commit(),
+            "an SQLite database, but not a test-gate history",
+        ),
+        (
+            lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200),
+            "damaged or not SQLite",
+        ),
+    ],
+)
+def test_a_store_that_cannot_be_used_is_one_line_and_is_left_as_it_is(
+    tmp_path: Path, make: object, message: str
+) -> None:
+    path = tmp_path / "history.db"
+    make(path)  # type: ignore[operator]
+    before = path.read_bytes() if path.is_file() else None
+    for act in (
+        lambda: load_history(path, LANE, 20, []),
+        lambda: store.record_run(path, entry(), 200),
+    ):
+        with pytest.raises(HistoryUnusable) as raised:
+            act()
+        assert message in str(raised.value) and "\n" not in str(raised.value)
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+def test_a_newer_schema_is_not_read_or_written(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    store.record_run(path, entry(), 200)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {reading.SCHEMA + 1}")
+    with pytest.raises(HistoryUnusable, match="schema 2 is newer than this test-gate's 1"):
+        load_history(path, LANE, 20, [])
+    with pytest.raises(HistoryUnusable, match="upgrade test-gate"):
+        store.record_run(path, entry(), 200)
+
+
+def test_a_store_locked_too_long_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.db"
+    store.record_run(path, entry(), 200)
+    monkeypatch.setattr(reading, "BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(store, "ATTEMPTS", 2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryUnusable, match="locked by another writer"):
+            store.record_run(path, entry(), 200)
+        with pytest.raises(HistoryUnusable, match="locked by another writer"):
+            load_history(path, LANE, 20, [])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _write_many(path: str, branch: str, runs: int) -> None:
+    for n in range(runs):
+        store.record_run(Path(path), entry(branch, {f"t.py::{branch}{n % 7}": "passed"}, n), 10)
+
+
+def test_writers_in_several_processes_at_once_leave_a_whole_store(tmp_path: Path) -> None:
+    """Four processes append at once, two of them onto a store none has made yet; every run
+    lands, each branch is bounded on its own, and the file passes SQLite's own check."""
+    path = tmp_path / "history.db"
+    context = multiprocessing.get_context("spawn")
+    writers = [
+        context.Process(target=_write_many, args=(str(path), branch, 15))
+        for branch in ("a", "b", "c", "d")
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = dict(db.execute("SELECT branch, count(*) FROM runs GROUP BY branch"))
+        assert counts == {"a": 10, "b": 10, "c": 10, "d": 10}
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 40
+        orphans = "SELECT count(*) FROM results WHERE run NOT IN (SELECT id FROM runs)"
+        assert db.execute(orphans).fetchone()[0] == 0

@@ -1,0 +1,111 @@
+"""The quarantine file: entries, globs, expiry, and every bad entry named by its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from test_gate.read.quarantine import QuarantineError, parse_quarantine
+
+
+def parse(text: str):  # type: ignore[no-untyped-def]
+    return parse_quarantine(textwrap.dedent(text).lstrip("\n"), "q.toml")
+
+
+GOOD = """
+    [[test]]
+    id = "tests/test_net.py::test_download"
+    reason = "the mirror is down"
+    owner = "@net"
+    expires = 2027-01-31
+
+    [[test]]
+    id = "tests/test_net.py::*"
+    reason = "the whole module waits for a fix"
+    owner = "@net"
+    expires = "2027-02-28"
+"""
+
+
+def test_entries_are_read_with_their_lines_and_dates() -> None:
+    quarantine = parse(GOOD)
+    first, second = quarantine.entries
+    assert (first.id, first.owner, first.expires, first.line) == (
+        "tests/test_net.py::test_download",
+        "@net",
+        dt.date(2027, 1, 31),
+        1,
+    )
+    assert second.line == 7 and second.expires == dt.date(2027, 2, 28) and second.is_glob
+
+
+def test_an_exact_id_wins_over_a_glob_and_a_glob_matches_its_module() -> None:
+    quarantine = parse(GOOD)
+    assert quarantine.entry_for("tests/test_net.py::test_download") == quarantine.entries[0]
+    assert quarantine.entry_for("tests/test_net.py::test_upload") == quarantine.entries[1]
+    assert quarantine.entry_for("tests/test_disk.py::test_upload") is None
+    # ids hold brackets: a parametrized id is matched exactly, not as a character class
+    exact = parse(GOOD.replace("test_download", "test_x[a]"))
+    assert exact.entry_for("tests/test_net.py::test_x[a]") == exact.entries[0]
+
+
+def test_an_entry_is_good_through_its_expiry_date() -> None:
+    entry = parse(GOOD).entries[0]
+    assert not entry.expired(dt.date(2027, 1, 31))
+    assert entry.expired(dt.date(2027, 2, 1))
+
+
+def test_an_empty_file_quarantines_nothing() -> None:
+    assert parse("# nothing yet\n").entries == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            GOOD.replace(
+                'owner = "@net"\n    expires = 2027-01-31', 'owner = "@net"\n    expires = "soon"'
+            ),
+            "q.toml:5: expires 'soon' is not a date; use YYYY-MM-DD, such as 2027-01-31",
+        ),
+        (
+            GOOD.replace("expires = 2027-01-31", "expires = 2027-01-31T10:00:00"),
+            "q.toml:5: expires datetime.datetime(2027, 1, 31, 10, 0) is not a date",
+        ),
+        (
+            GOOD.replace('expires = "2027-02-28"', 'expires = "2027-02-30"'),
+            "q.toml:11: expires '2027-02-30' is not a date",
+        ),
+        (
+            GOOD.replace(
+                'owner = "@net"\n    expires = 2027-01-31',
+                'owner = "@net"\n    expire = 2027-01-31',
+            ),
+            "q.toml:5: unknown key 'expire'; an entry has id, reason, owner, expires",
+        ),
+        (
+            GOOD.replace("tests/test_net.py::*", "tests/test_net.py::test_download"),
+            "q.toml:8: 'tests/test_net.py::test_download' is quarantined twice (first at line 2)",
+        ),
+        (
+            GOOD.replace('owner = "@net"\n    expires = 2027-01-31', "expires = 2027-01-31"),
+            "q.toml:1: the entry has no 'owner'",
+        ),
+        (
+            GOOD.replace(
+                'owner = "@net"\n    expires = 2027-01-31', 'owner = ""\n    expires = 2027-01-31'
+            ),
+            "q.toml:4: owner must be a non-empty string",
+        ),
+        ("[[tests]]\nid = 'x'\n", "q.toml:1: unknown key 'tests'"),
+        ("[[test]]\nid = \n", "q.toml: not valid TOML"),
+        ("expires = 2027-13-01\n", "q.toml: not valid TOML"),
+    ],
+)
+def test_a_bad_entry_is_an_error_that_names_its_line(text: str, message: str) -> None:
+    with pytest.raises(QuarantineError) as raised:
+        parse(text)
+    assert str(raised.value).startswith(message), str(raised.value)
+    assert "\n" not in str(raised.value)
