@@ -94,6 +94,7 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("across runs")
     group.add_argument(
         "--history",
+        default="",
         metavar="FILE",
         help="the history store (SQLite): read to tell new failures from known ones and to "
         "measure the flaky rate, then this run is appended (made when missing)",
@@ -125,6 +126,7 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--quarantine",
+        default="",
         metavar="FILE",
         help="a TOML file of quarantined tests: they run, and their failures do not count",
     )

@@ -19,6 +19,7 @@ STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
 RUN_STEP = next(step for step in STEPS if step.get("id") == "gate")
 MERGE = yaml.safe_load((REPO / "merge" / "action.yml").read_text(encoding="utf-8"))
 MERGE_STEPS: list[dict[str, Any]] = MERGE["runs"]["steps"]
+MERGE_STEP = next(step for step in MERGE_STEPS if step.get("id") == "merge")
 # action input -> `test-gate run` option it becomes
 OPTIONS = {
     "threshold": "--threshold",
@@ -43,6 +44,18 @@ OPTIONS = {
     "summary": "--step-summary",
     "annotations": "--annotations",
 }
+# the options across runs, the same in both actions
+HISTORY_OPTIONS = {
+    "history": "--history",
+    "fail-on": "--fail-on",
+    "max-flaky-rate": "--max-flaky-rate",
+    "window": "--window",
+    "keep-runs": "--keep-runs",
+    "quarantine": "--quarantine",
+}
+OPTIONS.update(HISTORY_OPTIONS)
+CACHE_INPUTS = {"history-cache", "history-key"}  # for the cache steps, not the gate
+SCRIPTS = [step for step in STEPS if "run" in step]
 OUTPUTS = {
     "verdict",
     "pass-rate",
@@ -67,7 +80,7 @@ def test_the_action_is_composite_with_bash_everywhere() -> None:
     assert ACTION["runs"]["using"] == "composite"
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
     for step in STEPS:
-        assert step.get("shell") == "bash", step.get("name")
+        assert step.get("shell") == "bash" or step["uses"].startswith("actions/cache/"), step
 
 
 def test_no_expression_inside_any_script() -> None:
@@ -85,7 +98,7 @@ def test_every_input_is_documented_with_its_default(name: str) -> None:
 
 
 def test_every_input_reaches_the_gate_through_env() -> None:
-    assert set(ACTION["inputs"]) == set(OPTIONS)
+    assert set(ACTION["inputs"]) == set(OPTIONS) | CACHE_INPUTS
     env = RUN_STEP["env"]
     script = RUN_STEP["run"]
     for name, option in OPTIONS.items():
@@ -153,12 +166,12 @@ def test_the_gate_installs_exactly_its_pinned_hashed_dependencies() -> None:
 
 
 def test_the_gate_runs_from_the_actions_own_source_without_pythonpath() -> None:
-    for step in [*STEPS, *MERGE_STEPS]:
+    for step in [*SCRIPTS, MERGE_STEPS[0], MERGE_STEP]:
         assert "PYTHONPATH" not in step["run"] and "PYTHONPATH" not in step.get("env", {})
-    for step in STEPS[1:]:
+    for step in SCRIPTS[1:]:
         assert '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/action/gate.py" "$GATE_LIB"' in step["run"]
     gate = '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/../action/gate.py" "$GATE_LIB" merge'
-    assert gate in MERGE_STEPS[1]["run"]
+    assert gate in MERGE_STEP["run"]
 
 
 # merge action input -> `test-gate merge` option it becomes
@@ -171,14 +184,15 @@ MERGE_OPTIONS = {
     "fail-on-gate": "--fail-on-gate",
     "summary": "--step-summary",
     "annotations": "--annotations",
+    **HISTORY_OPTIONS,
 }
 
 
 def test_the_merge_action_forwards_every_input_through_env() -> None:
     assert MERGE["runs"]["using"] == "composite"
-    assert set(MERGE["inputs"]) == {*MERGE_OPTIONS, "results", "python"}
-    script = MERGE_STEPS[1]["run"]
-    env = MERGE_STEPS[1]["env"]
+    assert set(MERGE["inputs"]) == {*MERGE_OPTIONS, *CACHE_INPUTS, "results", "python"}
+    script = MERGE_STEP["run"]
+    env = MERGE_STEP["env"]
     for name, option in MERGE_OPTIONS.items():
         assert env[env_name(name)] == f"${{{{ inputs.{name} }}}}"
         assert f'"{option}=${env_name(name)}"' in script
@@ -200,8 +214,32 @@ def test_the_merge_defaults_are_the_clis_defaults() -> None:
         assert MERGE["inputs"][name]["default"] == default, name
 
 
+@pytest.mark.parametrize(("steps", "main"), [(STEPS, "gate"), (MERGE_STEPS, "merge")])
+def test_the_history_is_restored_before_the_gate_and_saved_after_whatever_the_verdict(
+    steps: list[dict[str, Any]], main: str
+) -> None:
+    """actions/cache, pinned to a commit: this branch's newest history, else the base
+    branch's; saved under a key of its own per run attempt (cache entries are immutable)."""
+    ids = [step.get("id") or step.get("uses", "").split("@")[0] for step in steps]
+    restore, save = ids.index("actions/cache/restore"), ids.index("actions/cache/save")
+    assert restore < ids.index(main) < save == len(steps) - 1
+    for step in (steps[restore], steps[save]):
+        assert re.fullmatch(r"actions/cache/(restore|save)@[0-9a-f]{40}", step["uses"])
+        assert step["with"]["path"] == "${{ inputs.history }}"
+        assert "inputs.history != '' && inputs.history-cache == 'true'" in step["if"]
+        assert step["with"]["key"].endswith("-${{ github.run_id }}-${{ github.run_attempt }}")
+    assert steps[save]["if"].startswith("always() && ")
+    prefixes = steps[restore]["with"]["restore-keys"].strip().splitlines()
+    assert prefixes == [
+        "${{ inputs.history-key }}-${{ github.head_ref || github.ref_name }}-",
+        "${{ inputs.history-key }}-"
+        "${{ github.base_ref || github.event.repository.default_branch }}-",
+    ]
+    assert steps[restore]["uses"].split("@")[1] == steps[save]["uses"].split("@")[1]
+
+
 def test_the_tests_never_run_on_the_gates_own_python() -> None:
-    for step in STEPS[1:]:
+    for step in SCRIPTS[1:]:
         run = step["run"]
         if "--python=" in run:
             assert '"--python=$test_python"' in run
