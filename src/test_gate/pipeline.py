@@ -385,7 +385,10 @@ def look_back(
         failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
         try:
             history = load_history(
-                settings.path, Lane(identity.branch, identity.base, lane), settings.window, failing
+                settings.path,
+                Lane(identity.branch, identity.base, lane),
+                settings.window - 1,  # the window holds this run too
+                failing,
             )
         except HistoryUnusable as exc:
             notices.append(
@@ -446,7 +449,8 @@ def _stored(file: str, branch: str | None, lane: str | None, window: int) -> His
         latest = latest_lane(path)
         if latest is None:
             raise UsageError(f"FILE: {file!r} holds no runs yet")
-        return load_history(path, Lane(branch or latest[0], None, lane or latest[1]), window, ())
+        chosen = Lane(branch or latest[0], None, lane or latest[1])
+        return load_history(path, chosen, window, (), trend=window)
     except HistoryUnusable as exc:
         raise UsageError(str(exc)) from None
 
@@ -463,8 +467,8 @@ def show_history(
         chosen_branch,
         chosen_lane,
         runs,
-        flakiest(flips(runs, history.results)),
-        failing_since(runs, history.results),
+        flakiest(flips(history.ran, history.results)),
+        failing_since(history.window, history.results),
         as_json,
     )
     with github.output_guard():  # test ids come from the project
@@ -477,9 +481,9 @@ def suggest_quarantine(
 ) -> int:
     """`test-gate quarantine suggest`: entries for the flakiest tests, to review and paste."""
     history = _stored(file, branch, lane, window)
-    ran = flips(history.runs, history.results)
+    ran = flips(history.ran, history.results)
     text = history_view.suggestions(
-        flakiest(ran), len(history.runs), today() + dt.timedelta(days=days)
+        flakiest(ran), len(history.window), today() + dt.timedelta(days=days)
     )
     with github.output_guard():
         print(text, end="")

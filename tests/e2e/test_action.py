@@ -29,6 +29,11 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BIN = Path(sys.executable).parent
 ACT_TIMEOUT = 600
+# act runs offline: the pinned actions/cache that action.yml uses is replaced by a stand-in that
+# keeps entries in a folder (GitHub's cache service cannot run here)
+CACHE_ACTION = re.search(
+    r"uses: (actions/cache)/restore@([0-9a-f]{40})", (REPO / "action.yml").read_text()
+)
 
 
 def _tool(name: str) -> str:
@@ -151,6 +156,7 @@ def run_act(
         "UV_FIND_LINKS": str(wheelhouse),
         "UV_CACHE_DIR": str(root / "uv-cache"),
         "UV_PYTHON_DOWNLOADS": "never",
+        "CACHE_STAND_IN_DIR": str(root / "cache"),
         **(env or {}),
     }
     argv = [
@@ -163,6 +169,8 @@ def run_act(
         f".github/workflows/{workflow}",
         "--no-cache-server",
         "--action-offline-mode",
+        "--local-repository",
+        f"{CACHE_ACTION[1]}@{CACHE_ACTION[2]}={FIXTURES / 'cache-stand-in'}",
     ]
     for key, value in workflow_env.items():
         argv += ["--env", f"{key}={value}"]
@@ -438,3 +446,46 @@ def test_the_merge_action_fails_on_a_missing_shard(merged: ActRun) -> None:
     assert "e2e: shard 2/2 is missing (no result file)" in summary
     errors = [r for r in merged.commands("error", "missing")]
     assert errors and "shard 2/2 is missing" in json.dumps(errors)
+
+
+@pytest.fixture(scope="module")
+def history_runs(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> list[ActRun]:
+    """workflows/history.yml in two workflow runs that share one cache."""
+    root = tmp_path_factory.mktemp("act-history")
+    cache = root / "cache"
+    return [
+        run_act(
+            root / f"run-{n}",
+            "history.yml",
+            wheelhouse,
+            env={"GITHUB_RUN_ID": str(100 + n), "CACHE_STAND_IN_DIR": str(cache)},
+        )
+        for n in (1, 2)
+    ]
+
+
+def test_the_history_travels_between_runs_and_a_known_failure_passes_with_fail_on_new(
+    history_runs: list[ActRun],
+) -> None:
+    first, second = history_runs
+    # the first run: no history yet; its failure is new, and the history is saved anyway
+    assert first.steps["gate"]["outcome"] == "failure"
+    assert "Cache not found for input keys: test-gate-history-" in "".join(
+        r.get("msg", "") for r in first.records
+    )
+    summary = first.summary("gate")
+    assert "none yet; this run starts it" in summary
+    assert "(failed, **new**)" in summary
+    errors = first.commands("error", "gate")
+    assert any("Test failed (new)" in r["kvPairs"].get("title", "") for r in errors)
+    # the second run restores it by the branch's prefix: the same failure is known
+    assert second.steps["gate"]["outcome"] == "success", second.stderr[-2000:]
+    assert second.steps["gate"]["outputs"]["verdict"] == "pass"
+    summary = second.summary("gate")
+    assert "(failed, **known**)" in summary
+    assert "### Across runs (last 2)" in summary and "```mermaid" in summary
+    warnings = second.commands("warning", "gate")
+    assert any("Test failed (known)" in r["kvPairs"].get("title", "") for r in warnings)
+    # each run saved its own entry: entries are never overwritten
+    saved = sorted(p.name for p in (first.tmp.parent / "cache").iterdir())
+    assert saved == ["test-gate-history-master-101-1", "test-gate-history-master-102-1"]

@@ -54,10 +54,11 @@ def test_failures_are_new_known_or_flaky_known() -> None:
     history = History(
         "h.db",
         runs=(past(1), past(2)),
+        window=(past(1), past(2)),
+        ran={("", "t.py::fresh"): 1},
         results={
             ("", "t.py::again"): (PastResult(1, "passed", False), PastResult(2, "failed", False)),
             ("", "t.py::wobbly"): (PastResult(1, "passed", True), PastResult(2, "passed", False)),
-            ("", "t.py::fresh"): (PastResult(2, "passed", False),),
         },
         last_here={
             ("", "t.py::again"): "failed",
@@ -92,19 +93,22 @@ def test_failures_are_new_known_or_flaky_known() -> None:
 
 
 def test_the_flaky_rate_counts_tests_flaky_once_in_the_window_this_run_included() -> None:
+    # runs 2 and 3 before this one (a window of 3): a was flaky in run 1 only
     history = History(
-        "h.db",
-        runs=(past(1), past(2), past(3)),
-        results={
-            ("", "t.py::a"): (PastResult(1, "passed", True), PastResult(3, "passed", False)),
-            ("", "t.py::b"): (PastResult(3, "passed", False),),
-        },
+        "h.db", window=(past(2), past(3)), ran={("", "t.py::a"): 1, ("", "t.py::b"): 1}
     )
     run = run_of(rec("a"), rec("b"), rec("c", F, P), rec("d"))
-    policy = HistoryPolicy(max_flaky_rate=Decimal(40), window=3)  # runs 2, 3 and this one
+    policy = HistoryPolicy(max_flaky_rate=Decimal(40), window=3)
     facts, gating = assess(run, None, history, None, today=TODAY, policy=policy)
-    assert (facts.flaky_tests, facts.ran, facts.window) == (1, 4, 3)  # c; a's was in run 1
+    assert (facts.flaky_tests, facts.ran, facts.window) == (1, 4, 3)  # c only
     assert gating.reasons == ()
+    # runs 1 to 3 before this one (a window of 4): a's flaky run is in it
+    history = History(
+        "h.db",
+        window=(past(1), past(2), past(3)),
+        ran={("", "t.py::b"): 1},
+        results={("", "t.py::a"): (PastResult(1, "passed", True), PastResult(3, "passed", False))},
+    )
     policy = HistoryPolicy(max_flaky_rate=Decimal(40), window=4)
     facts, gating = assess(run, None, history, None, today=TODAY, policy=policy)
     assert facts.flaky_rate == 50
@@ -123,7 +127,7 @@ def test_flip_rate_and_the_newest_failures_since_when() -> None:
             for n, o in [(1, "passed"), (2, "passed"), (3, "failed"), (4, "error")]
         ),
     }
-    ranked = flakiest(flips(runs, results))
+    ranked = flakiest(flips({}, results))
     assert [(f.key[1], f.flips, f.flip_rate) for f in ranked] == [
         ("t.py::flips", 3, 100),
         ("t.py::broke", 1, Fraction(100, 3)),
@@ -149,13 +153,8 @@ def test_quarantine_excuses_failures_fails_on_expired_entries_and_proposes_relea
             entry("t.py::gone_*", line=19),
         ),
     )
-    history = History(
-        "h.db",
-        runs=(past(1), past(2)),
-        results={
-            ("", "t.py::healed"): (PastResult(1, "passed", False), PastResult(2, "passed", False))
-        },
-    )
+    # healed passed plainly in both runs before this one
+    history = History("h.db", window=(past(1), past(2)), ran={("", "t.py::healed"): 2})
     run = run_of(rec("broken", F), rec("old", F), rec("healed"), rec("ok"))
     facts, gating = assess(run, None, history, quarantine, today=TODAY, policy=HistoryPolicy())
     result = gate_result(run, Policy(threshold=Decimal(50)), history=(facts, gating))
@@ -179,6 +178,7 @@ def test_hostile_names_are_escaped_and_the_chart_holds_numbers_only() -> None:
     history = History(
         "h.db",
         runs=(past(1), past(2)),
+        window=(past(1), past(2)),
         results={("", hostile): (PastResult(1, "passed", True), PastResult(2, "failed", False))},
         last_here={("", hostile): "failed"},
     )

@@ -132,37 +132,37 @@ def categories(run: RunData, diagnosis: Diagnosis | None) -> dict[Key, str]:
     return out
 
 
-def _classify(
-    test: Key,
-    history: History,
-) -> FailureClass:
+def _classify(test: Key, history: History) -> FailureClass:
     if history.last_here.get(test) in FAILING or history.last_base.get(test) in FAILING:
         return "known"
-    past = (*history.results.get(test, ()), *history.base_results.get(test, ()))
-    if any(r.flaky for r in past):
+    if test in history.base_flaky or any(r.flaky for r in history.results.get(test, ())):
         return "flaky-known"
     return "new"
 
 
 def flips(
-    window: Sequence[PastRun],
+    ran: Mapping[Key, int],
     results: Mapping[Key, Sequence[PastResult]],
     now: Mapping[Key, str] | None = None,
 ) -> list[TestFlips]:
-    """Each test's runs, flaky runs and flips over the window runs and this one."""
-    ids = {r.id for r in window}
+    """Each test's runs, flaky runs and flips over the window (`ran`: the runs each test ran
+    in; `results`: every row of the tests that did not always pass plainly) and this run
+    (`now`: its outcome, or "flaky")."""
     now = now or {}
     out = []
-    for test in set(results) | set(now):
-        outcomes = [(r.outcome, r.flaky) for r in results.get(test, ()) if r.run in ids]
-        if test in now:
-            outcomes.append((now[test], now[test] == "flaky"))
-        ran = [("passed" if o == "flaky" else o, f) for o, f in outcomes if o in RAN | {"flaky"}]
-        if not ran:
+    for test in set(ran) | set(results) | set(now):
+        rows = results.get(test)
+        if rows is None:  # passed plainly in every run of the window it ran in
+            outcomes = [("passed", False)] * ran.get(test, 0)
+        else:
+            outcomes = [(r.outcome, r.flaky) for r in rows if r.outcome in RAN]
+        if test in now and now[test] in RAN | {"flaky"}:
+            outcomes.append(("passed", True) if now[test] == "flaky" else (now[test], False))
+        if not outcomes:
             continue
-        states = [o == "passed" for o, _ in ran]
+        states = [o == "passed" for o, _ in outcomes]
         changes = sum(1 for a, b in pairwise(states) if a != b)
-        out.append(TestFlips(test, len(ran), sum(1 for _, f in ran if f), changes))
+        out.append(TestFlips(test, len(outcomes), sum(1 for _, f in outcomes if f), changes))
     return out
 
 
@@ -222,21 +222,15 @@ def _quarantine(
         )
     expired = [e for e in quarantine.entries if e.expired(today)]
     unmatched = [e for i, e in enumerate(quarantine.entries) if i not in matched]
-    ids = {r.id for r in window}
     needed = min(RELEASE_RUNS, len(window) + 1)
     release = []
     for item in quarantined:
-        if item.outcome != "passed" or item.expired:
-            continue
-        past = [r for r in history.results.get((item.cell, item.nodeid), ()) if r.run in ids]
+        keyed = (item.cell, item.nodeid)
+        if item.outcome != "passed" or item.expired or keyed in history.results:
+            continue  # a test with a failing or flaky run in the window stays
         current = next(t for t in tests if t.nodeid == item.nodeid and t.cell == item.cell)
-        runs = len(past) + 1
-        if (
-            not current.flaky
-            and runs >= needed
-            and needed > 1
-            and all(r.outcome == "passed" and not r.flaky for r in past)
-        ):
+        runs = history.ran.get(keyed, 0) + 1
+        if not current.flaky and runs >= needed > 1:
             release.append(Release(item.entry, item.nodeid, runs))
     return quarantined, expired, unmatched, release
 
@@ -255,10 +249,10 @@ def assess(
     """The facts the summary shows, and the gating the verdict applies."""
     history = history or History(path="")
     failing = [t for t in run.tests if t.outcome.value in FAILING]
-    window = history.runs[-(policy.window - 1) :] if policy.window > 1 else ()
+    window = history.window
     now_flaky = flaky_now(run, diagnosis)
     now = {key(t): ("flaky" if key(t) in now_flaky else t.outcome.value) for t in run.tests}
-    ran = flips(window, history.results, now)
+    ran = flips(history.ran, history.results, now)
     flaky_tests = sum(1 for f in ran if f.flaky)
     quarantined: list[Quarantined] = []
     expired: list[Entry] = []

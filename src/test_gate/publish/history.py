@@ -70,7 +70,6 @@ MIGRATIONS: tuple[str, ...] = (
         category TEXT,
         PRIMARY KEY (run, test)
     ) WITHOUT ROWID;
-    CREATE INDEX results_by_test ON results (test, run);
     """,
 )
 assert len(MIGRATIONS) == SCHEMA
@@ -166,10 +165,11 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
             marks = ",".join("?" * len(old))
             connection.execute(f"DELETE FROM results WHERE run IN ({marks})", old)
             connection.execute(f"DELETE FROM runs WHERE id IN ({marks})", old)
-            connection.execute(
-                "DELETE FROM tests WHERE NOT EXISTS "
-                "(SELECT 1 FROM results WHERE results.test = tests.id)"
-            )
+            names = int(connection.execute("SELECT count(*) FROM tests").fetchone()[0])
+            if names > 2 * len(entry.tests) + 100:
+                # the names no kept run holds, once they are as many as the live ones: one
+                # pass over the results (an index by test would cost a third of the file)
+                connection.execute("DELETE FROM tests WHERE id NOT IN (SELECT test FROM results)")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

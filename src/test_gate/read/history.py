@@ -8,7 +8,7 @@ data, and the file is left as it is.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,11 +63,18 @@ class Lane:
 
 @dataclass(frozen=True)
 class History:
+    """The past of one lane. Most tests pass plainly in every run: of those only the count of
+    runs they ran in is read; every row is read only for the tests that failed or were flaky
+    at least once in the window (at 2,000 tests and 20 runs, 40,000 rows become ~2,000 counts
+    and a few rows)."""
+
     path: str
-    runs: tuple[PastRun, ...] = ()  # this branch and lane, oldest first
-    results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)
+    runs: tuple[PastRun, ...] = ()  # this branch and lane, oldest first: the trend
+    window: tuple[PastRun, ...] = ()  # the newest of them, the ones the counts cover
+    ran: Mapping[Key, int] = field(default_factory=dict)  # runs of the window a test ran in
+    results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)  # unstable ones
     base_runs: tuple[PastRun, ...] = ()
-    base_results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)
+    base_flaky: frozenset[Key] = frozenset()  # failing now, flaky in the base branch's window
     last_here: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
     last_base: Mapping[Key, str] = field(default_factory=dict)
     stored_runs: int = 0  # every run in the file, all branches
@@ -143,21 +150,57 @@ def _runs(connection: sqlite3.Connection, branch: str, lane: str, limit: int) ->
     return [PastRun(*row) for row in reversed(rows)]
 
 
-def _results(
-    connection: sqlite3.Connection, runs: Iterable[PastRun]
-) -> dict[Key, tuple[PastResult, ...]]:
-    ids = [r.id for r in runs]
-    out: dict[Key, list[PastResult]] = {}
+RAN = ("passed", "failed", "error", "interrupted")
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _ran(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[Key, int]:
+    """How many of these runs each test ran in (passed or failed): counted by SQLite."""
     if not ids:
         return {}
-    marks = ",".join("?" * len(ids))
+    rows = connection.execute(
+        "SELECT t.cell, t.nodeid, count(*) FROM results r JOIN tests t ON t.id = r.test "
+        f"WHERE r.run IN ({_marks(ids)}) AND r.outcome IN ({_marks(RAN)}) GROUP BY r.test",
+        (*ids, *RAN),
+    )
+    return {(cell, nodeid): count for cell, nodeid, count in rows}
+
+
+def _unstable(
+    connection: sqlite3.Connection, ids: Sequence[int]
+) -> dict[Key, tuple[PastResult, ...]]:
+    """Every row, in run order, of the tests that did not pass plainly in one of these runs."""
+    if not ids:
+        return {}
+    out: dict[Key, list[PastResult]] = {}
     for cell, nodeid, run, outcome, category in connection.execute(
         "SELECT t.cell, t.nodeid, r.run, r.outcome, r.category FROM results r "
-        f"JOIN tests t ON t.id = r.test WHERE r.run IN ({marks}) ORDER BY r.run",
-        ids,
+        f"JOIN tests t ON t.id = r.test WHERE r.run IN ({_marks(ids)}) AND r.test IN ("
+        f"SELECT test FROM results WHERE run IN ({_marks(ids)}) "
+        "AND (outcome != 'passed' OR category = 'flaky')) ORDER BY r.run",
+        (*ids, *ids),
     ):
         out.setdefault((cell, nodeid), []).append(PastResult(run, outcome, category == "flaky"))
     return {key: tuple(values) for key, values in out.items()}
+
+
+def _flaky_among(
+    connection: sqlite3.Connection, ids: Sequence[int], keys: Iterable[Key]
+) -> frozenset[Key]:
+    """Which of these tests were flaky in one of these runs."""
+    found = set()
+    for cell, nodeid in keys:
+        row = connection.execute(
+            "SELECT 1 FROM results WHERE test = (SELECT id FROM tests WHERE nodeid = ? AND "
+            f"cell = ?) AND run IN ({_marks(ids)}) AND category = 'flaky' LIMIT 1",
+            (nodeid, cell, *ids),
+        ).fetchone()
+        if row is not None:
+            found.add((cell, nodeid))
+    return frozenset(found)
 
 
 def _last(
@@ -166,10 +209,11 @@ def _last(
     """Each test's outcome the last time it ran in this lane of `branch`, however long ago."""
     out = {}
     for cell, nodeid in keys:
+        # the lane's runs newest first (their index), each probed for the test (the key)
         row = connection.execute(
-            "SELECT r.outcome FROM tests t JOIN results r ON r.test = t.id "
-            "JOIN runs u ON u.id = r.run WHERE t.nodeid = ? AND t.cell = ? "
-            "AND u.branch = ? AND u.lane = ? ORDER BY r.run DESC LIMIT 1",
+            "SELECT r.outcome FROM runs u JOIN results r ON r.run = u.id "
+            "AND r.test = (SELECT id FROM tests WHERE nodeid = ? AND cell = ?) "
+            "WHERE u.branch = ? AND u.lane = ? ORDER BY u.id DESC LIMIT 1",
             (nodeid, cell, branch, lane),
         ).fetchone()
         if row is not None:
@@ -177,9 +221,12 @@ def _last(
     return out
 
 
-def load_history(path: Path, lane: Lane, window: int, failing: Iterable[Key]) -> History:
-    """What the verdict needs of the past: the window of this lane on this branch and on the
-    base branch, and the last outcome of each failing test."""
+def load_history(
+    path: Path, lane: Lane, past: int, failing: Iterable[Key], trend: int = 9
+) -> History:
+    """What the verdict needs of the past: the `past` runs before this one in this lane of
+    the branch (and of the base branch), the `trend` newest for the trend, and the last
+    outcome of each failing test."""
     if not check_file(path):
         return History(str(path), new=True)
     failing = list(failing)
@@ -187,14 +234,19 @@ def load_history(path: Path, lane: Lane, window: int, failing: Iterable[Key]) ->
         if schema_of(connection, path) == 0:
             return History(str(path), new=True)
         connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
-        runs = _runs(connection, lane.branch, lane.lane, window)
-        base_runs = _runs(connection, lane.base, lane.lane, window) if lane.base else []
+        runs = _runs(connection, lane.branch, lane.lane, max(past, trend))
+        window = runs[-past:] if past else []
+        ids = [r.id for r in window]
+        base_runs = _runs(connection, lane.base, lane.lane, past) if lane.base and past else []
+        base_ids = [r.id for r in base_runs]
         history = History(
             path=str(path),
-            runs=tuple(runs),
-            results=_results(connection, runs),
+            runs=tuple(runs[-trend:] if trend else ()),
+            window=tuple(window),
+            ran=_ran(connection, ids),
+            results=_unstable(connection, ids),
             base_runs=tuple(base_runs),
-            base_results=_results(connection, base_runs),
+            base_flaky=_flaky_among(connection, base_ids, failing) if base_ids else frozenset(),
             last_here=_last(connection, lane.branch, lane.lane, failing),
             last_base=_last(connection, lane.base, lane.lane, failing) if lane.base else {},
             stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
