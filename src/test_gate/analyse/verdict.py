@@ -156,6 +156,10 @@ def _keyed(test: TestRecord) -> tuple[str, str]:
     return (test.cell, test.nodeid)
 
 
+def _named(test: TestRecord) -> str:
+    return f"{test.nodeid} [{test.cell}]" if test.cell else test.nodeid
+
+
 def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdict:
     gating = gating or Gating()
     counts = count(run)
@@ -198,7 +202,7 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
         if new:
             policy_reasons.append(
                 f"{len(new)} new failure(s) (--fail-on new: failures that also failed before "
-                f"do not count): {', '.join(t.nodeid for t in new[:3])}"
+                f"do not count): {', '.join(_named(t) for t in new[:3])}"
                 + (" and more" if len(new) > 3 else "")
             )
     elif rate is not None and counts.passed * 100 < Fraction(policy.threshold) * (
