@@ -144,6 +144,11 @@ def main() -> None:
         subprocess.run(with_history, capture_output=True, check=False)
         result = json.loads((tmp / "r.json").read_text())
     med = {k: statistics.median(v) for k, v in times.items()}
+
+    def row(name: str, key: str) -> str:
+        ratio = med[key] / med["load"]
+        return f"| {name} | {med[key]:.3f} | {ratio:.2f}x | {peaks[key]:.0f} |"
+
     classes: dict[str, int] = {}
     for failure in result["history"]["failures"]:
         classes[failure["class"]] = classes.get(failure["class"], 0) + 1
@@ -166,8 +171,8 @@ def main() -> None:
         | | CPU s (median) | ratio | peak MiB |
         |---|---:|---:|---:|
         | bare `json.load` of the report | {med["load"]:.3f} | 1.00x | |
-        | `test-gate gate` | {med["gate"]:.3f} | {med["gate"] / med["load"]:.2f}x | {peaks["gate"]:.0f} |
-        | `test-gate gate --history` (200 runs kept) | {med["history"]:.3f} | {med["history"] / med["load"]:.2f}x | {peaks["history"]:.0f} |
+        {row("`test-gate gate`", "gate")}
+        {row("`test-gate gate --history` (200 runs kept)", "history")}
 
         The history adds {med["history"] - med["gate"]:+.3f} s CPU to the gate
         ({med["history"] / med["gate"]:.2f}x). Appending one run of {args.tests:,} tests:
