@@ -39,17 +39,23 @@ def _git(path: Path, *args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _default_branch(env: Mapping[str, str]) -> str:
-    """The repository's default branch, from the workflow event's payload."""
-    event = env.get("GITHUB_EVENT_PATH", "")
-    text = read_text(Path(event), CONFIG_LIMIT) if event else None
+def _event(env: Mapping[str, str]) -> dict[str, object]:
+    """The payload of the event that started the workflow run, or {}."""
+    where = env.get("GITHUB_EVENT_PATH", "")
+    text = read_text(Path(where), CONFIG_LIMIT) if where else None
     try:
         data = json.loads(text) if text else {}
     except ValueError:
-        return ""
-    repository = data.get("repository") if isinstance(data, dict) else None
-    branch = repository.get("default_branch") if isinstance(repository, dict) else None
-    return branch if isinstance(branch, str) else ""
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _field(data: dict[str, object], *path: str) -> str:
+    for name in path[:-1]:
+        inner = data.get(name)
+        data = inner if isinstance(inner, dict) else {}
+    value = data.get(path[-1])
+    return value if isinstance(value, str) else ""
 
 
 def identify(
@@ -73,11 +79,18 @@ def identify(
     if not found_branch:
         found_branch = _git(path, "rev-parse", "--abbrev-ref", "HEAD")
         found_branch = "" if found_branch == "HEAD" else found_branch
+    event = _event(env) if actions else {}
     found_base = base
     if found_base is None and actions:
-        found_base = env.get("GITHUB_BASE_REF") or _default_branch(env) or None
+        found_base = (
+            env.get("GITHUB_BASE_REF") or _field(event, "repository", "default_branch") or None
+        )
     if found_base == found_branch:
         found_base = None
-    commit = (env.get("GITHUB_SHA", "") if actions else "") or _git(path, "rev-parse", "HEAD")
+    # a pull request's GITHUB_SHA is a merge commit nobody pushed: its head is what was tested
+    commit = (
+        _field(event, "pull_request", "head", "sha")
+        or (env.get("GITHUB_SHA", "") if actions else "")
+    ) or _git(path, "rev-parse", "HEAD")
     moment = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     return Identity(run_key, moment.isoformat(), commit, found_branch or "(none)", found_base)
