@@ -12,6 +12,8 @@ a fresh CI checkout):
   junitxml    the same with --junitxml (what the peers' reporters read)
   json-report the same with pytest-json-report, with test-gate's omit options
   plugins     pytest-random-order, pytest-rerunfailures and pytest-json-report
+  record      the plugins and pytest-test-gate, with exactly the options test-gate run gives
+              pytest: the whole of what runs inside pytest, the record and its save included
   gate        test-gate run (the plugins, pytest-test-gate's record, the verdict, every file)
   gate-gh     test-gate run --github true (also the job summary, outputs and annotations)
 """
@@ -65,16 +67,24 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
         "--diagnose", "false", "--result-file", f"{out}-result.json",
         "--summary-file", f"{out}-summary.md",
     ]  # fmt: skip
+    plugins = [
+        *("-p", "random_order.plugin", "-p", "pytest_rerunfailures"),
+        *("-p", "pytest_jsonreport.plugin", "--random-order-seed=1", "--reruns=2"),
+    ]
+    record = [
+        *("-p", "pytest_test_gate.plugin", "--test-gate", "--test-gate-run-id=bench"),
+        f"--test-gate-record={out}-record.jsonl",
+        f"--test-gate-stacks={out}-stacks.txt",
+        *("-p", "no:randomly", "--random-order-bucket=module"),
+        *("--json-report", "--json-report-file=none", f"--test-gate-report={out}-tg.json"),
+        *OMIT,
+    ]
     return {
         "bare": pytest,
         "junitxml": [*pytest, f"--junitxml={out}-junit.xml"],
         "json-report": [*pytest, "-p", "pytest_jsonreport.plugin", *report],
-        "plugins": [
-            *pytest,
-            *("-p", "random_order.plugin", "-p", "pytest_rerunfailures"),
-            *("-p", "pytest_jsonreport.plugin", "--random-order-seed=1", "--reruns=2"),
-            *report,
-        ],
+        "plugins": [*pytest, *plugins, *report],
+        "record": [*pytest, *plugins, *record],
         "gate": [*gate, "--github", "false", "--", "-q", "-p", "no:cacheprovider"],
         "gate-gh": [*gate, "--github", "true", "--", "-q", "-p", "no:cacheprovider"],
     }
@@ -116,7 +126,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows = [measure(int(s), args.rounds, sys.executable) for s in args.sizes.split(",")]
-    names = ["junitxml", "json-report", "plugins", "gate", "gate-gh"]
+    names = ["junitxml", "json-report", "plugins", "record", "gate", "gate-gh"]
     lines = [
         "## The gate's overhead against bare pytest",
         "",
@@ -136,7 +146,10 @@ def main() -> int:
         "",
         "*junitxml*: bare pytest writing a JUnit XML file, what the peers' reporters read. "
         "*json-report*: pytest-json-report alone, with test-gate's omit options. *plugins*: the "
-        "three pinned plugins (random order, reruns, JSON report). *gate*: `test-gate run` "
+        "three pinned plugins (random order, reruns, JSON report). *record*: the plugins and "
+        "pytest-test-gate, with the options `test-gate run` gives pytest (the record as it "
+        "goes, the report saved with the C encoder): all that runs inside pytest, so *gate* "
+        "minus *record* is test-gate's own process. *gate*: `test-gate run` "
         "(the plugins, pytest-test-gate's record, the interpreter check, reading, the verdict "
         "and every output file). *gate-gh*: the same in GitHub mode (job summary, step "
         "outputs, annotations).",
