@@ -278,3 +278,20 @@ def test_two_gates_writing_one_history_at_once_leave_it_whole(
         assert by_branch == {"one": runs_each, "two": runs_each}
         tests = passing_report.data["summary"]["total"]
         assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 2 * runs_each * tests
+
+
+def test_the_history_command_names_a_file_it_cannot_read(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database")
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for path, message in [
+        (tmp_path / "missing.db", "is not a file; give the history store (--history)"),
+        (notes, "not an SQLite database"),
+        (empty, "holds no runs yet"),
+    ]:
+        for argv in (("history", str(path)), ("quarantine", "suggest", "--history", str(path))):
+            proc = cli(*argv)
+            assert proc.returncode == 2, proc.stderr
+            [line] = proc.stderr.splitlines()
+            assert line.startswith("test-gate: error: ") and message in line, line

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from test_gate.cli import diagnose_settings
 from test_gate.settings import (
     DiagnoseSettings,
+    HistorySettings,
     UsageError,
+    history_settings,
     parse_bool,
     parse_count,
     parse_seed,
@@ -107,3 +110,53 @@ def test_durations_need_a_shard_and_a_readable_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('["no"]')
     with pytest.raises(UsageError, match="holds no test durations"):
         durations_file(str(tmp_path / "bad.json"), True)
+
+
+def history(**given: str) -> HistorySettings:
+    values: dict[str, Any] = {
+        "path": "h.db",
+        "branch": None,
+        "base": None,
+        "fail_on": "all",
+        "max_flaky_rate": "none",
+        "window": "20",
+        "keep": "200",
+        "quarantine": None,
+    }
+    values.update(given)
+    return history_settings(**values)
+
+
+def test_the_history_options_and_their_defaults(tmp_path: Path) -> None:
+    assert history() == HistorySettings(path=Path("h.db"))
+    chosen = history(fail_on=" NEW ", max_flaky_rate="2.5%", window="5", keep="50", branch="x")
+    assert (chosen.fail_on, chosen.max_flaky_rate, chosen.window, chosen.keep, chosen.branch) == (
+        "new",
+        Decimal("2.5"),
+        5,
+        50,
+        "x",
+    )
+    assert not HistorySettings().asked and history(path="").path is None
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"fail_on": "some"}, "--fail-on: 'some' is not a choice; use all or new"),
+        ({"fail_on": "new", "path": ""}, "--fail-on: 'new' needs --history FILE"),
+        ({"window": "0"}, "--window: '0' is not a count of runs; use 1 or more"),
+        ({"window": "-3"}, "--window: '-3' is not a count"),
+        ({"keep": "0"}, "--keep-runs: '0' is not a count of runs"),
+        ({"max_flaky_rate": "lots"}, "--max-flaky-rate: 'lots' is not a percentage"),
+        ({"max_flaky_rate": "101"}, "--max-flaky-rate: '101' is not a percentage"),
+        ({"branch": "a\nb"}, "--branch: "),
+        ({"base": "x" * 300}, "--base-branch: "),
+        ({"path": "."}, "--history: '.' is a directory"),
+        ({"quarantine": "missing.toml"}, "--quarantine: missing.toml: cannot be read"),
+    ],
+)
+def test_bad_history_options_name_the_option(given: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        history(**given)
+    assert str(raised.value).startswith(message), str(raised.value)
