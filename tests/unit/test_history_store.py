@@ -191,3 +191,13 @@ def test_writers_in_several_processes_at_once_leave_a_whole_store(tmp_path: Path
         assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 40
         orphans = "SELECT count(*) FROM results WHERE run NOT IN (SELECT id FROM runs)"
         assert db.execute(orphans).fetchone()[0] == 0
+
+
+def test_the_last_time_a_test_ran_skips_runs_where_it_was_skipped_or_never_finished(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.db"
+    for n, outcome in enumerate(["failed", "passed", "skipped", "interrupted"]):
+        store.record_run(path, entry(outcomes={"t.py::a": outcome}, n=n), 200)
+    history = load_history(path, LANE, 20, [("", "t.py::a")])
+    assert history.last_here == {("", "t.py::a"): "passed"}

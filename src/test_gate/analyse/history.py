@@ -28,6 +28,7 @@ from test_gate.read.records import RunData, TestRecord
 
 FailureClass = Literal["new", "known", "flaky-known", "quarantined"]
 FAILING = frozenset({"failed", "error", "interrupted"})
+FAILED = frozenset({"failed", "error"})
 RAN = FAILING | {"passed"}
 RANK: dict[FailureClass, int] = {"new": 0, "flaky-known": 1, "known": 2, "quarantined": 3}
 TREND = 10  # runs in the trend table, this one included
@@ -133,7 +134,7 @@ def categories(run: RunData, diagnosis: Diagnosis | None) -> dict[Key, str]:
 
 
 def _classify(test: Key, history: History) -> FailureClass:
-    if history.last_here.get(test) in FAILING or history.last_base.get(test) in FAILING:
+    if history.last_here.get(test) in FAILED or history.last_base.get(test) in FAILED:
         return "known"
     if test in history.base_flaky or any(r.flaky for r in history.results.get(test, ())):
         return "flaky-known"

@@ -206,14 +206,17 @@ def _flaky_among(
 def _last(
     connection: sqlite3.Connection, branch: str, lane: str, keys: Iterable[Key]
 ) -> dict[Key, str]:
-    """Each test's outcome the last time it ran in this lane of `branch`, however long ago."""
+    """Each test's outcome the last time it ran in this lane of `branch`, however long ago:
+    passed, failed or error (a skipped test did not run, and one that never finished, in a
+    stopped run, tells nothing)."""
     out = {}
     for cell, nodeid in keys:
         # the lane's runs newest first (their index), each probed for the test (the key)
         row = connection.execute(
             "SELECT r.outcome FROM runs u JOIN results r ON r.run = u.id "
             "AND r.test = (SELECT id FROM tests WHERE nodeid = ? AND cell = ?) "
-            "WHERE u.branch = ? AND u.lane = ? ORDER BY u.id DESC LIMIT 1",
+            "WHERE u.branch = ? AND u.lane = ? AND r.outcome IN ('passed', 'failed', 'error') "
+            "ORDER BY u.id DESC LIMIT 1",
             (nodeid, cell, branch, lane),
         ).fetchone()
         if row is not None:
