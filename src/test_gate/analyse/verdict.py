@@ -93,7 +93,8 @@ class Verdict:
 
 
 def count(run: RunData) -> Counts:
-    by_outcome = Counter(t.outcome for t in run.tests)
+    by_outcome = Counter([t.attempts[-1].outcome for t in run.tests])
+    rerun = [t for t in run.tests if len(t.attempts) > 1]  # few: read the rest once only
     return Counts(
         passed=by_outcome[Outcome.PASSED],
         # a collection error counts as one error per collector
@@ -103,8 +104,8 @@ def count(run: RunData) -> Counts:
         xfailed=by_outcome[Outcome.XFAILED],
         xpassed=by_outcome[Outcome.XPASSED],
         interrupted=by_outcome[Outcome.INTERRUPTED],
-        flaky=sum(1 for t in run.tests if t.flaky),
-        reruns=sum(len(t.attempts) - 1 for t in run.tests),
+        flaky=sum(1 for t in rerun if t.flaky),
+        reruns=sum(len(t.attempts) - 1 for t in rerun),
         collected=run.collected,
         deselected=run.deselected,
     )
@@ -163,9 +164,8 @@ def _named(test: TestRecord) -> str:
 def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdict:
     gating = gating or Gating()
     counts = count(run)
-    failures = tuple(
-        t for t in run.tests if t.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
-    )
+    failing = (Outcome.FAILED, Outcome.ERROR, Outcome.INTERRUPTED)
+    failures = tuple(t for t in run.tests if t.attempts[-1].outcome in failing)
     if gating.rank:  # new failures first, then flaky-known, known, quarantined
         failures = tuple(sorted(failures, key=lambda t: gating.rank.get(_keyed(t), 0)))
     excused = sum(1 for t in failures if _keyed(t) in gating.excused)
@@ -235,7 +235,7 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
         threshold=policy.threshold,
         failures=failures,
         collect_errors=run.collect_errors,
-        flaky=tuple(t for t in run.tests if t.flaky),
+        flaky=tuple(t for t in run.tests if len(t.attempts) > 1 and t.flaky),
         slowest=slowest,
         ignored=run.ignored,
         seed=run.seed,

@@ -157,24 +157,25 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
     return replace(attempt, crash_path=relative_posix(attempt.crash_path, root))
 
 
-PLAIN_PASS = ("setup", "call", "teardown")
-
-
 def _plainly_passed(reports: Sequence[Mapping[str, Any]]) -> Attempt | None:
     """The attempt of a test that ran once and passed every phase, with nothing else said
     (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once."""
     if len(reports) != 3:
         return None
-    duration = 0.0
-    for report, when in zip(reports, PLAIN_PASS, strict=True):
-        if (
-            report.get("when") != when
-            or report.get("outcome") != "passed"
-            or "wasxfail" in report
-            or "subtest" in report
-        ):
+    setup, call, teardown = reports
+    if (
+        setup.get("when") != "setup"
+        or call.get("when") != "call"
+        or teardown.get("when") != "teardown"
+        or not setup.get("outcome") == call.get("outcome") == teardown.get("outcome") == "passed"
+    ):
+        return None
+    for report in reports:
+        if "wasxfail" in report or "subtest" in report:
             return None
-        duration += number(report.get("duration"))
+    duration = (number(setup.get("duration")) + number(call.get("duration"))) + number(
+        teardown.get("duration")
+    )
     return Attempt(Outcome.PASSED, duration=duration)
 
 
@@ -190,7 +191,10 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
             findings.add(f"entry {index} of the attempt log is not a test's report (lost data)")
             continue
         nodeid = text(report["nodeid"])
-        key = alias.get((nodeid, text(report.get("worker"))), (nodeid, text(report.get("worker"))))
+        worker = report.get("worker")  # only under pytest-xdist
+        key = (nodeid, "" if worker is None else text(worker))
+        if alias:
+            key = alias.get(key, key)
         if key not in grouped and nodeid in crashed:
             alias[key] = key = crashed.pop(nodeid)
         grouped.setdefault(key, []).append(report)
