@@ -410,6 +410,7 @@ def look_back(
         policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
         lane=(identity.branch, identity.base, lane) if settings.path else ("", None, ""),
         notices=notices,
+        when=(identity.time, identity.commit),
     )
     return looked, recording
 

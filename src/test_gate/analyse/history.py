@@ -94,6 +94,8 @@ class HistoryFacts:
     release: tuple[Release, ...] = ()
     notices: tuple[str, ...] = ()  # the history could not be used, was made, was recorded
     fail_on: Literal["all", "new"] = "all"
+    time: str = ""  # this run's, as the store keeps it
+    commit: str = ""
 
     @property
     def flaky_rate(self) -> Fraction | None:
@@ -246,8 +248,10 @@ def assess(
     policy: HistoryPolicy,
     lane: tuple[str, str | None, str] = ("", None, ""),
     notices: Iterable[str] = (),
+    when: tuple[str, str] = ("", ""),
 ) -> tuple[HistoryFacts, Gating]:
-    """The facts the summary shows, and the gating the verdict applies."""
+    """The facts the summary shows, and the gating the verdict applies. `lane`: the branch,
+    the base branch and the lane; `when`: this run's time and commit."""
     history = history or History(path="")
     failing = [t for t in run.tests if t.outcome.value in FAILING]
     window = history.window
@@ -288,6 +292,8 @@ def assess(
         release=tuple(release),
         notices=tuple(notices),
         fail_on=policy.fail_on,
+        time=when[0],
+        commit=when[1],
     )
     reasons = [
         f"quarantine entry {e.id!r} ({facts.quarantine_file}:{e.line}, owner {e.owner}) expired "

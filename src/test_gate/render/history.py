@@ -171,12 +171,12 @@ def _trend_rows(runs: Sequence[PastRun], current: PastRun | None) -> list[tuple[
     return rows
 
 
-def _current(result: GateResult) -> PastRun:
+def _current(result: GateResult, facts: HistoryFacts) -> PastRun:
     verdict = result.verdict
     return PastRun(
         id=0,
-        time="",
-        commit="",
+        time=facts.time,
+        commit=facts.commit,
         branch="",
         verdict=verdict.label,
         pass_rate=float(format_percent(verdict.pass_rate))
@@ -205,7 +205,7 @@ def trend_section(result: GateResult) -> Section | None:
     facts = result.history
     if facts is None or not facts.path:
         return None
-    current = _current(result)
+    current = _current(result, facts)
     chart = _chart([(f"#{r.id}", r.pass_rate) for r in facts.trend] + [("now", current.pass_rate)])
     blocks: list[Block] = []
     if chart:
