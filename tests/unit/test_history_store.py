@@ -3,6 +3,7 @@ cannot use; and writers in several processes at once."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from test_gate.publish import history as store
 from test_gate.read import history as reading
 from test_gate.read.history import HistoryUnusable, Lane, latest_lane, load_history
+from test_gate.render import history as view
 from test_gate.render.history import RunEntry
 
 LANE = Lane("main", None, "py3.12-linux")
@@ -201,3 +203,30 @@ def test_the_last_time_a_test_ran_skips_runs_where_it_was_skipped_or_never_finis
         store.record_run(path, entry(outcomes={"t.py::a": outcome}, n=n), 200)
     history = load_history(path, LANE, 20, [("", "t.py::a")])
     assert history.last_here == {("", "t.py::a"): "passed"}
+
+
+def test_a_store_with_values_of_the_wrong_type_reads_as_safe_defaults(tmp_path: Path) -> None:
+    """A history file may come from anywhere (a restored cache): SQLite keeps whatever a
+    column is given, and the reader takes each value only as the type it should be."""
+    path = tmp_path / "history.db"
+    store.record_run(path, entry(outcomes={"t.py::a": "failed"}, n=1), 200)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE runs SET pass_rate = 'abc', wall_time = x'ff', time = 12, commit_sha = 3.5, "
+            "verdict = '<b>', passed = 'many'"
+        )
+        db.execute("UPDATE results SET outcome = 7")
+        db.execute("UPDATE tests SET nodeid = x'c3'")
+    history = load_history(path, LANE, 20, [], trend=20)
+    [run] = history.runs
+    assert (run.pass_rate, run.wall_time, run.time, run.commit, run.verdict, run.passed) == (
+        None,
+        None,
+        "12",
+        "3.5",
+        "fail",
+        0,
+    )
+    text = view.report("main", "lane", history.runs, [], [], as_json=False)
+    assert "n/a" in text
+    json.loads(view.report("main", "lane", history.runs, [], [], as_json=True))

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from test_gate.read.values import integer, number, text
 
 SCHEMA = 1  # PRAGMA user_version of the store this test-gate writes
 TOOL = "test-gate"
@@ -147,7 +150,26 @@ def _runs(connection: sqlite3.Connection, branch: str, lane: str, limit: int) ->
         "WHERE branch = ? AND lane = ? ORDER BY id DESC LIMIT ?",
         (branch, lane, limit),
     ).fetchall()
-    return [PastRun(*row) for row in reversed(rows)]
+    return [_past_run(row) for row in reversed(rows)]
+
+
+def _past_run(row: Sequence[Any]) -> PastRun:
+    """A stored run, each value of the type it should have: SQLite keeps whatever a column is
+    given, and a history file may come from anywhere (a restored cache)."""
+    run_id, time, commit, branch, verdict, rate, passed, failed, flaky, tests, wall = row
+    return PastRun(
+        id=integer(run_id) or 0,
+        time=text(time),
+        commit=text(commit),
+        branch=text(branch),
+        verdict="pass" if verdict == "pass" else "fail",
+        pass_rate=number(rate) if isinstance(rate, (int, float)) else None,
+        passed=integer(passed) or 0,
+        failed=integer(failed) or 0,
+        flaky=integer(flaky) or 0,
+        tests=integer(tests) or 0,
+        wall_time=number(wall) if isinstance(wall, (int, float)) else None,
+    )
 
 
 RAN = ("passed", "failed", "error", "interrupted")
@@ -166,7 +188,7 @@ def _ran(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[Key, int]:
         f"WHERE r.run IN ({_marks(ids)}) AND r.outcome IN ({_marks(RAN)}) GROUP BY r.test",
         (*ids, *RAN),
     )
-    return {(cell, nodeid): count for cell, nodeid, count in rows}
+    return {(text(cell), text(nodeid)): count for cell, nodeid, count in rows}
 
 
 def _unstable(
@@ -183,7 +205,8 @@ def _unstable(
         "AND (outcome != 'passed' OR category = 'flaky')) ORDER BY r.run",
         (*ids, *ids),
     ):
-        out.setdefault((cell, nodeid), []).append(PastResult(run, outcome, category == "flaky"))
+        key = (text(cell), text(nodeid))
+        out.setdefault(key, []).append(PastResult(run, text(outcome), category == "flaky"))
     return {key: tuple(values) for key, values in out.items()}
 
 
@@ -220,7 +243,7 @@ def _last(
             (nodeid, cell, branch, lane),
         ).fetchone()
         if row is not None:
-            out[(cell, nodeid)] = row[0]
+            out[(cell, nodeid)] = text(row[0])
     return out
 
 
@@ -267,4 +290,4 @@ def latest_lane(path: Path) -> tuple[str, str] | None:
             return None
         row = connection.execute("SELECT branch, lane FROM runs ORDER BY id DESC LIMIT 1")
         found = row.fetchone()
-    return (found[0], found[1]) if found else None
+    return (text(found[0]), text(found[1])) if found else None

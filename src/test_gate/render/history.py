@@ -407,7 +407,8 @@ def report(
         rate = f"{run.pass_rate:6.2f}%" if run.pass_rate is not None else "   n/a "
         wall = f"{run.wall_time:8.1f} s" if run.wall_time is not None else "     n/a  "
         lines.append(
-            f"  #{run.id:<6} {run.time:<25} {run.commit[:8]:<8} {run.verdict:<4} {rate} "
+            f"  #{run.id:<6} {one_line(run.time, 25):<25} {one_line(run.commit[:8], 8):<8} "
+            f"{run.verdict:<4} {rate} "
             f"flaky {run.flaky:<4} failed {run.failed:<5} {wall}"
         )
     lines.append("")
@@ -421,8 +422,9 @@ def report(
     lines.append("failing in the newest run:" if failing else "failing in the newest run: none")
     for fail in failing:
         lines.append(
-            f"  {one_line(_name(fail.key), 200)}: since run #{fail.since.id} ({fail.since.time}, "
-            f"{fail.since.commit[:8] or 'no commit'}), {fail.runs} run(s) in a row"
+            f"  {one_line(_name(fail.key), 200)}: since run #{fail.since.id} "
+            f"({one_line(fail.since.time, 25)}, {one_line(fail.since.commit[:8]) or 'no commit'}), "
+            f"{fail.runs} run(s) in a row"
         )
     return "\n".join(lines) + "\n"
 
