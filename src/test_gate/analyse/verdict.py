@@ -125,6 +125,17 @@ def format_percent(rate: Fraction | Decimal, places: int = 2) -> str:
     return text
 
 
+def percent_text(rate: Fraction | None) -> str:
+    """A rate as people read it, rounded down ("97.99%"), or "n/a" when nothing was
+    attempted."""
+    return f"{format_percent(rate)}%" if rate is not None else "n/a"
+
+
+def percent_number(rate: Fraction | None) -> float | None:
+    """The same rate as a number for JSON: never more than was earned."""
+    return float(format_percent(rate)) if rate is not None else None
+
+
 def format_threshold(threshold: Decimal) -> str:
     """As the user wrote it, less trailing zeros; never rounded (normalize() would round)."""
     text = format(threshold, "f")

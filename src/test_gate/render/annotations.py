@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
-from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.read.values import is_absolute
 from test_gate.render import diagnosis as diagnosis_view
@@ -72,7 +72,7 @@ def from_verdict(
     """Failures and errors as errors (new failures first), flaky tests as warnings; `extra`
     (ignored files, …) competes for the same slots after them. A notice says what did not
     fit."""
-    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    rate = percent_text(verdict.pass_rate)
     headline = Annotation(
         "error" if not verdict.passed else "notice",
         one_line(

@@ -7,12 +7,11 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from test_gate.analyse.history import Failing, FailureClass, HistoryFacts, TestFlips
 from test_gate.analyse.result import GateResult
-from test_gate.analyse.verdict import format_percent, format_threshold
+from test_gate.analyse.verdict import format_threshold, percent_number, percent_text
 from test_gate.read.history import Key, PastRun
 from test_gate.read.identity import Identity
 from test_gate.render.escape import code, md, one_line
@@ -51,9 +50,7 @@ def run_entry(
         "seed": verdict.seed,
         "verdict": verdict.label,
         "blind": int(verdict.blind),
-        "pass_rate": float(format_percent(verdict.pass_rate))
-        if verdict.pass_rate is not None
-        else None,
+        "pass_rate": percent_number(verdict.pass_rate),
         "passed": c.passed,
         "failed": c.failed,
         "error": c.error,
@@ -78,10 +75,6 @@ def run_entry(
         for t in result.run.tests
     ]
     return RunEntry(run, tests)
-
-
-def _rate(rate: Fraction | None) -> str:
-    return f"{format_percent(rate)}%" if rate is not None else "n/a"
 
 
 def _name(test: Key) -> str:
@@ -117,11 +110,11 @@ def headline(facts: HistoryFacts) -> str:
             else ""
         )
         parts.append(
-            f"flaky rate {_rate(facts.flaky_rate)} over {facts.window} run(s) "
+            f"flaky rate {percent_text(facts.flaky_rate)} over {facts.window} run(s) "
             f"({facts.flaky_tests} of {facts.ran} tests flaky at least once{limit})"
         )
-        if counted(facts):
-            parts.append("failures: " + counted(facts))
+        if failures := counted(facts):
+            parts.append("failures: " + failures)
     if facts.quarantine_file:
         parts.append(f"**Quarantine** {len(facts.quarantined)} test(s) matched")
     lines = [" · ".join(parts)]
@@ -179,9 +172,7 @@ def _current(result: GateResult, facts: HistoryFacts) -> PastRun:
         commit=facts.commit,
         branch="",
         verdict=verdict.label,
-        pass_rate=float(format_percent(verdict.pass_rate))
-        if verdict.pass_rate is not None
-        else None,
+        pass_rate=percent_number(verdict.pass_rate),
         passed=verdict.counts.passed,
         failed=verdict.counts.failed + verdict.counts.error,
         flaky=verdict.counts.flaky,
@@ -195,7 +186,7 @@ def _flips_rows(flakiest: Sequence[TestFlips]) -> list[tuple[str, ...]]:
         (
             code(_name(f.key), in_table=True),
             f"{f.flaky} of {f.runs}",
-            _rate(f.flip_rate),
+            percent_text(f.flip_rate),
         )
         for f in flakiest
     ]
@@ -276,11 +267,11 @@ def terminal_lines(facts: HistoryFacts) -> str:
         base = f", base {facts.base}" if facts.base else ""
         lines.append(
             f"  history: branch {one_line(facts.branch, 100)}{base}; flaky rate "
-            f"{_rate(facts.flaky_rate)} over {facts.window} run(s) ({facts.flaky_tests} of "
+            f"{percent_text(facts.flaky_rate)} over {facts.window} run(s) ({facts.flaky_tests} of "
             f"{facts.ran} tests)"
         )
-    if counted(facts):
-        lines.append(f"  failures: {counted(facts)}")
+    if failures := counted(facts):
+        lines.append(f"  failures: {failures}")
     for entry in facts.expired:
         lines.append(f"  quarantine: {one_line(entry.id, 200)} expired on {entry.expires}")
     for entry in facts.unmatched:
@@ -294,8 +285,19 @@ def terminal_lines(facts: HistoryFacts) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def _flips_data(flips: TestFlips) -> dict[str, Any]:
+    """One unstable test, in the result file and in `test-gate history --json` alike."""
+    return {
+        "nodeid": flips.key[1],
+        "cell": flips.key[0] or None,
+        "runs": flips.runs,
+        "flaky": flips.flaky,
+        "flips": flips.flips,
+        "flip_rate": percent_number(flips.flip_rate) or 0.0,
+    }
+
+
 def result_keys(facts: HistoryFacts) -> dict[str, Any]:
-    rate = facts.flaky_rate
     return {
         "history": {
             "file": facts.path or None,
@@ -303,23 +305,13 @@ def result_keys(facts: HistoryFacts) -> dict[str, Any]:
             "base": facts.base,
             "lane": facts.lane,
             "window": facts.window,
-            "flaky_rate": float(format_percent(rate)) if rate is not None else None,
+            "flaky_rate": percent_number(facts.flaky_rate),
             "flaky_tests": facts.flaky_tests,
             "tests_ran": facts.ran,
             "failures": [
                 {"nodeid": k[1], "cell": k[0] or None, "class": c} for k, c in facts.classes.items()
             ],
-            "flakiest": [
-                {
-                    "nodeid": f.key[1],
-                    "cell": f.key[0] or None,
-                    "runs": f.runs,
-                    "flaky": f.flaky,
-                    "flips": f.flips,
-                    "flip_rate": float(format_percent(f.flip_rate)) if f.flip_rate else 0.0,
-                }
-                for f in facts.flakiest
-            ],
+            "flakiest": [_flips_data(f) for f in facts.flakiest],
             "notices": list(facts.notices),
         },
         "quarantine": {
@@ -374,17 +366,7 @@ def report(
                 }
                 for r in runs
             ],
-            "flakiest": [
-                {
-                    "nodeid": f.key[1],
-                    "cell": f.key[0] or None,
-                    "runs": f.runs,
-                    "flaky": f.flaky,
-                    "flips": f.flips,
-                    "flip_rate": float(format_percent(f.flip_rate)) if f.flip_rate else 0.0,
-                }
-                for f in flakiest
-            ],
+            "flakiest": [_flips_data(f) for f in flakiest],
             "failing": [
                 {
                     "nodeid": f.key[1],
@@ -416,7 +398,7 @@ def report(
     for flips in flakiest:
         lines.append(
             f"  {one_line(_name(flips.key), 200)}: flaky in {flips.flaky} of {flips.runs} runs, "
-            f"flip rate {_rate(flips.flip_rate)}"
+            f"flip rate {percent_text(flips.flip_rate)}"
         )
     lines.append("")
     lines.append("failing in the newest run:" if failing else "failing in the newest run: none")
@@ -444,7 +426,7 @@ def suggestions(flakiest: Sequence[TestFlips], runs: int, expires: dt.date) -> s
                     "[[test]]",
                     f"id = {json.dumps(flips.key[1])}",
                     f'reason = "flaky in {flips.flaky} of {flips.runs} runs, flip rate '
-                    f'{_rate(flips.flip_rate)}"',
+                    f'{percent_text(flips.flip_rate)}"',
                     'owner = ""',
                     f"expires = {expires.isoformat()}",
                 ]

@@ -4,11 +4,10 @@ slowest shard, and the failures told apart across cells."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 from test_gate.analyse.merge import AcrossCells, MergeFacts
-from test_gate.analyse.verdict import format_percent
+from test_gate.analyse.verdict import percent_number, percent_text
 from test_gate.render.escape import code, code_block, md, one_line
 from test_gate.render.markdown import Block, Section, table
 
@@ -17,14 +16,6 @@ MAX_LISTED = 10
 
 def _seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} s"
-
-
-def _rate(rate: Fraction | None) -> str:
-    return f"{format_percent(rate)}%" if rate is not None else "n/a"
-
-
-def _rate_number(rate: Fraction | None) -> float | None:
-    return float(format_percent(rate)) if rate is not None else None
 
 
 def cells_table(facts: MergeFacts) -> str:
@@ -39,7 +30,7 @@ def cells_table(facts: MergeFacts) -> str:
         jobs = f"{row.jobs} of {row.shards} shards" if row.shards else str(row.jobs)
         rows.append(
             f"| {md(row.cell)} | {jobs} | {c.passed} | {c.failed} | {c.error} | {c.skipped} | "
-            f"{c.flaky} | {_rate(row.pass_rate)} | {_seconds(row.wall_time)} |"
+            f"{c.flaky} | {percent_text(row.pass_rate)} | {_seconds(row.wall_time)} |"
         )
     lines = [head, *rows]
     slowest = facts.slowest
@@ -146,7 +137,7 @@ def terminal_lines(facts: MergeFacts) -> str:
         jobs = f"{row.jobs}/{row.shards} shards" if row.shards else f"{row.jobs} job(s)"
         lines.append(
             f"  cell {one_line(row.cell, 100)}: {jobs}, passed {c.passed}, failed {c.failed}, "
-            f"errors {c.error}, pass rate {_rate(row.pass_rate)}, {_seconds(row.wall_time)}"
+            f"errors {c.error}, pass rate {percent_text(row.pass_rate)}, {_seconds(row.wall_time)}"
         )
     slowest = facts.slowest
     if slowest is not None and len(facts.jobs) > 1:
@@ -184,9 +175,7 @@ def result_keys(facts: MergeFacts) -> dict[str, Any]:
                 "errors": row.counts.error,
                 "skipped": row.counts.skipped,
                 "flaky": row.counts.flaky,
-                "pass_rate": float(format_percent(row.pass_rate))
-                if row.pass_rate is not None
-                else None,
+                "pass_rate": percent_number(row.pass_rate),
                 "wall_time": row.wall_time,
                 "seed": row.seed,
             }

@@ -8,7 +8,7 @@ from typing import Any
 
 from test_gate import __version__
 from test_gate.analyse.result import GateResult
-from test_gate.analyse.verdict import Verdict, format_percent
+from test_gate.analyse.verdict import Verdict, percent_number
 from test_gate.read.records import IgnoredPath, Outcome, ShardInfo, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import history as history_view
@@ -21,9 +21,7 @@ TOOL = "test-gate"
 
 def rate_number(verdict: Verdict) -> float | None:
     """The pass rate rounded down to two decimals: never reports more than was earned."""
-    if verdict.pass_rate is None:
-        return None
-    return float(format_percent(verdict.pass_rate))
+    return percent_number(verdict.pass_rate)
 
 
 def ignored_entry(item: IgnoredPath) -> dict[str, Any]:

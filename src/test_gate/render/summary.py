@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
-from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import history as history_view
@@ -27,7 +27,7 @@ def _headline(verdict: Verdict) -> str:
     icon, word = ("✅", "passed") if verdict.passed else ("❌", "failed")
     c = verdict.counts
     attempted = c.attempted
-    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    rate = percent_text(verdict.pass_rate)
     lines = [
         f"## {icon} test-gate {word}",
         "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from test_gate.analyse.result import GateResult
-from test_gate.analyse.verdict import Verdict, format_percent, format_threshold
+from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
@@ -44,7 +44,7 @@ def render(result: GateResult) -> str:
 def verdict_block(verdict: Verdict, command: str | None = None) -> str:
     c = verdict.counts
     attempted = c.attempted
-    rate = f"{format_percent(verdict.pass_rate)}%" if verdict.pass_rate is not None else "n/a"
+    rate = percent_text(verdict.pass_rate)
     word = "PASSED" if verdict.passed else "FAILED"
     lines = [
         "",
