@@ -38,6 +38,7 @@ from test_gate.settings import (
     parse_limit,
     parse_mode,
     parse_orders,
+    parse_positive,
     parse_pytest_args,
     parse_seconds,
     parse_seed,
@@ -430,30 +431,24 @@ def audit_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> Audit
     )
 
 
-def _window(text: str) -> int:
-    size = parse_count(text, "--window")
-    if not size:
-        raise UsageError(f"--window: {text!r} is not a count of runs; use 1 or more")
-    return size
-
-
-def _days(text: str) -> int:
-    days = parse_count(text, "--days")
-    if not days:
-        raise UsageError(f"--days: {text!r} is not a count of days; use 1 or more")
-    return days
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "run": lambda args, extra: pipeline.run(run_settings(args, extra)),
     "gate": lambda args, extra: pipeline.gate(gate_settings(args)),
     "merge": lambda args, extra: pipeline.merge(merge_settings(args)),
     "ignored": lambda args, extra: pipeline.audit(audit_settings(args, extra)),
     "history": lambda args, extra: pipeline.show_history(
-        args.file, args.branch, args.lane, _window(args.window), args.json
+        args.file,
+        args.branch,
+        args.lane,
+        parse_positive(args.window, "--window", "runs"),
+        args.json,
     ),
     "quarantine": lambda args, extra: pipeline.suggest_quarantine(
-        args.history, args.branch, args.lane, _window(args.window), _days(args.days)
+        args.history,
+        args.branch,
+        args.lane,
+        parse_positive(args.window, "--window", "runs"),
+        parse_positive(args.days, "--days", "days"),
     ),
     "install-plugins": lambda args, extra: pipeline.install(
         args.python or default_python(), args.plugin_source, args.print

@@ -59,6 +59,14 @@ def parse_count(text: str, option: str, *, allow_none: bool = False) -> int | No
     raise UsageError(f"{option}: {text!r} is not a count; use a whole number >= 0{extra}")
 
 
+def parse_positive(text: str, option: str, unit: str) -> int:
+    """A count of runs or days: a whole number of at least 1."""
+    count = parse_count(text, option)
+    if not count:
+        raise UsageError(f"{option}: {text!r} is not a count of {unit}; use 1 or more")
+    return count
+
+
 def parse_limit(text: str, option: str) -> float | None:
     """A time limit in seconds, or none."""
     if text.strip().lower() in ("", "none", "0"):
@@ -304,12 +312,8 @@ def history_settings(
         raise UsageError(
             "--fail-on: 'new' needs --history FILE: a failure is new against the runs before"
         )
-    size = parse_count(window, "--window")
-    if not size:
-        raise UsageError(f"--window: {window!r} is not a count of runs; use 1 or more")
-    kept = parse_count(keep, "--keep-runs")
-    if not kept:
-        raise UsageError(f"--keep-runs: {keep!r} is not a count of runs; use 1 or more")
+    size = parse_positive(window, "--window", "runs")
+    kept = parse_positive(keep, "--keep-runs", "runs")
     rate = (
         None
         if max_flaky_rate.strip().lower() in ("", "none")
