@@ -440,9 +440,9 @@ def record(result: GateResult, recording: Recording | None) -> GateResult:
     return replace(result, history=facts)
 
 
-def _stored(file: str, branch: str | None, lane: str | None, window: int) -> History:
-    """A history store as `test-gate history` reads it: the newest run's branch and lane
-    unless named."""
+def _stored(file: str, branch: str | None, lane: str | None, window: int) -> tuple[History, Lane]:
+    """A history store as `test-gate history` reads it, and the lane read: the newest run's
+    branch and lane unless named."""
     path = Path(file)
     if not path.is_file():
         raise UsageError(f"FILE: {file!r} is not a file; give the history store (--history)")
@@ -451,7 +451,7 @@ def _stored(file: str, branch: str | None, lane: str | None, window: int) -> His
         if latest is None:
             raise UsageError(f"FILE: {file!r} holds no runs yet")
         chosen = Lane(branch or latest[0], None, lane or latest[1])
-        return load_history(path, chosen, window, (), trend=window)
+        return load_history(path, chosen, window, (), trend=window), chosen
     except HistoryUnusable as exc:
         raise UsageError(str(exc)) from None
 
@@ -460,14 +460,11 @@ def show_history(
     file: str, branch: str | None, lane: str | None, window: int, as_json: bool
 ) -> int:
     """`test-gate history FILE`: the trend, the flakiest tests and the newest failures."""
-    history = _stored(file, branch, lane, window)
-    runs = history.runs
-    chosen_branch = runs[-1].branch if runs else (branch or "")
-    chosen_lane = lane or (latest_lane(Path(file)) or ("", ""))[1]
+    history, chosen = _stored(file, branch, lane, window)
     text = history_view.report(
-        chosen_branch,
-        chosen_lane,
-        runs,
+        chosen.branch,
+        chosen.lane,
+        history.runs,
         flakiest(flips(history.ran, history.results)),
         failing_since(history.window, history.results),
         as_json,
@@ -481,7 +478,7 @@ def suggest_quarantine(
     file: str, branch: str | None, lane: str | None, window: int, days: int
 ) -> int:
     """`test-gate quarantine suggest`: entries for the flakiest tests, to review and paste."""
-    history = _stored(file, branch, lane, window)
+    history, _ = _stored(file, branch, lane, window)
     ran = flips(history.ran, history.results)
     text = history_view.suggestions(
         flakiest(ran), len(history.window), today() + dt.timedelta(days=days)

@@ -213,27 +213,21 @@ def _quarantine(
     history: History,
     window: Sequence[PastRun],
 ) -> tuple[list[Quarantined], list[Entry], list[Entry], list[Release]]:
-    matched: set[int] = set()
-    quarantined = []
-    for test in tests:
-        entry = quarantine.entry_for(test.nodeid)
-        if entry is None:
-            continue
-        matched.add(quarantine.entries.index(entry))
-        quarantined.append(
-            Quarantined(test.nodeid, test.cell, test.outcome.value, entry, entry.expired(today))
-        )
+    found = [(t, e) for t in tests if (e := quarantine.entry_for(t.nodeid)) is not None]
+    quarantined = [
+        Quarantined(t.nodeid, t.cell, t.outcome.value, e, e.expired(today)) for t, e in found
+    ]
+    matched = {e for _, e in found}
     expired = [e for e in quarantine.entries if e.expired(today)]
-    unmatched = [e for i, e in enumerate(quarantine.entries) if i not in matched]
+    unmatched = [e for e in quarantine.entries if e not in matched]
     needed = min(RELEASE_RUNS, len(window) + 1)
     release = []
-    for item in quarantined:
+    for (test, _), item in zip(found, quarantined, strict=True):
         keyed = (item.cell, item.nodeid)
         if item.outcome != "passed" or item.expired or keyed in history.results:
             continue  # a test with a failing or flaky run in the window stays
-        current = next(t for t in tests if t.nodeid == item.nodeid and t.cell == item.cell)
         runs = history.ran.get(keyed, 0) + 1
-        if not current.flaky and runs >= needed > 1:
+        if not test.flaky and runs >= needed > 1:
             release.append(Release(item.entry, item.nodeid, runs))
     return quarantined, expired, unmatched, release
 
