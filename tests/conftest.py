@@ -76,32 +76,37 @@ def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     return make
 
 
+def run_gate(path: Path, out: Path, *args: str, env: Mapping[str, str] | None = None) -> GateRun:
+    """`test-gate run` on a project with the interpreter running this suite; the result and
+    the summary are written into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    result_file, summary_file = out / "result.json", out / "summary.md"
+    result_file.unlink(missing_ok=True)
+    proc = cli(
+        "run",
+        str(path),
+        "--python",
+        sys.executable,
+        "--github",
+        "false",
+        "--result-file",
+        str(result_file),
+        "--summary-file",
+        str(summary_file),
+        *args,
+        env=env,
+    )
+    result = json.loads(result_file.read_text()) if result_file.exists() else {}
+    summary = summary_file.read_text() if summary_file.exists() else ""
+    return GateRun(proc, result, summary)
+
+
 @pytest.fixture
 def gate_run(tmp_path: Path) -> Callable[..., GateRun]:
     """Run `test-gate run` on a project with the interpreter running this suite."""
 
     def run(path: Path, *args: str, env: Mapping[str, str] | None = None) -> GateRun:
-        out = tmp_path / "out"
-        out.mkdir(exist_ok=True)
-        result_file, summary_file = out / "result.json", out / "summary.md"
-        result_file.unlink(missing_ok=True)
-        proc = cli(
-            "run",
-            str(path),
-            "--python",
-            sys.executable,
-            "--github",
-            "false",
-            "--result-file",
-            str(result_file),
-            "--summary-file",
-            str(summary_file),
-            *args,
-            env=env,
-        )
-        result = json.loads(result_file.read_text()) if result_file.exists() else {}
-        summary = summary_file.read_text() if summary_file.exists() else ""
-        return GateRun(proc, result, summary)
+        return run_gate(path, tmp_path / "out", *args, env=env)
 
     return run
 

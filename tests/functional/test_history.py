@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import clean_env, cli, write_tree
+from conftest import clean_env, cli, run_gate, write_tree
 
 SUITE = {
     "tests/test_suite.py": """
@@ -60,27 +60,11 @@ def gated(
     summary."""
     marks = out / f"marks-{len(list(out.glob('marks-*')))}"
     marks.mkdir(parents=True)
-    result, summary = out / "result.json", out / "summary.md"
-    result.unlink(missing_ok=True)
-    proc = cli(
-        "run",
-        str(root),
-        "--python",
-        sys.executable,
-        "--github",
-        "false",
-        "--diagnose",
-        "false",
-        "--result-file",
-        str(result),
-        "--summary-file",
-        str(summary),
-        *args,
-        env=clean_env(MARKS=str(marks), **(env or {})),
+    done = run_gate(
+        root, out, "--diagnose", "false", *args, env=clean_env(MARKS=str(marks), **(env or {}))
     )
-    data = json.loads(result.read_text()) if result.exists() else {}
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, data, proc.stdout, summary.read_text() if summary.exists() else ""
+    assert "Traceback" not in done.proc.stderr, done.proc.stderr
+    return done.code, done.result, done.proc.stdout, done.summary
 
 
 def test_the_flaky_rate_over_the_window_fails_the_gate_at_the_run_that_crosses_it(
