@@ -6,24 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
+from test_gate.across_runs import look_back, record, today
 from test_gate.analyse.cell import default_cell
-from test_gate.analyse.findings import Diagnosis
 from test_gate.analyse.history import (
-    FAILING,
-    HistoryFacts,
-    HistoryPolicy,
-    assess,
-    categories,
     failing_since,
     flakiest,
     flips,
-    key,
 )
 from test_gate.analyse.merge import Expected, merge_jobs
 from test_gate.analyse.result import (
@@ -35,21 +29,18 @@ from test_gate.analyse.result import (
     setting_notices,
     with_root_cause,
 )
-from test_gate.analyse.verdict import Gating, Policy, Verdict
+from test_gate.analyse.verdict import Policy, Verdict
 from test_gate.publish import github
-from test_gate.publish.history import record_run
 from test_gate.publish.publisher import publish, write_file
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
 from test_gate.read.history import (
     History,
     HistoryUnusable,
-    Key,
     Lane,
     latest_lane,
     load_history,
 )
-from test_gate.read.identity import Identity, identify
 from test_gate.read.pytest_output import root_causes
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import (
@@ -63,7 +54,6 @@ from test_gate.read.report import merge as merge_reports
 from test_gate.read.results import read_result, result_files
 from test_gate.render import history as history_view
 from test_gate.render import terminal, unrun
-from test_gate.render.history import run_entry
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
 from test_gate.run.collect import collect
@@ -76,7 +66,6 @@ from test_gate.run.scratch import clean_up, work_dir
 from test_gate.settings import (
     AuditSettings,
     GateSettings,
-    HistorySettings,
     MergeSettings,
     Outputs,
     RunSettings,
@@ -84,6 +73,7 @@ from test_gate.settings import (
 )
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+MERGE_LANE = "merge"  # the lane of a merged verdict in the history
 
 
 def read_reports(paths: Sequence[Path]) -> RunData:
@@ -345,99 +335,6 @@ def merge(settings: MergeSettings) -> int:
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     return _conclude(result, settings.outputs, settings.fail_on_gate, scratch)
-
-
-MERGE_LANE = "merge"
-
-
-@dataclass(frozen=True)
-class Recording:
-    """Where and as what a gated run is appended to the history."""
-
-    path: Path
-    identity: Identity
-    lane: str
-    keep: int
-    categories: Mapping[Key, str]
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
-def look_back(
-    run: RunData,
-    diagnosis: Diagnosis | None,
-    settings: HistorySettings,
-    lane: str,
-    where: Path,
-) -> tuple[tuple[HistoryFacts, Gating] | None, Recording | None]:
-    """The history and the quarantine, applied to this run (when asked for), and where the
-    run will be recorded. A history that cannot be read is a notice: the run is gated on its
-    own data, every failure counts as new, and the file is left alone."""
-    if not settings.asked:
-        return None, None
-    identity = identify(where, settings.branch, settings.base)
-    notices: list[str] = []
-    history: History | None = None
-    recording = None
-    if settings.path is not None:
-        failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
-        try:
-            history = load_history(
-                settings.path,
-                Lane(identity.branch, identity.base, lane),
-                settings.window - 1,  # the window holds this run too
-                failing,
-            )
-        except HistoryUnusable as exc:
-            notices.append(
-                f"{exc}; this run is gated on its own data (every failure counts as new) and "
-                "is not recorded"
-            )
-        else:
-            recording = Recording(
-                settings.path, identity, lane, settings.keep, categories(run, diagnosis)
-            )
-            if history.new:
-                notices.append(f"history {settings.path}: none yet; this run starts it")
-    looked = assess(
-        run,
-        diagnosis,
-        history,
-        settings.quarantine,
-        today=today(),
-        policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
-        lane=(identity.branch, identity.base, lane) if settings.path else ("", None, ""),
-        notices=notices,
-        when=(identity.time, identity.commit),
-    )
-    return looked, recording
-
-
-def record(result: GateResult, recording: Recording | None) -> GateResult:
-    """The run appended to the history, and a notice of what was written; a history that
-    cannot take it is a notice too, never a failure of the gate."""
-    if recording is None or result.history is None:
-        return result
-    try:
-        done = record_run(
-            recording.path,
-            run_entry(result, recording.identity, recording.lane, recording.categories),
-            recording.keep,
-        )
-        notice = (
-            f"history {recording.path}: run #{done.run_id} recorded; {done.stored_runs} run(s) "
-            f"kept"
-            + (f", {done.pruned} older dropped" if done.pruned else "")
-            + f", {done.size / 1024:.0f} KiB"
-        )
-    except HistoryUnusable as exc:
-        notice = f"{exc}; this run is not recorded"
-    except OSError as exc:
-        notice = f"history {recording.path}: cannot be written ({exc.strerror}); not recorded"
-    facts = replace(result.history, notices=(*result.history.notices, notice))
-    return replace(result, history=facts)
 
 
 def _stored(file: str, branch: str | None, lane: str | None, window: int) -> tuple[History, Lane]:

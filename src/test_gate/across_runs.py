@@ -1,0 +1,111 @@
+"""The history and the quarantine, as the pipelines use them: before the verdict, what the
+past and the quarantine say of this run; after it, the run appended to the store. The edges
+(which run this is, the store's file) are here; the deciding is `analyse.history`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from test_gate.analyse.findings import Diagnosis
+from test_gate.analyse.history import FAILING, HistoryFacts, HistoryPolicy, assess, categories, key
+from test_gate.analyse.result import GateResult
+from test_gate.analyse.verdict import Gating
+from test_gate.publish.history import record_run
+from test_gate.read.history import History, HistoryUnusable, Key, Lane, load_history
+from test_gate.read.identity import Identity, identify
+from test_gate.read.records import RunData
+from test_gate.render.history import run_entry
+from test_gate.settings import HistorySettings
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Where and as what a gated run is appended to the history."""
+
+    path: Path
+    identity: Identity
+    lane: str
+    keep: int
+    categories: Mapping[Key, str]
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def look_back(
+    run: RunData,
+    diagnosis: Diagnosis | None,
+    settings: HistorySettings,
+    lane: str,
+    where: Path,
+) -> tuple[tuple[HistoryFacts, Gating] | None, Recording | None]:
+    """The history and the quarantine, applied to this run (when asked for), and where the
+    run will be recorded. A history that cannot be read is a notice: the run is gated on its
+    own data, every failure counts as new, and the file is left alone."""
+    if not settings.asked:
+        return None, None
+    identity = identify(where, settings.branch, settings.base)
+    notices: list[str] = []
+    history: History | None = None
+    recording = None
+    if settings.path is not None:
+        failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
+        try:
+            history = load_history(
+                settings.path,
+                Lane(identity.branch, identity.base, lane),
+                settings.window - 1,  # the window holds this run too
+                failing,
+            )
+        except HistoryUnusable as exc:
+            notices.append(
+                f"{exc}; this run is gated on its own data (every failure counts as new) and "
+                "is not recorded"
+            )
+        else:
+            recording = Recording(
+                settings.path, identity, lane, settings.keep, categories(run, diagnosis)
+            )
+            if history.new:
+                notices.append(f"history {settings.path}: none yet; this run starts it")
+    looked = assess(
+        run,
+        diagnosis,
+        history,
+        settings.quarantine,
+        today=today(),
+        policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
+        lane=(identity.branch, identity.base, lane) if settings.path else ("", None, ""),
+        notices=notices,
+        when=(identity.time, identity.commit),
+    )
+    return looked, recording
+
+
+def record(result: GateResult, recording: Recording | None) -> GateResult:
+    """The run appended to the history, and a notice of what was written; a history that
+    cannot take it is a notice too, never a failure of the gate."""
+    if recording is None or result.history is None:
+        return result
+    try:
+        done = record_run(
+            recording.path,
+            run_entry(result, recording.identity, recording.lane, recording.categories),
+            recording.keep,
+        )
+        notice = (
+            f"history {recording.path}: run #{done.run_id} recorded; {done.stored_runs} run(s) "
+            f"kept"
+            + (f", {done.pruned} older dropped" if done.pruned else "")
+            + f", {done.size / 1024:.0f} KiB"
+        )
+    except HistoryUnusable as exc:
+        notice = f"{exc}; this run is not recorded"
+    except OSError as exc:
+        notice = f"history {recording.path}: cannot be written ({exc.strerror}); not recorded"
+    facts = replace(result.history, notices=(*result.history.notices, notice))
+    return replace(result, history=facts)
