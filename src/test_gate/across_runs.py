@@ -48,11 +48,12 @@ def look_back(
     own data, every failure counts as new, and the file is left alone."""
     if not settings.asked:
         return None, None
-    identity = identify(where, settings.branch, settings.base)
     notices: list[str] = []
     history: History | None = None
     recording = None
+    identity: Identity | None = None  # only a history needs it (git is asked, at the edge)
     if settings.path is not None:
+        identity = identify(where, settings.branch, settings.base)
         failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
         try:
             history = load_history(
@@ -79,9 +80,9 @@ def look_back(
         settings.quarantine,
         today=today(),
         policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
-        lane=(identity.branch, identity.base, lane) if settings.path else ("", None, ""),
+        lane=(identity.branch, identity.base, lane) if identity else ("", None, ""),
         notices=notices,
-        when=(identity.time, identity.commit),
+        when=(identity.time, identity.commit) if identity else ("", ""),
     )
     return looked, recording
 
