@@ -54,6 +54,14 @@ def test_turned_on_the_record_lands_in_the_json_report(pytester: pytest.Pytester
     assert record["run_id"] == "r1"
     assert record["collected"] == 2
     assert {r["nodeid"] for r in record["reports"]} == {"test_a.py::test_ok", "test_a.py::test_bad"}
+    # a test that plainly passed is one row; a failing one keeps each phase report, with its
+    # passed setup and teardown as rows around the failed call
+    ok = [r for r in record["reports"] if r["nodeid"] == "test_a.py::test_ok"]
+    assert [r.keys() for r in ok] == [{"nodeid", "location", "passed"}]
+    assert [when for when, _ in ok[0]["passed"]] == ["setup", "call", "teardown"]
+    bad = [r for r in record["reports"] if r["nodeid"] == "test_a.py::test_bad"]
+    assert [r.get("when") or r["passed"][0][0] for r in bad] == ["setup", "call", "teardown"]
+    assert bad[1]["outcome"] == "failed" and "passed" not in bad[1]
 
 
 def test_without_autoload_it_is_named_with_p(

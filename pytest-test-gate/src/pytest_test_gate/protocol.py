@@ -9,8 +9,9 @@ from __future__ import annotations
 __version__ = "0.4.0"
 
 # the version of the record the plugin writes; test-gate refuses one it does not know
-# (3: a test's plainly passed phases are written with its end, as [when, seconds])
-SCHEMA = 3
+# (3: a test's plainly passed phases are written with its end, as [when, seconds];
+# 4: the record's "reports" list holds them compact too, see PASSED)
+SCHEMA = 4
 
 # pytest options the plugin adds (all off until asked for)
 OPT_ENABLE = "--test-gate"
@@ -33,6 +34,10 @@ OPT_DURATIONS = "--test-gate-durations"  # split the shards by the durations in 
 # "test_end" as "passed": [[when, seconds], ...] and the test's "location"), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
+# in the record's "reports" list, phases that plainly passed (outcome "passed", nothing else
+# said) in a row, of one test, are one entry: {"nodeid", "location", PASSED: [[when, seconds],
+# ...]}, with no "when" of its own; every other phase report is an entry of its own
+PASSED = "passed"
 # keys of the record's sections about what never ran
 SECTION_IGNORED = "ignored"
 SECTION_DESELECTED = "deselected_by_file"

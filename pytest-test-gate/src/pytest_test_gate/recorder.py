@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import pytest
 
-from pytest_test_gate.protocol import MAX_TEXT, REPORT_KEY, SCHEMA
+from pytest_test_gate.protocol import MAX_TEXT, PASSED, REPORT_KEY, SCHEMA
 
 
 def _text(value: object) -> str:
@@ -101,6 +101,36 @@ def _plain_pass(entry: dict[str, Any]) -> bool:
 
 
 PLAIN_KEYS = len(("nodeid", "when", "outcome", "duration", "location"))
+
+
+def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reports with each row of plainly passed phases of one test as one entry: a passing
+    test is one entry instead of three, which is most of the record's size and of the time
+    test-gate takes to read it."""
+    out: list[dict[str, Any]] = []
+    row: dict[str, Any] | None = None
+    for entry in reports:
+        if not (
+            entry["outcome"] == "passed"
+            and len(entry) == PLAIN_KEYS
+            and entry["when"] in ("setup", "call", "teardown")
+        ):
+            row = None
+            out.append(entry)
+        elif (
+            row is not None
+            and row["nodeid"] == entry["nodeid"]
+            and row["location"] == entry["location"]
+        ):
+            row[PASSED].append([entry["when"], entry["duration"]])
+        else:
+            row = {
+                "nodeid": entry["nodeid"],
+                "location": entry["location"],
+                PASSED: [[entry["when"], entry["duration"]]],
+            }
+            out.append(row)
+    return out
 
 
 class Recorder:
@@ -199,7 +229,7 @@ class Recorder:
         passed = self.passed.pop(nodeid, [])
         if passed:
             end["location"] = passed[0]["location"]
-            end["passed"] = [[e["when"], e["duration"]] for e in passed]
+            end[PASSED] = [[e["when"], e["duration"]] for e in passed]
         self._write("test_end", end)
 
     def _write_passed(self, nodeid: str) -> None:
@@ -254,7 +284,7 @@ class Recorder:
             **self.header,
             **self._counts(),
             "collect_errors": self.collect_errors,
-            "reports": self.reports,
+            "reports": compact(self.reports),
             **self._ending(),
         }
 

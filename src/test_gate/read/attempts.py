@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from pytest_test_gate.protocol import PASSED
+
 from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.read.values import (
     Findings,
@@ -157,25 +159,59 @@ def _rooted(attempt: Attempt, root: str) -> Attempt:
     return replace(attempt, crash_path=relative_posix(attempt.crash_path, root))
 
 
-def _plainly_passed(reports: Sequence[Mapping[str, Any]]) -> Attempt | None:
+def is_row(entry: Mapping[str, Any]) -> bool:
+    """A row of phases that plainly passed (protocol.PASSED), not one phase report."""
+    return PASSED in entry and "when" not in entry
+
+
+def phases_of(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The phase reports a row of plainly passed phases stands for. A malformed row stands for
+    a phase the gate does not know, which fails closed."""
+    nodeid, location, phases = row.get("nodeid"), row.get("location"), row.get(PASSED)
+    unknown = {"nodeid": nodeid, "when": None, "outcome": None}
+    if not (isinstance(phases, list) and phases):
+        return [unknown]
+    return [
+        {
+            "nodeid": nodeid,
+            "when": p[0],
+            "outcome": "passed",
+            "duration": p[1],
+            "location": location,
+        }
+        if isinstance(p, list) and len(p) == 2
+        else unknown
+        for p in phases
+    ]
+
+
+PLAIN_RUN = ["setup", "call", "teardown"]
+
+
+def _plainly_passed(entries: Sequence[Mapping[str, Any]]) -> Attempt | None:
     """The attempt of a test that ran once and passed every phase, with nothing else said
-    (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once."""
-    if len(reports) != 3:
-        return None
-    setup, call, teardown = reports
-    if (
-        setup.get("when") != "setup"
-        or call.get("when") != "call"
-        or teardown.get("when") != "teardown"
-        or not setup.get("outcome") == call.get("outcome") == teardown.get("outcome") == "passed"
-    ):
-        return None
-    for report in reports:
-        if "wasxfail" in report or "subtest" in report:
+    (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once.
+    Its phases are a row (the record of a whole run), or a setup and a row (the record file,
+    which writes a setup at once)."""
+    whens: list[Any] = []
+    duration = 0.0
+    for entry in entries:
+        if "when" in entry:
+            if entry.get("outcome") != "passed" or "wasxfail" in entry or "subtest" in entry:
+                return None
+            whens.append(entry["when"])
+            duration += number(entry.get("duration"))
+            continue
+        phases = entry.get(PASSED)
+        if type(phases) is not list:
             return None
-    duration = (number(setup.get("duration")) + number(call.get("duration"))) + number(
-        teardown.get("duration")
-    )
+        for phase in phases:
+            if type(phase) is not list or len(phase) != 2:
+                return None
+            whens.append(phase[0])
+            duration += number(phase[1])
+    if whens != PLAIN_RUN:
+        return None
     return Attempt(Outcome.PASSED, duration=duration)
 
 
@@ -197,20 +233,25 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
             key = alias.get(key, key)
         if key not in grouped and nodeid in crashed:
             alias[key] = key = crashed.pop(nodeid)
-        grouped.setdefault(key, []).append(report)
-        if report.get("when") not in PHASES:
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [report]
+        else:
+            group.append(report)
+        if report.get("when") not in PHASES and not is_row(report):
             crashed[nodeid] = key
     records = []
     root = text(plugin.get("rootdir"))
     # a session that finished reported every phase; one cut short may have left the tests it
     # was running without their last phases, which the verdict says
     finished = number(plugin.get("finished")) > 0
-    for order, ((nodeid, worker), reports) in enumerate(grouped.items()):
-        path, line = _location(nodeid, reports[0].get("location"))
-        passed = _plainly_passed(reports)
+    for order, ((nodeid, worker), entries) in enumerate(grouped.items()):
+        path, line = _location(nodeid, entries[0].get("location"))
+        passed = _plainly_passed(entries)
         if passed is not None:  # most tests: no attempt to split, nothing to classify
             records.append(TestRecord(nodeid, path, line, (passed,), order, worker=worker))
             continue
+        reports = [p for e in entries for p in (phases_of(e) if is_row(e) else (e,))]
         split = split_attempts(reports)
         for index, phases in enumerate(split):
             cut = not finished and index == len(split) - 1

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pytest_test_gate.protocol import PASSED
+
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 
 
@@ -38,26 +40,6 @@ def _parsed(lines: list[str], path: Path) -> list[Any]:
     return out
 
 
-def _passed(event: dict[str, Any], nodeid: Any) -> list[dict[str, Any]]:
-    """The phases a test's end says plainly passed, as the reports they stand for."""
-    phases = event.get("passed")
-    if not isinstance(phases, list):
-        return []
-    location = event.get("location")
-    return [
-        {
-            "nodeid": nodeid,
-            "when": phase[0],
-            "outcome": "passed",
-            "duration": phase[1],
-            "location": location,
-        }
-        if isinstance(phase, list) and len(phase) == 2
-        else {"nodeid": nodeid, "when": None, "outcome": None}  # fails closed, as unknown
-        for phase in phases
-    ]
-
-
 def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
     try:
         raw = read_bytes(path, limit)
@@ -81,7 +63,9 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
         elif kind == "test_end":
             nodeid = event.get("nodeid")
             running.pop(str(nodeid), None)
-            section["reports"].extend(_passed(event, nodeid))
+            if PASSED in event:  # its phases that plainly passed: a row, as in the report
+                row = {"nodeid": nodeid, "location": event.get("location"), PASSED: event[PASSED]}
+                section["reports"].append(row)
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:
