@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import NoReturn
 
 from test_gate import __version__, pipeline
@@ -431,11 +432,19 @@ def audit_settings(args: argparse.Namespace, extra: Sequence[str] = ()) -> Audit
     )
 
 
+def run_pipeline() -> ModuleType:
+    """The commands that start the test interpreter, imported only for them: `gate` and
+    `merge` start without the modules that run pytest."""
+    from test_gate import run_pipeline
+
+    return run_pipeline
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
-    "run": lambda args, extra: pipeline.run(run_settings(args, extra)),
+    "run": lambda args, extra: run_pipeline().run(run_settings(args, extra)),
     "gate": lambda args, extra: pipeline.gate(gate_settings(args)),
     "merge": lambda args, extra: pipeline.merge(merge_settings(args)),
-    "ignored": lambda args, extra: pipeline.audit(audit_settings(args, extra)),
+    "ignored": lambda args, extra: run_pipeline().audit(audit_settings(args, extra)),
     "history": lambda args, extra: pipeline.show_history(
         args.file,
         args.branch,
@@ -450,7 +459,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
         parse_positive(args.window, "--window", "runs"),
         parse_positive(args.days, "--days", "days"),
     ),
-    "install-plugins": lambda args, extra: pipeline.install(
+    "install-plugins": lambda args, extra: run_pipeline().install(
         args.python or default_python(), args.plugin_source, args.print
     ),
 }

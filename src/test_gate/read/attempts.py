@@ -144,6 +144,10 @@ def split_attempts(reports: Sequence[Mapping[str, Any]]) -> list[list[Mapping[st
 
 
 def _location(nodeid: str, loc: Any) -> tuple[str, int | None]:
+    if type(loc) is list and len(loc) == 2:  # most tests: [path, 0-based line]
+        path, zero_based = loc
+        if type(path) is str and path and path.isascii() and type(zero_based) is int:
+            return path, zero_based + 1
     path = nodeid.split("::", 1)[0]
     line = None
     if isinstance(loc, list) and len(loc) >= 2:
@@ -193,6 +197,23 @@ def _plainly_passed(entries: Sequence[Mapping[str, Any]]) -> Attempt | None:
     (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once.
     Its phases are a row (the record of a whole run), or a setup and a row (the record file,
     which writes a setup at once)."""
+    if len(entries) == 1:  # most tests: one row of three phases, each [when, seconds]
+        phases = entries[0].get(PASSED)
+        if type(phases) is list and len(phases) == 3 and "when" not in entries[0]:
+            setup, call, teardown = phases
+            if (
+                type(setup) is list
+                and type(call) is list
+                and type(teardown) is list
+                and len(setup) == len(call) == len(teardown) == 2
+                and setup[0] == "setup"
+                and call[0] == "call"
+                and teardown[0] == "teardown"
+                and type(setup[1]) is type(call[1]) is type(teardown[1]) is float
+            ):
+                duration = (setup[1] + call[1]) + teardown[1]
+                if duration - duration == 0.0:  # finite: so is each of them
+                    return Attempt(Outcome.PASSED, duration=duration)
     whens: list[Any] = []
     duration = 0.0
     for entry in entries:
@@ -226,19 +247,23 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
         if not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
             findings.add(f"entry {index} of the attempt log is not a test's report (lost data)")
             continue
-        nodeid = text(report["nodeid"])
+        nodeid = report["nodeid"]
+        if not nodeid.isascii():
+            nodeid = text(nodeid)
         worker = report.get("worker")  # only under pytest-xdist
         key = (nodeid, "" if worker is None else text(worker))
         if alias:
             key = alias.get(key, key)
-        if key not in grouped and nodeid in crashed:
-            alias[key] = key = crashed.pop(nodeid)
         group = grouped.get(key)
-        if group is None:
-            grouped[key] = [report]
-        else:
+        if group is not None:
             group.append(report)
-        if report.get("when") not in PHASES and not is_row(report):
+        elif crashed and nodeid in crashed:
+            alias[key] = key = crashed.pop(nodeid)
+            grouped[key].append(report)
+        else:
+            grouped[key] = [report]
+        # a report of no phase (not a row either): its worker died in the test
+        if report.get("when") not in PHASES and ("when" in report or PASSED not in report):
             crashed[nodeid] = key
     records = []
     root = text(plugin.get("rootdir"))
