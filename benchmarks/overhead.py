@@ -142,6 +142,26 @@ def main() -> int:
     for tests, medians in rows:
         ratios = " | ".join(f"{medians[n] / medians['bare']:.2f}x" for n in names)
         lines.append(f"| {tests} | {medians['bare']:.2f} | {ratios} |")
+    # the floor and what each layer adds on top of the one below it, from the same medians
+    layers = [
+        ("pytest-json-report (the product's report)", "json-report", "bare"),
+        ("pytest-random-order and pytest-rerunfailures", "plugins", "json-report"),
+        ("pytest-test-gate's record, inside pytest", "record", "plugins"),
+        ("test-gate's own process (read, decide, write)", "gate", "record"),
+    ]
+    lines += [
+        "",
+        "What each layer adds, in bare pytest's CPU time (the same medians):",
+        "",
+        "| layer | " + " | ".join(f"{tests} tests" for tests, _ in rows) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for label, upper, lower in layers:
+        added = " | ".join(
+            f"+{(m[upper] - m[lower]) / m['bare']:.2f}x ({m[upper] - m[lower]:+.2f} s)"
+            for _, m in rows
+        )
+        lines.append(f"| {label} | {added} |")
     lines += [
         "",
         "*junitxml*: bare pytest writing a JUnit XML file, what the peers' reporters read. "

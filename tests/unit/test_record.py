@@ -56,3 +56,29 @@ def test_a_broken_record_is_one_line(tmp_path: Path, content: str, needle: str) 
     path.write_text(content)
     with pytest.raises(RecordError, match=needle):
         load_record(path)
+
+
+def test_a_passing_test_is_one_row_and_anything_else_keeps_its_reports(tmp_path: Path) -> None:
+    where = ["t.py", 0]
+
+    def setup(nodeid: str, outcome: str = "passed") -> dict[str, object]:
+        return {"event": "report", "nodeid": nodeid, "when": "setup", "outcome": outcome}
+
+    path = write(
+        tmp_path / "r.jsonl",
+        {"event": "start", "schema": 4},
+        {**setup("t.py::a"), "duration": 0.5, "location": where},
+        {"event": "test_end", "nodeid": "t.py::a", "location": where, "passed": [["call", 1.0]]},
+        {**setup("t.py::b"), "duration": 0.5, "location": where},
+        {"event": "report", "nodeid": "t.py::b", "when": "call", "outcome": "failed"},
+        {"event": "test_end", "nodeid": "t.py::b", "location": where, "passed": [["teardown", 0]]},
+        {**setup("t.py::c", "skipped"), "duration": 0.5, "location": where},
+        {"event": "test_end", "nodeid": "t.py::c", "location": where, "passed": [["teardown", 0]]},
+    )
+    reports = load_record(path)["reports"]
+    assert reports[0] == {
+        "nodeid": "t.py::a",
+        "location": where,
+        "passed": [["setup", 0.5], ["call", 1.0]],
+    }
+    assert [r.get("when", "row") for r in reports[1:]] == ["setup", "call", "row", "setup", "row"]

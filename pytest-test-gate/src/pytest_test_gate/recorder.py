@@ -244,7 +244,7 @@ class Recorder:
             "when": report.when,
             "outcome": report.outcome,
             "duration": getattr(report, "duration", 0.0),
-            "location": [location[0], location[1]] if len(location) >= 2 else [],
+            "location": (location[0], location[1]) if len(location) >= 2 else (),
         }
         worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
         if worker:  # pytest-xdist: each worker is its own process with its own order

@@ -40,6 +40,31 @@ def _parsed(lines: list[str], path: Path) -> list[Any]:
     return out
 
 
+PLAIN_SETUP = {"nodeid", "when", "outcome", "duration", "location"}
+
+
+def _add_row(reports: list[Any], nodeid: Any, location: Any, phases: Any) -> None:
+    """A test's end with the phases that plainly passed after its setup. A setup that plainly
+    passed just before joins them, in the one row the report's record has for that test."""
+    last = reports[-1] if reports else None
+    if (
+        type(phases) is list
+        and type(last) is dict
+        and last.keys() == PLAIN_SETUP
+        and last["nodeid"] == nodeid
+        and last["when"] == "setup"
+        and last["outcome"] == "passed"
+        and last["location"] == location
+    ):
+        reports[-1] = {
+            "nodeid": nodeid,
+            "location": location,
+            PASSED: [["setup", last["duration"]], *phases],
+        }
+        return
+    reports.append({"nodeid": nodeid, "location": location, PASSED: phases})
+
+
 def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
     try:
         raw = read_bytes(path, limit)
@@ -64,8 +89,7 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
             nodeid = event.get("nodeid")
             running.pop(str(nodeid), None)
             if PASSED in event:  # its phases that plainly passed: a row, as in the report
-                row = {"nodeid": nodeid, "location": event.get("location"), PASSED: event[PASSED]}
-                section["reports"].append(row)
+                _add_row(section["reports"], nodeid, event.get("location"), event[PASSED])
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:
