@@ -158,7 +158,7 @@ def main() -> int:
     ]
     for label, upper, lower in layers:
         added = " | ".join(
-            f"+{(m[upper] - m[lower]) / m['bare']:.2f}x ({m[upper] - m[lower]:+.2f} s)"
+            f"{(m[upper] - m[lower]) / m['bare']:+.2f}x ({m[upper] - m[lower]:+.2f} s)"
             for _, m in rows
         )
         lines.append(f"| {label} | {added} |")
