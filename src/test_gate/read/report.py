@@ -216,14 +216,30 @@ def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
 DOUBTED = REPORTED_FAILURES | {Outcome.INTERRUPTED.value}
 
 
-def _plainly_passed(test: Any) -> bool:
-    if not (isinstance(test, dict) and test.get("outcome") == "passed"):
-        return False
-    for when in ("setup", "call", "teardown"):
-        stage = test.get(when)
-        if not (isinstance(stage, dict) and stage.get("outcome") == "passed"):
-            return False
-    return isinstance(test.get("nodeid"), str)
+def _said(tests: Sequence[Any]) -> tuple[dict[str, str], list[Any]]:
+    """In one pass over pytest-json-report's tests: what it says of each, and those to read
+    again from their stages, every test that did not plainly pass (passed, and passed every
+    stage) and anything that is not a test."""
+    reported: dict[str, str] = {}
+    again: list[Any] = []
+    for test in tests:
+        if not isinstance(test, dict):
+            again.append(test)
+            continue
+        nodeid, outcome = test.get("nodeid"), test.get("outcome")
+        reported[text(nodeid)] = text(outcome)
+        if outcome == "passed" and type(nodeid) is str:
+            setup, call, teardown = test.get("setup"), test.get("call"), test.get("teardown")
+            if (
+                type(setup) is dict
+                and type(call) is dict
+                and type(teardown) is dict
+                and setup.get("outcome") == call.get("outcome") == teardown.get("outcome")
+                and setup.get("outcome") == "passed"
+            ):
+                continue
+        again.append(test)
+    return reported, again
 
 
 def _cross_check(
@@ -232,7 +248,7 @@ def _cross_check(
     """pytest-json-report's tests against pytest-test-gate's record: the same tests, and a
     failure in either is a failure in both, or the report contradicts itself. The report's own
     stages are read (and checked) as if there were no record."""
-    reported = {text(t.get("nodeid")): text(t.get("outcome")) for t in tests if isinstance(t, dict)}
+    reported, stages = _said(tests)
     recorded = {r.nodeid: r for r in records}
     if reported.keys() != recorded.keys():
         missing = sorted(reported.keys() ^ recorded.keys())
@@ -243,7 +259,6 @@ def _cross_check(
     good = (Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED)
     # the report's own stages, read as if there were no record; a test that passed every
     # stage (most tests) reads as passed, and is not read again
-    stages = [t for t in tests if not _plainly_passed(t)]
     staged = {r.nodeid: r for r in records_from_stages(stages, root, findings)}
     # only a test the report does not call passed can contradict the record
     doubted = staged.keys() | {n for n, said in reported.items() if said in DOUBTED}
