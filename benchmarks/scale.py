@@ -97,11 +97,12 @@ def stages(root: Path, out: Path) -> dict[str, float]:
     run, times["run: attribute ignored files"] = timed(lambda: attribution.attribute(run))
     files = Files(out / "result.json", out / "summary.md", report)
     result, times["analyse (verdict)"] = timed(lambda: analyse(run, Policy(), files, seed=1))
-    text, times["render: result file"] = timed(lambda: result_json.render(result))
-    _, times["render: summary"] = timed(lambda: summary.render(result))
-    _, times["render: terminal"] = timed(lambda: terminal.render(result))
-    _, times["render: annotations"] = timed(lambda: annotations.render(result))
-    _, times["publish: write the result"] = timed(lambda: files.result.write_text(text))
+    with gc_paused():  # as the pipelines publish
+        text, times["render: result file"] = timed(lambda: result_json.render(result))
+        _, times["render: summary"] = timed(lambda: summary.render(result))
+        _, times["render: terminal"] = timed(lambda: terminal.render(result))
+        _, times["render: annotations"] = timed(lambda: annotations.render(result))
+        _, times["publish: write the result"] = timed(lambda: files.result.write_text(text))
     _, times["gate: read a report (no record file)"] = timed(lambda: read_reports([report]))
     (out / "other.json").write_text(text.replace('"cell": "', '"cell": "other-', 1))
     with gc_paused():
@@ -110,9 +111,11 @@ def stages(root: Path, out: Path) -> dict[str, float]:
         )
     with gc_paused():
         (merged, facts), times["merge: check and put together"] = timed(lambda: merge_jobs(jobs))
-    _, times["merge: analyse and render"] = timed(
-        lambda: result_json.render(analyse(merged, Policy(), replace(files), merge=facts))
+    merged_result, times["merge: analyse"] = timed(
+        lambda: analyse(merged, Policy(), replace(files), merge=facts)
     )
+    with gc_paused():
+        _, times["merge: render the result file"] = timed(lambda: result_json.render(merged_result))
     return times
 
 

@@ -82,8 +82,10 @@ def runner_os() -> str:
 
 def conclude(result: GateResult, outputs: Outputs, fail_on_gate: bool, scratch: Path) -> int:
     """Every output written, the scratch folder emptied, the exit code: how each pipeline
-    that judged a run ends."""
-    publish(result, outputs)
+    that judged a run ends. Rendering makes a row per test and no reference cycles: the
+    collector, paused, does not walk them again and again."""
+    with gc_paused():
+        publish(result, outputs)
     clean_up(scratch, keep=_kept(result.files, outputs.github))
     return exit_code(result.verdict, fail_on_gate)
 

@@ -327,12 +327,20 @@ def _across_cells(
     flaky: dict[str, dict[str, TestRecord]] = defaultdict(dict)
     for job in jobs:
         for test in job.tests:
-            if test.outcome in FAILING:
+            attempts = test.attempts
+            outcome = attempts[-1].outcome
+            if outcome in FAILING:
                 failing[test.nodeid].setdefault(job.cell, test)
-            elif test.outcome in PASSING:
-                passing[test.nodeid].add(job.cell)
-            if test.flaky:
+            elif outcome is Outcome.PASSED and len(attempts) > 1:  # flaky
                 flaky[test.nodeid].setdefault(job.cell, test)
+    # where else a failing or flaky test passed: looked up for those tests only (a set of
+    # cells for every passing test of a large suite costs more than the rest of the merge)
+    told = failing.keys() | flaky.keys()
+    if told:
+        for job in jobs:
+            for test in job.tests:
+                if test.nodeid in told and test.outcome in PASSING:
+                    passing[test.nodeid].add(job.cell)
     broken: list[AcrossCells] = []
     some: list[AcrossCells] = []
     for nodeid, cells in failing.items():

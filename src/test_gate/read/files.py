@@ -71,9 +71,10 @@ def read_text(path: Path, limit: int = CONFIG_LIMIT) -> str | None:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Reading a report builds millions of objects and no reference cycles: the cyclic
-    collector would walk them all again and again (11 full passes for 100,000 tests). What
-    was read lives until the end: it is frozen out of later collections too."""
+    """Reading a report, or rendering the result of a large run, builds millions of objects
+    and no reference cycles: the cyclic collector would walk them all again and again (11
+    full passes to read 100,000 tests). What was made lives until the end: it is frozen out
+    of later collections too."""
     enabled = gc.isenabled()
     gc.disable()
     try:
