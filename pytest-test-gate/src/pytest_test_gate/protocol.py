@@ -38,6 +38,9 @@ REPORT_KEY = "test_gate"
 # said) in a row, of one test, are one entry: {"nodeid", "location", PASSED: [[when, seconds],
 # ...]}, with no "when" of its own; every other phase report is an entry of its own
 PASSED = "passed"
+# a phase report can be part of a row when it passed and has these keys and no other
+PLAIN_KEYS = frozenset({"nodeid", "when", "outcome", "duration", "location"})
+PHASES = ("setup", "call", "teardown")
 # keys of the record's sections about what never ran
 SECTION_IGNORED = "ignored"
 SECTION_DESELECTED = "deselected_by_file"

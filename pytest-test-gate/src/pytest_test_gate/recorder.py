@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import pytest
 
-from pytest_test_gate.protocol import MAX_TEXT, PASSED, REPORT_KEY, SCHEMA
+from pytest_test_gate.protocol import MAX_TEXT, PASSED, PHASES, PLAIN_KEYS, REPORT_KEY, SCHEMA
 
 
 def _text(value: object) -> str:
@@ -93,14 +93,17 @@ def environment() -> dict[str, str]:
     return found
 
 
+def _plain(entry: dict[str, Any]) -> bool:
+    """A phase that passed and says nothing else (protocol.PLAIN_KEYS): most phases of most
+    tests, and what a row of the record is made of."""
+    return entry["outcome"] == "passed" and entry.keys() == PLAIN_KEYS and entry["when"] in PHASES
+
+
 def _plain_pass(entry: dict[str, Any]) -> bool:
-    """A call or teardown that passed and says nothing else: most phases of most tests.
-    (A setup is written at once: it starts an attempt, so a test that ends the process in
-    its call still has one.)"""
-    return entry["outcome"] == "passed" and entry["when"] != "setup" and len(entry) == PLAIN_KEYS
-
-
-PLAIN_KEYS = len(("nodeid", "when", "outcome", "duration", "location"))
+    """A plain call or teardown, which the record file writes with its test's end. (A setup
+    is written at once: it starts an attempt, so a test that ends the process in its call
+    still has one.)"""
+    return _plain(entry) and entry["when"] != "setup"
 
 
 def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,11 +113,7 @@ def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     row: dict[str, Any] | None = None
     for entry in reports:
-        if not (
-            entry["outcome"] == "passed"
-            and len(entry) == PLAIN_KEYS
-            and entry["when"] in ("setup", "call", "teardown")
-        ):
+        if not _plain(entry):
             row = None
             out.append(entry)
         elif (

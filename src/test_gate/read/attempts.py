@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from pytest_test_gate.protocol import PASSED
+from pytest_test_gate.protocol import PASSED, PHASES
 
 from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.read.values import (
@@ -26,7 +26,6 @@ from test_gate.read.values import (
 FAILED_PHASE = {"failed", "rerun", "error"}
 # the phase outcomes pytest and pytest-rerunfailures report; anything else fails closed
 KNOWN_OUTCOMES = frozenset({"passed", "failed", "skipped", "rerun", "error"})
-PHASES = ("setup", "call", "teardown")
 WORKER_CRASH = "???"  # pytest-xdist's phase for a test whose worker died in it
 # pytest-json-report's outcome of a test, overall: a failure there must be one here too
 REPORTED_FAILURES = frozenset({"failed", "error"})
@@ -189,14 +188,14 @@ def phases_of(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-PLAIN_RUN = ["setup", "call", "teardown"]
+PLAIN_RUN = list(PHASES)  # the phases of a test that plainly passed, in order
 
 
 def _plainly_passed(entries: Sequence[Mapping[str, Any]]) -> Attempt | None:
     """The attempt of a test that ran once and passed every phase, with nothing else said
     (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once.
-    Its phases are a row (the record of a whole run), or a setup and a row (the record file,
-    which writes a setup at once)."""
+    Its phases are most often one row; any mix of rows and phase reports (pytest-xdist's
+    reports, which carry a worker, are never in a row) is read the long way."""
     if len(entries) == 1:  # most tests: one row of three phases, each [when, seconds]
         phases = entries[0].get(PASSED)
         if type(phases) is list and len(phases) == 3 and "when" not in entries[0]:
@@ -263,7 +262,7 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
         else:
             grouped[key] = [report]
         # a report of no phase (not a row either): its worker died in the test
-        if report.get("when") not in PHASES and ("when" in report or PASSED not in report):
+        if report.get("when") not in PHASES and not is_row(report):
             crashed[nodeid] = key
     records = []
     root = text(plugin.get("rootdir"))

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import PASSED
+from pytest_test_gate.protocol import PASSED, PLAIN_KEYS
 
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 
@@ -40,9 +40,6 @@ def _parsed(lines: list[str], path: Path) -> list[Any]:
     return out
 
 
-PLAIN_SETUP = {"nodeid", "when", "outcome", "duration", "location"}
-
-
 def _add_row(reports: list[Any], nodeid: Any, location: Any, phases: Any) -> None:
     """A test's end with the phases that plainly passed after its setup. A setup that plainly
     passed just before joins them, in the one row the report's record has for that test."""
@@ -50,7 +47,7 @@ def _add_row(reports: list[Any], nodeid: Any, location: Any, phases: Any) -> Non
     if (
         type(phases) is list
         and type(last) is dict
-        and last.keys() == PLAIN_SETUP
+        and last.keys() == PLAIN_KEYS
         and last["nodeid"] == nodeid
         and last["when"] == "setup"
         and last["outcome"] == "passed"
