@@ -10,12 +10,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from test_gate.analyse.findings import Diagnosis
-from test_gate.analyse.history import FAILING, HistoryFacts, HistoryPolicy, assess, categories, key
+from test_gate.analyse.history import (
+    FAILING,
+    Evidence,
+    HistoryFacts,
+    HistoryPolicy,
+    assess,
+    categories,
+    key,
+)
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Gating
 from test_gate.publish.history import record_run
 from test_gate.read.history import History, HistoryUnusable, Key, Lane, load_history
-from test_gate.read.identity import Identity, identify
+from test_gate.read.identity import Identity, identify, in_branch
 from test_gate.read.records import RunData
 from test_gate.render.history import run_entry
 from test_gate.settings import HistorySettings
@@ -52,8 +60,11 @@ def look_back(
     history: History | None = None
     recording = None
     identity: Identity | None = None  # only a history needs it (git is asked, at the edge)
+    evidence = None
     if settings.path is not None:
-        identity = identify(where, settings.branch, settings.base)
+        identity = identify(
+            where, settings.branch, settings.base, pull_request=settings.pull_request
+        )
         failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
         try:
             history = load_history(
@@ -73,6 +84,7 @@ def look_back(
             )
             if history.new:
                 notices.append(f"history {settings.path}: none yet; this run starts it")
+            evidence = _evidence(history, identity, where)
     looked = assess(
         run,
         diagnosis,
@@ -83,8 +95,20 @@ def look_back(
         lane=(identity.branch, identity.base, lane) if identity else ("", None, ""),
         notices=notices,
         when=(identity.time, identity.commit) if identity else ("", ""),
+        evidence=evidence,
     )
     return looked, recording
+
+
+def _evidence(history: History, identity: Identity, where: Path) -> Evidence:
+    """On a pull request, which commits of its own earlier runs its base branch already
+    holds (git is asked, for the commits a failing test ran at)."""
+    in_base: frozenset[str] = frozenset()
+    if identity.pull_request and identity.base and history.ran_here:
+        commits = [c for runs in history.ran_here.values() for c, _ in runs]
+        commits += [r.commit for r in history.window]
+        in_base = in_branch(where, identity.base, commits)
+    return Evidence(identity.commit, identity.pull_request, in_base)
 
 
 def record(result: GateResult, recording: Recording | None) -> GateResult:

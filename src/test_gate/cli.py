@@ -33,6 +33,7 @@ from test_gate.settings import (
     history_settings,
     merge_paths,
     output_file,
+    parse_auto_bool,
     parse_bool,
     parse_bucket,
     parse_count,
@@ -127,6 +128,14 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
         "repository's default branch)",
     )
     group.add_argument(
+        "--pull-request",
+        nargs="?",
+        const="true",
+        default="auto",
+        help="this run tests a pull request: its branch's own runs make a failure known only "
+        "at commits the base branch holds (auto: from GitHub Actions' event; true or false)",
+    )
+    group.add_argument(
         "--quarantine",
         default="",
         metavar="FILE",
@@ -144,6 +153,7 @@ def _history(args: argparse.Namespace) -> HistorySettings:
         window=args.window,
         keep=args.keep_runs,
         quarantine=args.quarantine,
+        pull_request=args.pull_request,
     )
 
 
@@ -322,11 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _outputs(args: argparse.Namespace) -> Outputs:
-    github_mode = str(args.github).strip().lower()
-    if github_mode == "auto":
-        use_github = github.in_actions()
-    else:
-        use_github = parse_bool(args.github, "--github")
+    chosen = parse_auto_bool(args.github, "--github")
+    use_github = github.in_actions() if chosen is None else chosen
     return Outputs(
         result_file=output_file(args.result_file, "--result-file"),
         summary_file=output_file(args.summary_file, "--summary-file"),

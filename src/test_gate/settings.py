@@ -125,6 +125,16 @@ def parse_bool(text: str, option: str) -> bool:
     raise UsageError(f"{option}: {text!r} is not a boolean; use true or false")
 
 
+def parse_auto_bool(text: str, option: str) -> bool | None:
+    """true or false, or None for auto (test-gate finds out)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return parse_bool(text, option)
+    except UsageError:
+        raise UsageError(f"{option}: {text!r} is not a choice; use auto, true or false") from None
+
+
 def parse_pytest_args(text: str, option: str = "--pytest-args") -> tuple[str, ...]:
     """Split like a shell would, never evaluated: `; rm -rf /` stays three plain words."""
     try:
@@ -285,6 +295,7 @@ class HistorySettings:
     window: int = 20
     keep: int = 200
     quarantine: Quarantine | None = None
+    pull_request: bool | None = None  # None: from GitHub Actions' event
 
     @property
     def asked(self) -> bool:
@@ -305,6 +316,7 @@ def history_settings(
     window: str,
     keep: str,
     quarantine: str | None,
+    pull_request: str = "auto",
 ) -> HistorySettings:
     history = output_file(path, "--history")
     chosen = parse_fail_on(fail_on)
@@ -328,6 +340,7 @@ def history_settings(
         window=size,
         keep=kept,
         quarantine=quarantine_file(quarantine),
+        pull_request=parse_auto_bool(pull_request, "--pull-request"),
     )
 
 

@@ -279,3 +279,99 @@ def test_the_history_command_names_a_file_it_cannot_read(tmp_path: Path) -> None
             assert proc.returncode == 2, proc.stderr
             [line] = proc.stderr.splitlines()
             assert line.startswith("test-gate: error: ") and message in line, line
+
+
+def _pull_request(tmp_path: Path, commit: str, attempt: int) -> dict[str, str]:
+    """The environment of a pull request's job in GitHub Actions, at its head `commit`."""
+    event = tmp_path / f"event-{commit[:8]}.json"
+    event.write_text(
+        json.dumps(
+            {"pull_request": {"head": {"sha": commit}}, "repository": {"default_branch": "main"}}
+        )
+    )
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_HEAD_REF": "feature",
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_REF_NAME": "17/merge",
+        "GITHUB_SHA": "f" * 40,  # the merge commit nobody pushed
+        "GITHUB_RUN_ID": "100",
+        "GITHUB_RUN_ATTEMPT": str(attempt),
+    }
+
+
+def test_a_pull_request_never_makes_its_own_failure_known(suite: Path, tmp_path: Path) -> None:
+    """Attempt 1 of a pull request fails with a new failure; neither its re-run (attempt 2 of
+    the same commit) nor the next push (a new commit) may call that failure known."""
+    history = tmp_path / "history.db"
+    out = tmp_path / "out"
+    options = ("--history", str(history), "--fail-on", "new")
+    # main ran it, green
+    code, _, _, _ = gated(suite, out, "--history", str(history), "--branch", "main")
+    assert code == 0
+    first, second = "1" * 40, "2" * 40
+    for commit, attempt in ((first, 1), (first, 2), (second, 1)):
+        env = {**_pull_request(tmp_path, commit, attempt), "BREAK": "1"}
+        code, result, stdout, _ = gated(suite, out, *options, env=env)
+        assert code == 1, (commit, attempt, stdout)
+        assert result["history"]["failures"][0]["class"] == "new"
+        assert result["reasons"][0].startswith("1 new failure(s)")
+    # the same through "flaky-known": flaky once on the pull request, then really broken
+    env = {**_pull_request(tmp_path, "3" * 40, 1), "FLAKY": "two"}
+    code, result, _, _ = gated(suite, out, *options, env=env)
+    assert code == 0 and result["counts"]["flaky"] == 1
+    env = {**_pull_request(tmp_path, "4" * 40, 1), "BREAK_TOO": "1"}
+    code, result, _, _ = gated(suite, out, *options, env=env)
+    assert code == 1
+    assert result["history"]["failures"][0]["class"] == "new"
+
+
+def test_on_a_branch_a_rerun_of_the_same_commit_is_not_its_own_evidence(
+    suite: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.db"
+    out = tmp_path / "out"
+    options = ("--history", str(history), "--fail-on", "new", "--branch", "release")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_SHA": "a" * 40, "GITHUB_RUN_ID": "5", "BREAK": "1"}
+    for attempt in ("1", "2"):  # the re-run of the same commit: still new
+        code, result, _, _ = gated(suite, out, *options, env={**env, "GITHUB_RUN_ATTEMPT": attempt})
+        assert code == 1 and result["history"]["failures"][0]["class"] == "new"
+    # the next commit of the branch: it failed at another commit, so it is known
+    code, result, _, _ = gated(suite, out, *options, env={**env, "GITHUB_SHA": "b" * 40})
+    assert code == 0 and result["history"]["failures"][0]["class"] == "known"
+
+
+def test_a_pull_requests_run_at_a_commit_its_base_holds_is_evidence(
+    suite: Path, tmp_path: Path
+) -> None:
+    """The base branch holds commit A (git says so): a failure recorded on the pull request's
+    branch at A was not written by the pull request, and is known."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=suite, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=suite, check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], cwd=suite, check=True)
+
+    def head() -> str:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=suite, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    held = head()
+    subprocess.run(["git", "checkout", "-qb", "feature"], cwd=suite, check=True)
+    history = tmp_path / "history.db"
+    out = tmp_path / "out"
+    options = ("--history", str(history), "--fail-on", "new")
+    code, result, _, _ = gated(
+        suite, out, *options, env={**_pull_request(tmp_path, held, 1), "BREAK": "1"}
+    )
+    assert code == 1 and result["history"]["failures"][0]["class"] == "new"
+    (suite / "notes.txt").write_text("the pull request's own change\n")
+    subprocess.run(["git", "add", "-A"], cwd=suite, check=True)
+    subprocess.run([*git, "commit", "-qm", "b"], cwd=suite, check=True)
+    code, result, _, _ = gated(
+        suite, out, *options, env={**_pull_request(tmp_path, head(), 1), "BREAK": "1"}
+    )
+    assert code == 0, result["reasons"]
+    assert result["history"]["failures"][0]["class"] == "known"

@@ -60,10 +60,10 @@ def test_failures_are_new_known_or_flaky_known() -> None:
             ("", "t.py::again"): (PastResult(1, "passed", False), PastResult(2, "failed", False)),
             ("", "t.py::wobbly"): (PastResult(1, "passed", True), PastResult(2, "passed", False)),
         },
-        last_here={
-            ("", "t.py::again"): "failed",
-            ("", "t.py::fresh"): "passed",
-            ("", "t.py::wobbly"): "passed",
+        ran_here={
+            ("", "t.py::again"): ((f"{2:040x}", "failed"), (f"{1:040x}", "passed")),
+            ("", "t.py::fresh"): ((f"{1:040x}", "passed"),),
+            ("", "t.py::wobbly"): ((f"{2:040x}", "passed"), (f"{1:040x}", "passed")),
         },
         last_base={("", "t.py::base_broke"): "error"},
     )
@@ -75,7 +75,9 @@ def test_failures_are_new_known_or_flaky_known() -> None:
         rec("never_seen", F),
         rec("fine"),
     )
-    facts, gating = assess(run, None, history, None, today=TODAY, policy=HistoryPolicy("new"))
+    facts, gating = assess(
+        run, None, history, None, today=TODAY, policy=HistoryPolicy("new"), when=("", "f" * 40)
+    )
     assert {k[1]: c for k, c in facts.classes.items()} == {
         "t.py::fresh": "new",
         "t.py::again": "known",
@@ -180,7 +182,7 @@ def test_hostile_names_are_escaped_and_the_chart_holds_numbers_only() -> None:
         runs=(past(1), past(2)),
         window=(past(1), past(2)),
         results={("", hostile): (PastResult(1, "passed", True), PastResult(2, "failed", False))},
-        last_here={("", hostile): "failed"},
+        ran_here={("", hostile): ((f"{2:040x}", "failed"),)},
     )
     quarantine = Quarantine("q.toml", (Entry(hostile, "<script>|x", "@a|b", TODAY, 1),))
     bad = TestRecord(hostile, "t.py", 1, (Attempt(F),), 0)
@@ -194,3 +196,39 @@ def test_hostile_names_are_escaped_and_the_chart_holds_numbers_only() -> None:
     chart = page[page.index("```mermaid") : page.index("```", page.index("```mermaid") + 3)]
     assert "t.py" not in chart and "main" not in chart
     assert view.terminal_lines(facts).count("\n") >= 1
+
+
+def test_only_code_the_change_did_not_write_is_evidence() -> None:
+    from test_gate.analyse.history import Evidence
+
+    a, b = "a" * 40, "b" * 40
+    branch = Evidence(commit=a)
+    assert not branch.counts(a)  # a re-run of this commit
+    assert branch.counts(b)
+    assert not branch.counts("")  # an unknown commit cannot be told apart
+    assert not Evidence(commit="").counts(b)
+    pull = Evidence(commit=a, pull_request=True, in_base=frozenset({b}))
+    assert pull.counts(b)  # its base holds it
+    assert not pull.counts("c" * 40)  # the pull request's own earlier commit
+    # a test that failed at this very commit and passed before: new
+    history = History(
+        "h.db",
+        window=(past(1),),
+        ran_here={("", "t.py::x"): ((a, "failed"), (b, "passed"))},
+        results={("", "t.py::y"): (PastResult(1, "passed", True),)},
+    )
+    run = run_of(rec("x", F), rec("y", F))
+    facts, _ = assess(
+        run, None, history, None, today=TODAY, policy=HistoryPolicy("new"), when=("", a)
+    )
+    assert facts.classes == {("", "t.py::x"): "new", ("", "t.py::y"): "flaky-known"}
+    facts, _ = assess(
+        run,
+        None,
+        history,
+        None,
+        today=TODAY,
+        policy=HistoryPolicy("new"),
+        evidence=Evidence(commit=a, pull_request=True),
+    )
+    assert facts.classes == {("", "t.py::x"): "new", ("", "t.py::y"): "new"}

@@ -66,7 +66,7 @@ def test_a_new_store_is_made_with_its_schema_and_read_back(tmp_path: Path) -> No
     assert [r.outcome for r in history.results[("", "t.py::a")]] == ["passed", "failed"]
     assert ("", "t.py::b") not in history.results
     assert history.ran == {("", "t.py::a"): 2, ("", "t.py::b"): 2}
-    assert history.last_here == {("", "t.py::a"): "failed"}
+    assert history.ran_here == {("", "t.py::a"): ((f"{2:040x}", "failed"), (f"{1:040x}", "passed"))}
     assert latest_lane(path) == ("main", "py3.12-linux")
 
 
@@ -202,7 +202,7 @@ def test_the_last_time_a_test_ran_skips_runs_where_it_was_skipped_or_never_finis
     for n, outcome in enumerate(["failed", "passed", "skipped", "interrupted"]):
         store.record_run(path, entry(outcomes={"t.py::a": outcome}, n=n), 200)
     history = load_history(path, LANE, 20, [("", "t.py::a")])
-    assert history.last_here == {("", "t.py::a"): "passed"}
+    assert history.ran_here == {("", "t.py::a"): ((f"{1:040x}", "passed"), (f"{0:040x}", "failed"))}
 
 
 def test_a_store_with_values_of_the_wrong_type_reads_as_safe_defaults(tmp_path: Path) -> None:

@@ -71,3 +71,17 @@ def test_outside_actions_git_says_the_branch_and_commit(tmp_path: Path) -> None:
     found = identify(tmp_path, None, None, {}, NOW)
     assert (found.branch, found.base, found.commit) == ("topic", None, sha)
     assert len(found.run_key) == 32  # a fresh id per run
+
+
+def test_a_pull_request_event_is_a_pull_request_unless_the_user_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "1", "GITHUB_REF_NAME": "main"}
+    assert not identify(tmp_path, None, None, env, NOW).pull_request
+    for event in ("pull_request", "pull_request_target", "merge_group"):
+        assert identify(tmp_path, None, None, {**env, "GITHUB_EVENT_NAME": event}, NOW).pull_request
+    assert identify(tmp_path, None, None, {**env, "GITHUB_HEAD_REF": "x"}, NOW).pull_request
+    assert not identify(
+        tmp_path, None, None, {**env, "GITHUB_HEAD_REF": "x"}, NOW, pull_request=False
+    ).pull_request
+    assert identify(tmp_path, None, None, {}, NOW, pull_request=True).pull_request

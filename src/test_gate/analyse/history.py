@@ -4,7 +4,9 @@ the trend and the quarantine's findings out, and the `Gating` that `decide` appl
 
 - A failure is *known* when it also failed the last time it ran on this branch, or the last
   time it ran on the base branch; *flaky-known* when it was flaky in the window there; *new*
-  otherwise (it passed there, or it never ran there).
+  otherwise (it passed there, or it never ran there). Only code the change under test did not
+  write is evidence (`Evidence`): a run is never its own evidence through a re-run of its
+  commit, and a pull request's own runs count only at commits its base already holds.
 - The flaky rate: tests flaky at least once in the window (this run and the runs before it
   in the same lane of the branch) over the tests that ran in it. A test is flaky in a run when
   it passed on a rerun, or the diagnosis found it flaky.
@@ -135,10 +137,35 @@ def categories(run: RunData, diagnosis: Diagnosis | None) -> dict[Key, str]:
     return out
 
 
-def _classify(test: Key, history: History) -> FailureClass:
-    if history.last_here.get(test) in FAILED or history.last_base.get(test) in FAILED:
+@dataclass(frozen=True)
+class Evidence:
+    """Which of this branch's own earlier runs may make a failure known or flaky-known. The
+    base branch's runs always may: the change under test did not write them."""
+
+    commit: str = ""  # this run's
+    pull_request: bool = False
+    in_base: frozenset[str] = frozenset()  # commits of this branch the base already holds
+
+    def counts(self, commit: str) -> bool:
+        """A pull request's own commits are the change under review: only those its base
+        already holds count. On a branch, any other commit counts, but never this one (a
+        re-run is not evidence of itself), and an unknown commit cannot be told apart."""
+        if not commit or not self.commit:
+            return False
+        if self.pull_request:
+            return commit in self.in_base
+        return commit != self.commit
+
+
+def _classify(
+    test: Key, history: History, evidence: Evidence, commits: Mapping[int, str]
+) -> FailureClass:
+    here = next((o for c, o in history.ran_here.get(test, ()) if evidence.counts(c)), None)
+    if here in FAILED or history.last_base.get(test) in FAILED:
         return "known"
-    if test in history.base_flaky or any(r.flaky for r in history.results.get(test, ())):
+    if test in history.base_flaky or any(
+        r.flaky and evidence.counts(commits.get(r.run, "")) for r in history.results.get(test, ())
+    ):
         return "flaky-known"
     return "new"
 
@@ -243,10 +270,14 @@ def assess(
     lane: tuple[str, str | None, str] = ("", None, ""),
     notices: Iterable[str] = (),
     when: tuple[str, str] = ("", ""),
+    evidence: Evidence | None = None,
 ) -> tuple[HistoryFacts, Gating]:
     """The facts the summary shows, and the gating the verdict applies. `lane`: the branch,
-    the base branch and the lane; `when`: this run's time and commit."""
+    the base branch and the lane; `when`: this run's time and commit; `evidence`: which of
+    this branch's runs may make a failure known (by default, those at another commit)."""
     history = history or History(path="")
+    evidence = evidence or Evidence(commit=when[1])
+    commits = {r.id: r.commit for r in history.window}
     failing = [t for t in run.tests if t.outcome.value in FAILING]
     window = history.window
     now_flaky = flaky_now(run, diagnosis)
@@ -265,7 +296,10 @@ def assess(
         (q.cell, q.nodeid) for q in quarantined if q.outcome in FAILING and not q.expired
     )
     classes: dict[Key, FailureClass] = {
-        key(t): "quarantined" if key(t) in excused else _classify(key(t), history) for t in failing
+        key(t): "quarantined"
+        if key(t) in excused
+        else _classify(key(t), history, evidence, commits)
+        for t in failing
     }
     facts = HistoryFacts(
         path=history.path,

@@ -78,8 +78,9 @@ class History:
     results: Mapping[Key, tuple[PastResult, ...]] = field(default_factory=dict)  # unstable ones
     base_runs: tuple[PastRun, ...] = ()
     base_flaky: frozenset[Key] = frozenset()  # failing now, flaky in the base branch's window
-    last_here: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
-    last_base: Mapping[Key, str] = field(default_factory=dict)
+    # failing now: the commit and outcome of the latest runs it ran in here, newest first
+    ran_here: Mapping[Key, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    last_base: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
     stored_runs: int = 0  # every run in the file, all branches
     new: bool = False  # the file does not exist yet: it is made when the run is recorded
 
@@ -226,24 +227,27 @@ def _flaky_among(
     return frozenset(found)
 
 
+EVIDENCE_RUNS = 20  # of this branch's own runs of a failing test, the newest read
+
+
 def _last(
-    connection: sqlite3.Connection, branch: str, lane: str, keys: Iterable[Key]
-) -> dict[Key, str]:
-    """Each test's outcome the last time it ran in this lane of `branch`, however long ago:
-    passed, failed or error (a skipped test did not run, and one that never finished, in a
-    stopped run, tells nothing)."""
+    connection: sqlite3.Connection, branch: str, lane: str, keys: Iterable[Key], limit: int
+) -> dict[Key, tuple[tuple[str, str], ...]]:
+    """Each test's commit and outcome the last `limit` times it ran in this lane of
+    `branch`, however long ago, newest first: passed, failed or error (a skipped test did not
+    run, and one that never finished, in a stopped run, tells nothing)."""
     out = {}
     for cell, nodeid in keys:
         # the lane's runs newest first (their index), each probed for the test (the key)
-        row = connection.execute(
-            "SELECT r.outcome FROM runs u JOIN results r ON r.run = u.id "
+        rows = connection.execute(
+            "SELECT u.commit_sha, r.outcome FROM runs u JOIN results r ON r.run = u.id "
             "AND r.test = (SELECT id FROM tests WHERE nodeid = ? AND cell = ?) "
             "WHERE u.branch = ? AND u.lane = ? AND r.outcome IN ('passed', 'failed', 'error') "
-            "ORDER BY u.id DESC LIMIT 1",
-            (nodeid, cell, branch, lane),
-        ).fetchone()
-        if row is not None:
-            out[(cell, nodeid)] = text(row[0])
+            "ORDER BY u.id DESC LIMIT ?",
+            (nodeid, cell, branch, lane, limit),
+        ).fetchall()
+        if rows:
+            out[(cell, nodeid)] = tuple((text(c), text(o)) for c, o in rows)
     return out
 
 
@@ -273,8 +277,12 @@ def load_history(
             results=_unstable(connection, ids),
             base_runs=tuple(base_runs),
             base_flaky=_flaky_among(connection, base_ids, failing) if base_ids else frozenset(),
-            last_here=_last(connection, lane.branch, lane.lane, failing),
-            last_base=_last(connection, lane.base, lane.lane, failing) if lane.base else {},
+            ran_here=_last(connection, lane.branch, lane.lane, failing, EVIDENCE_RUNS),
+            last_base={
+                k: v[0][1] for k, v in _last(connection, lane.base, lane.lane, failing, 1).items()
+            }
+            if lane.base
+            else {},
             stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
         )
         connection.execute("COMMIT")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,15 @@ class Identity:
     commit: str
     branch: str
     base: str | None  # the branch a failure is compared with when it never ran here
+    pull_request: bool = False  # the run tests a change not yet in its base branch
 
 
-def _git(path: Path, *args: str) -> str:
+_SHA = re.compile(r"[0-9a-f]{7,64}")
+
+
+def _git_run(path: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
     try:
-        done = subprocess.run(
+        return subprocess.run(
             ["git", *args],
             cwd=path,
             capture_output=True,
@@ -35,8 +40,17 @@ def _git(path: Path, *args: str) -> str:
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+        return None
+
+
+def _git(path: Path, *args: str) -> str:
+    done = _git_run(path, *args)
+    return done.stdout.strip() if done is not None and done.returncode == 0 else ""
+
+
+def _git_ok(path: Path, *args: str) -> bool:
+    done = _git_run(path, *args)
+    return done is not None and done.returncode == 0
 
 
 def _event(env: Mapping[str, str]) -> dict[str, object]:
@@ -58,17 +72,27 @@ def _field(data: dict[str, object], *path: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "merge_group"})
+
+
 def identify(
     path: Path,
     branch: str | None,
     base: str | None,
     env: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
+    pull_request: bool | None = None,
 ) -> Identity:
-    """`branch` and `base`: the user's, when given. In Actions, a pull request's branch is its
-    head and its base the branch it goes into; a push's base is the default branch."""
+    """`branch`, `base` and `pull_request`: the user's, when given. In Actions, a pull
+    request's branch is its head and its base the branch it goes into; a push's base is the
+    default branch."""
     env = os.environ if env is None else env
     actions = env.get("GITHUB_ACTIONS") == "true"
+    if pull_request is None:
+        pull_request = actions and (
+            env.get("GITHUB_EVENT_NAME", "") in PULL_REQUEST_EVENTS
+            or bool(env.get("GITHUB_HEAD_REF"))
+        )
     if actions and env.get("GITHUB_RUN_ID"):
         run_key = f"{env['GITHUB_RUN_ID']}.{env.get('GITHUB_RUN_ATTEMPT', '1')}"
     else:
@@ -93,4 +117,24 @@ def identify(
         or (env.get("GITHUB_SHA", "") if actions else "")
     ) or _git(path, "rev-parse", "HEAD")
     moment = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    return Identity(run_key, moment.isoformat(), commit, found_branch or "(none)", found_base)
+    return Identity(
+        run_key, moment.isoformat(), commit, found_branch or "(none)", found_base, pull_request
+    )
+
+
+ANCESTRY_CHECKS = 20  # commits asked about at most: git answers each in milliseconds
+
+
+def in_branch(path: Path, branch: str, commits: Iterable[str]) -> frozenset[str]:
+    """Which of these commits the branch already holds (its remote-tracking ref, else the
+    local one), as git in `path` knows it; none when git cannot tell (no repository, a
+    shallow clone without the branch): a commit git cannot place is never taken as merged."""
+    refs = [f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"]
+    found = next((r for r in refs if _git(path, "rev-parse", "--verify", "-q", r)), None)
+    if found is None:
+        return frozenset()
+    held = set()
+    for commit in list(dict.fromkeys(c for c in commits if _SHA.fullmatch(c)))[:ANCESTRY_CHECKS]:
+        if _git_ok(path, "merge-base", "--is-ancestor", commit, found):
+            held.add(commit)
+    return frozenset(held)
