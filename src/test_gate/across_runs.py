@@ -22,9 +22,10 @@ from test_gate.analyse.history import (
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Gating
 from test_gate.publish.history import record_run
-from test_gate.read.history import History, HistoryUnusable, Key, Lane, load_history
+from test_gate.read.history import History, Key, Lane, load_history
 from test_gate.read.identity import Identity, identify, in_branch
 from test_gate.read.records import RunData
+from test_gate.read.store import HistoryUnusable
 from test_gate.render.history import run_entry
 from test_gate.settings import HistorySettings
 

@@ -14,8 +14,8 @@ from test_gate import __version__, pipeline
 from test_gate.analyse.verdict import Policy
 from test_gate.publish import github
 from test_gate.render.annotation import Annotation
+from test_gate.run.cancel import Cancelled, cancellation
 from test_gate.run.interpreter import default_python
-from test_gate.run.process import Cancelled, cancellation
 from test_gate.settings import (
     BUCKETS,
     AuditSettings,

@@ -29,7 +29,6 @@ from test_gate.read import attribution
 from test_gate.read.files import gc_paused
 from test_gate.read.history import (
     History,
-    HistoryUnusable,
     Lane,
     latest_lane,
     load_history,
@@ -42,6 +41,7 @@ from test_gate.read.report import (
 )
 from test_gate.read.report import merge as merge_reports
 from test_gate.read.results import read_result, result_files
+from test_gate.read.store import HistoryUnusable
 from test_gate.render import history as history_view
 from test_gate.render import terminal
 from test_gate.run.scratch import clean_up, work_dir

@@ -32,10 +32,10 @@ from test_gate.read.report import read_run_files, read_unrun
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
+from test_gate.run.cancel import Cancelled
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
 from test_gate.run.plugins import PLUGINS_FILE, install_plugins
-from test_gate.run.process import Cancelled
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest, shared_seed
 from test_gate.run.scratch import work_dir

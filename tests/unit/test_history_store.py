@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from test_gate.publish import history as store
-from test_gate.read import history as reading
-from test_gate.read.history import HistoryUnusable, Lane, latest_lane, load_history
+from test_gate.read import store as store_file
+from test_gate.read.history import Lane, latest_lane, load_history
+from test_gate.read.store import HistoryUnusable
 from test_gate.render import history as view
 from test_gate.render.history import RunEntry
 
@@ -57,7 +58,7 @@ def test_a_new_store_is_made_with_its_schema_and_read_back(tmp_path: Path) -> No
     store.record_run(path, entry(outcomes={"t.py::a": "failed", "t.py::b": "passed"}, n=2), 200)
     assert done.run_id == 1 and done.stored_runs == 1 and done.size > 0
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == reading.SCHEMA
+        assert db.execute("PRAGMA user_version").fetchone()[0] == store_file.SCHEMA
         assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
     history = load_history(path, LANE, 20, [("", "t.py::a")])
     assert [r.id for r in history.runs] == [1, 2]
@@ -143,7 +144,7 @@ def test_a_newer_schema_is_not_read_or_written(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
     store.record_run(path, entry(), 200)
     with sqlite3.connect(path) as db:
-        db.execute(f"PRAGMA user_version = {reading.SCHEMA + 1}")
+        db.execute(f"PRAGMA user_version = {store_file.SCHEMA + 1}")
     with pytest.raises(HistoryUnusable, match="schema 2 is newer than this test-gate's 1"):
         load_history(path, LANE, 20, [])
     with pytest.raises(HistoryUnusable, match="upgrade test-gate"):
@@ -153,7 +154,7 @@ def test_a_newer_schema_is_not_read_or_written(tmp_path: Path) -> None:
 def test_a_store_locked_too_long_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.db"
     store.record_run(path, entry(), 200)
-    monkeypatch.setattr(reading, "BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(store_file, "BUSY_SECONDS", 0.05)
     monkeypatch.setattr(store, "ATTEMPTS", 2)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")

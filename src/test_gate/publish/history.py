@@ -10,69 +10,23 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from test_gate.read.history import (
+from test_gate.read.store import (
+    MIGRATIONS,
     SCHEMA,
     TOOL,
     HistoryUnusable,
+    StoreDamaged,
     check_file,
     connect,
     schema_of,
     sqlite_errors,
+    statements,
 )
 from test_gate.render.history import RunEntry
-
-# Migration N takes a store from schema N-1 to N; a new store runs them all, in order.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        run_key TEXT NOT NULL,
-        time TEXT NOT NULL,
-        commit_sha TEXT NOT NULL,
-        branch TEXT NOT NULL,
-        lane TEXT NOT NULL,
-        cell TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        seed TEXT,
-        verdict TEXT NOT NULL,
-        blind INTEGER NOT NULL,
-        pass_rate REAL,
-        passed INTEGER NOT NULL,
-        failed INTEGER NOT NULL,
-        error INTEGER NOT NULL,
-        skipped INTEGER NOT NULL,
-        xfailed INTEGER NOT NULL,
-        xpassed INTEGER NOT NULL,
-        interrupted INTEGER NOT NULL,
-        flaky INTEGER NOT NULL,
-        reruns INTEGER NOT NULL,
-        collected INTEGER NOT NULL,
-        wall_time REAL
-    );
-    CREATE INDEX runs_by_lane ON runs (branch, lane, id);
-    CREATE TABLE tests (
-        id INTEGER PRIMARY KEY,
-        nodeid TEXT NOT NULL,
-        cell TEXT NOT NULL,
-        UNIQUE (nodeid, cell)
-    );
-    CREATE TABLE results (
-        run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        test INTEGER NOT NULL REFERENCES tests (id),
-        outcome TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        duration_ms INTEGER NOT NULL,
-        category TEXT,
-        PRIMARY KEY (run, test)
-    ) WITHOUT ROWID;
-    """,
-)
-assert len(MIGRATIONS) == SCHEMA
 
 ATTEMPTS = 5  # a busy database is tried this many times, each waiting BUSY_SECONDS
 RUN_COLUMNS = [
@@ -109,6 +63,13 @@ class Recorded:
     size: int  # bytes of the file after the write
 
 
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Undo the transaction, if SQLite has not already: the error that led here is the one
+    to report, not a failed rollback (closing the connection rolls back too)."""
+    with suppress(sqlite3.Error):
+        connection.execute("ROLLBACK")
+
+
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
     """Bring the store to SCHEMA, under the write lock: two jobs that find no store at once
     make it once."""
@@ -119,20 +80,21 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
     try:
         version = schema_of(connection, path)
         for number in range(version + 1, SCHEMA + 1):
-            for statement in MIGRATIONS[number - 1].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
+            for statement in statements(MIGRATIONS[number - 1]):
+                connection.execute(statement)
             if number == 1:
                 connection.execute("INSERT INTO meta VALUES ('tool', ?)", (TOOL,))
             connection.execute(f"PRAGMA user_version = {number}")
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        _rollback(connection)
         raise
 
 
 def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple[int, int]:
-    """The run, its tests, and the branch's oldest runs beyond `keep` dropped: one transaction."""
+    """The run, its tests, and the branch's oldest runs beyond `keep` dropped: one transaction.
+    The run's tests pass through a temporary table, so that their ids are joined in SQLite
+    (no dict of every name the store holds, no lookup that can miss)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         values = [entry.run[c] for c in RUN_COLUMNS]
@@ -142,18 +104,23 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
             values,
         )
         run_id = int(cursor.lastrowid or 0)
-        connection.executemany(
-            "INSERT OR IGNORE INTO tests (nodeid, cell) VALUES (?, ?)",
-            ((t[1], t[0]) for t in entry.tests),
+        connection.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming (cell TEXT, nodeid TEXT, outcome TEXT, "
+            "attempts INTEGER, duration_ms INTEGER, category TEXT)"
         )
-        ids = dict(
-            ((cell, nodeid), test_id)
-            for test_id, nodeid, cell in connection.execute("SELECT id, nodeid, cell FROM tests")
+        connection.execute("DELETE FROM temp.incoming")
+        connection.executemany("INSERT INTO temp.incoming VALUES (?, ?, ?, ?, ?, ?)", entry.tests)
+        connection.execute(
+            "INSERT OR IGNORE INTO tests (nodeid, cell) SELECT nodeid, cell FROM temp.incoming"
         )
-        connection.executemany(
-            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
-            ((run_id, ids[(t[0], t[1])], *t[2:]) for t in entry.tests),
-        )
+        stored = connection.execute(
+            "INSERT OR REPLACE INTO results SELECT ?, t.id, i.outcome, i.attempts, "
+            "i.duration_ms, i.category FROM temp.incoming i "
+            "JOIN tests t ON t.nodeid = i.nodeid AND t.cell = i.cell",
+            (run_id,),
+        ).rowcount
+        if stored != len(entry.tests):
+            raise StoreDamaged(f"it stored {stored} of the run's {len(entry.tests)} tests")
         old = [
             r[0]
             for r in connection.execute(
@@ -172,7 +139,7 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
                 connection.execute("DELETE FROM tests WHERE id NOT IN (SELECT test FROM results)")
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        _rollback(connection)
         raise
     return run_id, len(old)
 
@@ -183,7 +150,7 @@ def record_run(path: Path, entry: RunEntry, keep: int) -> Recorded:
     path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with sqlite_errors(path, "written"), closing(connect(path)) as connection:
+            with sqlite_errors(path, "written"), closing(connect(path, write=True)) as connection:
                 _migrate(connection, path)
                 run_id, pruned = _append(connection, entry, keep)
                 if pruned:  # give the freed pages back to the file system

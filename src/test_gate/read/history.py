@@ -1,31 +1,24 @@
-"""Reading the history store: an SQLite file of earlier gated runs (schema in the README).
+"""Reading the history store: an SQLite file of earlier gated runs (schema in the README),
+opened read-only once `store` has checked it.
 
-A history that cannot be used (not SQLite, another tool's database, a newer schema, locked
-too long) is a `HistoryUnusable` with a one-line reason: the run is still gated on its own
-data, and the file is left as it is.
+A history that cannot be used (not SQLite, another tool's database, a schema that is not
+exactly this test-gate's, too slow, locked too long) is a `HistoryUnusable` with a one-line
+reason: the run is still gated on its own data, and the file is left as it is.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from test_gate.read.store import check_file, connect, schema_of, sqlite_errors
 from test_gate.read.values import integer, number, text
 
-SCHEMA = 1  # PRAGMA user_version of the store this test-gate writes
-TOOL = "test-gate"
-BUSY_SECONDS = 30.0  # how long a reader or writer waits for another job's write
-_MAGIC = b"SQLite format 3\x00"
-
 Key = tuple[str, str]  # (cell, test id): a test is the same test in the same cell
-
-
-class HistoryUnusable(Exception):
-    """The history cannot be read or written; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -83,65 +76,6 @@ class History:
     last_base: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
     stored_runs: int = 0  # every run in the file, all branches
     new: bool = False  # the file does not exist yet: it is made when the run is recorded
-
-
-def check_file(path: Path) -> bool:
-    """True when there is a store to read; False when there is none yet."""
-    if not path.exists():
-        return False
-    if not path.is_file():
-        raise HistoryUnusable(f"history {path}: not a regular file")
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(_MAGIC))
-    except OSError as exc:
-        raise HistoryUnusable(f"history {path}: cannot be read ({exc.strerror})") from None
-    if head and head != _MAGIC:
-        raise HistoryUnusable(f"history {path}: not an SQLite database (its first bytes differ)")
-    return bool(head)
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-    connection.execute("PRAGMA foreign_keys = ON")
-    return connection
-
-
-def schema_of(connection: sqlite3.Connection, path: Path) -> int:
-    """The store's schema version; 0 for an empty database. Another tool's database, or a
-    newer schema than this test-gate knows, cannot be used."""
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if version == 0 and not tables:
-        return 0
-    if "meta" not in tables:
-        raise HistoryUnusable(f"history {path}: an SQLite database, but not a test-gate history")
-    tool = connection.execute("SELECT value FROM meta WHERE key = 'tool'").fetchone()
-    if tool is None or tool[0] != TOOL:
-        raise HistoryUnusable(f"history {path}: an SQLite database, but not a test-gate history")
-    if version > SCHEMA:
-        raise HistoryUnusable(
-            f"history {path}: schema {version} is newer than this test-gate's {SCHEMA}; "
-            "upgrade test-gate to use it"
-        )
-    return version
-
-
-@contextmanager
-def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
-    """Every database error as one line that names the file."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise HistoryUnusable(
-                f"history {path}: locked by another writer for over {BUSY_SECONDS:.0f} s "
-                f"while {doing}"
-            ) from None
-        raise HistoryUnusable(f"history {path}: cannot be {doing}: {text}") from None
-    except sqlite3.DatabaseError as exc:
-        raise HistoryUnusable(f"history {path}: damaged or not SQLite ({exc})") from None
 
 
 def _runs(connection: sqlite3.Connection, branch: str, lane: str, limit: int) -> list[PastRun]:

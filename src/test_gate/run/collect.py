@@ -13,6 +13,7 @@ from pytest_test_gate.protocol import OPT_RECORD
 
 from test_gate.read.record import RecordError, load_record
 from test_gate.run import process
+from test_gate.run.cancel import Cancelled
 from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins
 
 OUTPUT_TAIL = 30
@@ -42,7 +43,7 @@ def collect(path: Path, python: str, user_args: Sequence[str]) -> tuple[dict[str
         except OSError as exc:
             return None, f"{python} cannot be run: {exc.strerror}"
         if done.stopped:
-            raise process.Cancelled(done.stopped)
+            raise Cancelled(done.stopped)
         output = done.tail.strip()
         if done.exit_code not in (0, 5) or not record.is_file():
             tail = "\n".join(output.splitlines()[-OUTPUT_TAIL:])

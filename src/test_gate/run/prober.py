@@ -23,6 +23,7 @@ from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
 from test_gate.analyse.findings import BudgetSpent, ProbeResult
 from test_gate.read.records import OptionKinds
 from test_gate.run import process
+from test_gate.run.cancel import Cancelled
 from test_gate.run.interpreter import has_module
 from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins, in_directory
 
@@ -300,7 +301,7 @@ class Prober:
             # this run hangs: the others may not, and the budget is not all spent
             return ProbeResult({}, {}, None, True, done.seconds, "")
         if done.stopped:
-            raise process.Cancelled(done.stopped)
+            raise Cancelled(done.stopped)
         tail = "\n".join(done.tail.strip().splitlines()[-15:])
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}

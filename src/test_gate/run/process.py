@@ -7,8 +7,8 @@ the gate, a time limit, and a clean stop on a cancelled job.
   stop-commands window has closed.
 - pytest runs in a process group of its own (POSIX), so a stop reaches the processes its
   tests started too; when pytest ends, what its tests left running in that group is ended.
-- SIGTERM or SIGINT to the gate (a cancelled job, Ctrl-C) raises `Cancelled` once in the main
-  thread; the pytest process is stopped and the caller writes what is known.
+- SIGTERM or SIGINT to the gate (a cancelled job, Ctrl-C) raises `Cancelled` (run/cancel.py)
+  once in the main thread; the pytest process is stopped and the caller writes what is known.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+
+from test_gate.run.cancel import Cancelled
 
 TAIL_BYTES = 64 * 1024  # the end of the output, kept to name a crash
 GRACE = 5.0  # seconds between asking the group to stop (SIGTERM) and killing it
@@ -31,40 +32,6 @@ DRAIN = 1.0  # seconds to take in output still in the pipe after pytest ended
 GATHER_BELOW, GATHER_SECONDS = 4096, 0.01  # a short read: let the pipe gather more first
 POSIX = os.name == "posix"
 KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
-
-
-class Cancelled(BaseException):
-    """The gate got SIGTERM or SIGINT. A BaseException, so that no `except Exception` on the
-    way swallows it."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-@contextmanager
-def cancellation() -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT raise Cancelled, once; a second one is ignored so that
-    the gate can still write what it knows."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired = False
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal fired
-        if fired:
-            return
-        fired = True
-        raise Cancelled(signal.Signals(signum).name)
-
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    previous = {s: signal.signal(s, handler) for s in wanted}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @dataclass(frozen=True)
