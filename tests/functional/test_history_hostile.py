@@ -185,9 +185,12 @@ def test_a_statement_past_the_deadline_is_stopped(
     path = tmp_path / "history.db"
     store.record_run(path, _entry(1), 200)
     monkeypatch.setattr(checked, "BUSY_SECONDS", 0.0)
-    with pytest.raises(checked.HistoryUnusable, match=r"took over .* s of work while read"):
-        with checked.sqlite_errors(path, "read"), checked.connect(path, seconds=0.2) as db:
-            db.execute(f"{ENDLESS} SELECT count(*) FROM c").fetchone()
+    with (
+        pytest.raises(checked.HistoryUnusable, match=r"took over .* s of work while read"),
+        checked.sqlite_errors(path, "read"),
+        checked.connect(path, seconds=0.2) as db,
+    ):
+        db.execute(f"{ENDLESS} SELECT count(*) FROM c").fetchone()
 
 
 CANCEL = f"""
