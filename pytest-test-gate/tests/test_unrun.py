@@ -68,3 +68,25 @@ def test_an_ignored_folder_outside_the_paths_given_is_not_news(pytester: pytest.
         (pytester.path / folder / "test_x.py").write_text("def test_x():\n    pass\n")
     assert record(pytester, "tests")["ignored"] == []
     assert [i["path"] for i in record(pytester)["ignored"]] == ["build/"]
+
+
+def test_a_directory_its_conftest_skipped_never_ran(pytester: pytest.Pytester) -> None:
+    """A conftest.py's module-level skip drops its whole directory: pytest counts it as one
+    skipped collector, not as a test, so the record says which directory and why."""
+    bench = pytester.path / "tests" / "bench"
+    bench.mkdir(parents=True)
+    (bench / "conftest.py").write_text(
+        'import pytest\npytest.skip("needs --bench", allow_module_level=True)\n'
+    )
+    (bench / "test_b.py").write_text("def test_b():\n    pass\n")
+    (pytester.path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    data = record(pytester)
+    assert data["never_ran"] == [
+        {
+            "path": "tests/bench/",
+            "how": "directory skipped by its conftest.py",
+            "reason": "tests/bench/conftest.py:2: needs --bench",
+            "line": None,
+            "tests": None,
+        }
+    ]

@@ -40,7 +40,7 @@ from test_gate.read.report import (
     read_report,
 )
 from test_gate.read.report import merge as merge_reports
-from test_gate.read.results import read_result, result_files
+from test_gate.read.results import ResultRefused, read_result, result_files
 from test_gate.read.store import HistoryUnusable
 from test_gate.render import history as history_view
 from test_gate.render import terminal
@@ -135,11 +135,17 @@ def merge(settings: MergeSettings) -> int:
     """`test-gate merge`: one verdict over the results of shards and matrix cells."""
     files, problems = result_files(settings.paths)
     jobs = []
-    expected = Expected(shards=settings.expect_shards, cells=settings.expect_cells)
+    expected = Expected(
+        shards=settings.expect_shards,
+        cells=settings.expect_cells,
+        allow_no_tests=settings.policy.allow_no_tests,
+    )
     with gc_paused():
         for path in files:
             try:
                 jobs.append(read_result(path))
+            except ResultRefused as exc:
+                problems.extend(exc.lines)
             except ReportError as exc:
                 problems.append(str(exc))
         records, facts = merge_jobs(jobs, problems, expected)

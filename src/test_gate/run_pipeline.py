@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
 from test_gate.across_runs import look_back, record
-from test_gate.analyse.cell import default_cell
+from test_gate.analyse.cell import default_cell, job_name
 from test_gate.analyse.result import (
     analyse,
     check_seed,
@@ -104,8 +105,11 @@ def run(settings: RunSettings) -> int:
                     f"the run was cancelled ({cancelled.name}) after the main run, during "
                     "the other orders or the diagnosis, which are missing",
                 )
-        cell = settings.cell or default_cell(dict(records.environment), runner_os())
-        lane = f"{cell} [{records.shard.label}]" if records.shard else cell
+        # a run that crashed before the record said what ran it: the interpreter test-gate
+        # checked, on this machine
+        seen = {"python": version, "os": platform.system(), **dict(records.environment)}
+        cell = settings.cell or default_cell(seen, runner_os())
+        lane = job_name(cell, records.shard.label if records.shard else asked.shard)
         looked, recording = look_back(records, found, settings.history, lane, settings.path)
         result = analyse(
             records,
@@ -127,6 +131,7 @@ def run(settings: RunSettings) -> int:
                 *setting_notices(records.choices, asdict(asked)),
             ),
             cell=cell,
+            shard_asked=asked.shard,
             history=looked,
         )
         result = record(result, recording)

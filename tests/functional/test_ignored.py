@@ -198,6 +198,10 @@ def test_each_mechanism_is_reported_with_its_line_and_count(
     assert run.counts["passed"] == 1
     for path in expected:
         assert path in run.summary
+    # one count of ignored files everywhere: a directory counts every test file it holds
+    files = run.result["ignored_files"]
+    assert f"Ignored test files ({files})" in run.summary
+    assert f"  ignored test files: {files}\n" in run.proc.stdout
 
 
 # `test-gate ignored` runs in the test interpreter; TEST_GATE_OTHER_PYTHON adds another one

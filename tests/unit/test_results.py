@@ -26,8 +26,22 @@ GOOD: dict[str, Any] = {
     "kind": "run",
     "cell": "py3.12-linux",
     "verdict": "fail",
+    "reasons": ["pass rate 66.66% is below the threshold 98% (2 of 3 passed)"],
+    "blind_reasons": [],
     "seed": 7,
-    "counts": {"collected": 3, "deselected": 0},
+    "counts": {
+        "passed": 2,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+        "interrupted": 0,
+        "flaky": 1,
+        "reruns": 3,
+        "collected": 3,
+        "deselected": 0,
+    },
     "failures": [
         {"nodeid": "t.py::b", "message": "boom", "line": 4, "crash_path": "t.py", "crash_line": 5}
     ],

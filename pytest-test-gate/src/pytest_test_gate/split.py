@@ -15,13 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 _SHARD = re.compile(r"([0-9]{1,6})/([0-9]{1,6})")
+MAX_SHARDS = 1000
 MAX_DURATIONS_BYTES = 2_000_000_000
+MAX_SECONDS = 7 * 24 * 3600.0  # a recorded duration longer than a week is no duration
 
 
 class SplitError(ValueError):
@@ -33,10 +37,11 @@ def parse_shard(text: str) -> tuple[int, int]:
     found = _SHARD.fullmatch(text.strip())
     if found:
         index, total = int(found.group(1)), int(found.group(2))
-        if total >= 1 and 1 <= index <= total:
+        if 1 <= index <= total <= MAX_SHARDS:
             return index, total
     raise SplitError(
-        f"{text!r} is not a shard; use K/N with whole numbers 1 <= K <= N, such as 2/3"
+        f"{text[:40]!r} is not a shard; use K/N with whole numbers 1 <= K <= N <= {MAX_SHARDS}, "
+        "such as 2/3"
     )
 
 
@@ -75,21 +80,31 @@ def _weights(ordered: Sequence[str], durations: Mapping[str, float]) -> list[flo
 
 def read_durations(path: str) -> dict[str, float]:
     """Seconds per test id, from a test-gate result file, a pytest-json-report report, or a
-    plain JSON object of id -> seconds."""
+    plain JSON object of id -> seconds. Only a regular file within the size bound is read (a
+    FIFO would block, /dev/zero never ends)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SplitError(f"{path!r} does not exist") from None
+    except OSError as exc:
+        raise SplitError(f"{path!r} cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SplitError(f"{path!r} is a directory; give a result or report file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SplitError(f"{path!r} is not a regular file (a pipe, a device or a socket)")
+    if info.st_size > MAX_DURATIONS_BYTES:
+        raise SplitError(f"{path!r} is over the {MAX_DURATIONS_BYTES:,} bytes read")
     try:
         with open(path, "rb") as handle:
             data = json.loads(handle.read(MAX_DURATIONS_BYTES + 1))
-    except FileNotFoundError:
-        raise SplitError(f"{path!r} does not exist") from None
-    except IsADirectoryError:
-        raise SplitError(f"{path!r} is a directory; give a result or report file") from None
-    except (OSError, ValueError) as exc:
-        raise SplitError(f"{path!r} cannot be read as JSON ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise SplitError(f"{path!r} cannot be read as JSON ({type(exc).__name__})") from None
     found = durations_of(data)
     if found is None:
         raise SplitError(
             f"{path!r} holds no test durations; give a test-gate result file, a "
-            "pytest-json-report report, or a JSON object of test id -> seconds"
+            "pytest-json-report report, or a JSON object of test id -> seconds (each from 0 "
+            f"to {MAX_SECONDS:.0f})"
         )
     return found
 
@@ -106,9 +121,19 @@ def durations_of(data: Any) -> dict[str, float] | None:
                 # a merged result holds each test once per cell: the slowest one counts
                 out[nodeid] = max(seconds, out.get(nodeid, 0.0))
         return out
-    if data and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data.values()):
+    if data and all(_duration(v) for v in data.values()):
         return {str(k): float(v) for k, v in data.items()}
     return None
+
+
+def _duration(value: Any) -> bool:
+    """A number of seconds a test could have taken: finite, from 0 to a week."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= MAX_SECONDS
+    )
 
 
 def _entry_duration(entry: Any) -> tuple[str | None, float]:
@@ -122,6 +147,6 @@ def _entry_duration(entry: Any) -> tuple[str | None, float]:
 
 
 def _seconds(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return max(float(value), 0.0)
-    return 0.0
+    """A report's duration, or 0 (unknown: weighed as a typical test) when it is not one a
+    test could have taken (time travel in a test makes pytest print years)."""
+    return float(value) if _duration(value) else 0.0

@@ -10,7 +10,8 @@ Three kinds of silence, each a section of the record (the ``pytest_test_gate_sec
 - ``deselected_by_file``: items dropped after collection (``-k``, ``-m``, ``--deselect``, plugins),
   counted per file, including items a hook removed without telling ``pytest_deselected``.
 - ``never_ran``: modules that were collected but none of whose tests ran: skipped while importing
-  (``pytest.skip(..., allow_module_level=True)``, ``importorskip``), or every test skipped.
+  (``pytest.skip(..., allow_module_level=True)``, ``importorskip``), or every test skipped; and
+  directories a ``conftest.py`` skipped while importing.
 
 Only facts are recorded here (which rule matched, with which pattern, from where); finding the
 line that holds the rule and counting the tests of an ignored file happen later, in the gate.
@@ -313,12 +314,24 @@ class UnrunRecorder:
         if isinstance(longrepr, tuple) and len(longrepr) == 3:
             line, reason = longrepr[1], str(longrepr[2])
         path = Path(os.path.abspath(self.root / report.nodeid))
+        reason = reason.removeprefix("Skipped: ")
         if path.is_file():
             self.module_skips[report.nodeid] = {
                 "path": report.nodeid,
                 "how": "skipped while importing",
-                "reason": reason.removeprefix("Skipped: "),
+                "reason": reason,
                 "line": line,
+                "tests": None,
+            }
+        elif path.is_dir():  # a conftest.py skipped its whole directory while importing
+            source = longrepr[0] if isinstance(longrepr, tuple) and longrepr else ""
+            where = os.path.relpath(str(source), self.root) if source else "conftest.py"
+            where = where.replace(os.sep, "/") + (f":{line}" if isinstance(line, int) else "")
+            self.module_skips[report.nodeid] = {
+                "path": report.nodeid.rstrip("/") + "/",
+                "how": "directory skipped by its conftest.py",
+                "reason": f"{where}: {reason}" if reason else where,
+                "line": None,
                 "tests": None,
             }
 

@@ -41,6 +41,7 @@ class GateResult:
     path_prefix: str = ""  # pytest's rootdir relative to the repository, for annotations
     notices: tuple[str, ...] = ()  # what the gate did about settings the user also set
     cell: str = ""  # the matrix cell the run belongs to (its shard is `run.shard`)
+    shard_asked: str = ""  # K/N of `--shard`, kept when the run could not say (a crash)
     merge: MergeFacts | None = None  # a merge of several jobs: their cells, across cells
     history: HistoryFacts | None = None  # the past runs and the quarantine, when asked for
 
@@ -114,6 +115,7 @@ def analyse(
     path_prefix: str = "",
     notices: tuple[str, ...] = (),
     cell: str = "",
+    shard_asked: str = "",
     merge: MergeFacts | None = None,
     history: tuple[HistoryFacts, Gating] | None = None,
 ) -> GateResult:
@@ -131,6 +133,7 @@ def analyse(
         path_prefix=path_prefix,
         notices=notices,
         cell=cell,
+        shard_asked=shard_asked,
         merge=merge,
         history=history[0] if history else None,
     )

@@ -116,7 +116,13 @@ def later_sections(facts: MergeFacts) -> list[Section]:
     if flaky:
         out.append(flaky)
     rows = [
-        (md(j.name), j.verdict, str(j.tests), _seconds(j.wall_time), code(j.source, in_table=True))
+        (
+            md(j.name),
+            md(j.verdict),
+            str(j.tests),
+            _seconds(j.wall_time),
+            code(j.source, in_table=True),
+        )
         for j in facts.jobs
     ]
     if rows:

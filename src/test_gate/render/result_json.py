@@ -72,6 +72,7 @@ def data(result: GateResult) -> dict[str, Any]:
         "kind": "merge" if result.merge else "run" if result.seed is not None else "gate",
         "cell": result.cell,
         "shard": shard_data(result.run.shard),
+        "shard_asked": result.shard_asked or None,
         "wall_time": round(session.seconds, 3) if session.seconds is not None else None,
         "python": session.python or None,
         "environment": dict(result.run.environment),

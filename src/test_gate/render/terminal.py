@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
+from test_gate.read.records import files_ignored
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
@@ -68,10 +69,12 @@ def verdict_block(verdict: Verdict, command: str | None = None) -> str:
             if len(tests) > MAX_LISTED:
                 lines.append(f"    … and {len(tests) - MAX_LISTED} more")
     if verdict.ignored:
-        lines.append(f"  ignored test files: {len(verdict.ignored)}")
+        lines.append(f"  ignored test files: {files_ignored(verdict.ignored)}")
         for item in verdict.ignored[:MAX_LISTED]:
+            files = f"{item.files} files, " if item.files > 1 else ""
             lines.append(
-                f"    {item.path} ({item.mechanism}{', ' + item.source if item.source else ''})"
+                f"    {item.path} ({files}{item.mechanism}"
+                f"{', ' + item.source if item.source else ''})"
             )
     if verdict.seed is not None:
         lines.append(f"  seed {verdict.seed}")
