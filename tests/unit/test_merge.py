@@ -170,3 +170,32 @@ def test_a_cell_diagnosis_is_kept_with_its_cell_and_command() -> None:
     (found,) = facts.findings
     assert (found.cell, found.nodeid, found.command) == ("linux", SUITE[3], "pytest x")
     assert found.detail == f"polluted by {SUITE[0]}"
+
+
+def test_ids_generated_at_collection_are_named_when_suites_differ() -> None:
+    """Parametrize ids built from the clock change at every collection: no two shards collect
+    one suite, and the refusal says which ids look generated."""
+    stamped = [*SUITE[:-1], "tests/test_m.py::test_at[2026-12-04 14:28:59.183711]"]
+    later = [*SUITE[:-1], "tests/test_m.py::test_at[2026-12-04 14:29:02.901355]"]
+    found = reasons(job(shard=(1, 2), suite=stamped), job(shard=(2, 2), suite=later))
+    [suites] = [r for r in found if "collected different suites" in r]
+    assert "hold a date or time in a parameter" in suites
+    assert "test_at[2026-12-04 14:29:02.901355]" in suites
+    plain = [*SUITE, "tests/test_m.py::test_new"]
+    [suites] = [
+        r
+        for r in reasons(job(shard=(1, 2)), job(shard=(2, 2), suite=plain))
+        if "collected different suites" in r
+    ]
+    assert "date or time" not in suites
+
+
+def test_many_jobs_with_one_blind_reason_say_it_once() -> None:
+    jobs = [
+        replace(job(shard=(k, 4)), blind_reasons=("pytest exited with code 3",)) for k in (1, 2, 3)
+    ]
+    found = [r for r in reasons(*jobs, job(shard=(4, 4))) if "code 3" in r]
+    assert found == [
+        "3 jobs (py3.12-linux [1/4], py3.12-linux [2/4], py3.12-linux [3/4]): pytest exited "
+        "with code 3"
+    ]

@@ -160,3 +160,30 @@ def test_bad_history_options_name_the_option(given: dict[str, str], message: str
     with pytest.raises(UsageError) as raised:
         history(**given)
     assert str(raised.value).startswith(message), str(raised.value)
+
+
+def test_a_durations_file_is_a_regular_file_of_finite_durations(tmp_path: Path) -> None:
+    """A FIFO would block before pytest starts, /dev/zero never ends, and an infinite weight
+    would crash every shard's pytest: each is a usage error, in one line."""
+    import os
+
+    from test_gate.settings import durations_file
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, message in [
+        (fifo, "is not a regular file"),
+        (Path("/dev/zero"), "is not a regular file"),
+        (tmp_path, "is a directory"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            durations_file(str(path), True)
+    for value in ("Infinity", "1e308", "-1", "NaN"):
+        bad = tmp_path / "weights.json"
+        bad.write_text('{"t.py::a": ' + value + ', "t.py::b": 1}')
+        with pytest.raises(UsageError, match="holds no test durations"):
+            durations_file(str(bad), True)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(UsageError, match="cannot be read as JSON"):
+        durations_file(str(deep), True)
