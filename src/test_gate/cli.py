@@ -476,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # text from tests may hold undecodable bytes
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    github.guard_streams()  # in a runner, nothing printed can act as a workflow command
     words = list(sys.argv[1:] if argv is None else argv)
     if not words:  # a bare `test-gate`: what it can do
         print(build_parser().format_help(), end="")

@@ -37,3 +37,39 @@ def test_invisible_and_reordering_characters_are_shown() -> None:
     assert visible(text) == "ok<U+202E>evil<U+200B><U+0000><U+001B>[31m<U+2066>x"
     for rendered in (md(text), code(text), code_block(text), one_line(text)):
         assert not any(ch in rendered for ch in "\u202e\u200b\x00\x1b\u2066")
+
+
+FORMS = [
+    "::error::forged",
+    "  ::warning title=x::forged",
+    "\t::set-output name=verdict::pass",
+    "\r::add-mask::forged",
+    "\u3000::notice::forged",
+    "x ##[error]forged",
+    "##[set-output name=verdict;]pass",
+    "a ##[warning title=x]forged ##[error]twice",
+    "::stop-commands::token",
+    "::",
+]
+
+
+def test_every_form_a_runner_reads_is_made_inert() -> None:
+    from workflow_commands import command_in
+
+    from test_gate.render.escape import inert, inert_line
+
+    for form in FORMS:
+        assert command_in(inert_line(form)) is None, form
+        assert "forged" not in form or "forged" in inert_line(form)  # still readable
+    text = "\n".join(FORMS)
+    assert all(command_in(line) is None for line in inert(text).split("\n"))
+    assert inert("plain text: a::b and #[x]") == "plain text: a::b and #[x]"
+
+
+@given(st.text())
+def test_no_text_can_become_a_command(text: str) -> None:
+    from workflow_commands import command_in
+
+    from test_gate.render.escape import inert
+
+    assert all(command_in(line) is None for line in inert(text).split("\n"))

@@ -64,3 +64,22 @@ def test_summary_size_counts_what_the_step_wrote(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     github.append_summary("ab")
     assert github.summary_size() == 12
+
+
+def test_a_guarded_stream_passes_only_test_gates_own_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sys
+
+    from workflow_commands import commands
+
+    stream = github.InertStream(sys.stdout)
+    stream.write("tests/test_x.py::test_a ")
+    stream.write("::error::forged\n  ::warn")  # a line split across writes
+    stream.write("ing::forged ##[error]x\n")
+    stream.command("::notice::from test-gate")
+    stream.write("::error::tail")
+    stream.flush()
+    out = capsys.readouterr().out
+    assert commands(out) == [("notice", "::notice::from test-gate")]
+    assert "forged" in out and "tail" in out

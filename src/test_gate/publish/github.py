@@ -3,21 +3,29 @@
 Workflow commands and output files are written through actions-toolkit, whose escaping is right;
 annotations pass only the properties that have values (the toolkit's own `error()` emits empty
 ones), and outputs are never written through the deprecated `::set-output` fallback.
+
+In a runner, every other line test-gate prints (stdout and stderr) goes through one filter,
+`render.escape.inert`, so that no test id, message, file name or value read from a file can
+act as a workflow command; the commands test-gate issues itself are the only ones written
+past it.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
-from actions_toolkit.command import issue_command
+from actions_toolkit.command import Command
 from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
 
 from test_gate.render.annotation import Annotation
+from test_gate.render.escape import inert
 
 
 class GitHubError(Exception):
@@ -34,18 +42,78 @@ def output_guard(writing: bool = False) -> AbstractContextManager[None]:
     return commands_stopped() if writing or in_actions() else nullcontext()
 
 
+class InertStream(io.TextIOBase):
+    """A text stream whose every line is made inert before it reaches the runner. Lines
+    are passed on whole (a command split across two writes is still seen), and a partial
+    line when flushed; `command` writes past the filter."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.pending = ""
+
+    @property
+    def buffer(self) -> BinaryIO:  # pytest's own output is forwarded as bytes, in a window
+        return self.stream.buffer
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        done, newline, rest = self.pending.rpartition("\n")
+        if newline:
+            self.stream.write(inert(done) + "\n")
+            self.pending = rest
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write(inert(self.pending))
+            self.pending = ""
+        self.stream.flush()
+
+    def command(self, line: str) -> None:
+        self.flush()
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def guard_streams() -> None:
+    """In a runner, stdout and stderr pass every line through the inert filter."""
+    if in_actions():
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if not isinstance(stream, InertStream):
+                setattr(sys, name, InertStream(stream))
+
+
+def command(line: str) -> None:
+    """A workflow command of test-gate's own, written past the filter."""
+    stream = sys.stdout
+    if isinstance(stream, InertStream):
+        stream.command(line)
+    else:
+        stream.write(line + "\n")
+        stream.flush()
+
+
 @contextmanager
 def commands_stopped() -> Iterator[None]:
     """Everything printed inside cannot issue workflow commands."""
     token = secrets.token_hex(16)
     sys.stdout.flush()
-    print(f"::stop-commands::{token}", flush=True)
+    command(f"::stop-commands::{token}")
     try:
         yield
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        print(f"\n::{token}::", flush=True)
+        sys.stdout.write("\n")
+        command(f"::{token}::")
 
 
 def workspace_prefix(root: str, env: Mapping[str, str] | None = None) -> str:
@@ -71,7 +139,7 @@ def annotate(annotations: list[Annotation]) -> None:
             if item.line:
                 props["line"] = str(item.line)
         props.update(item.properties)
-        issue_command(item.level, props, item.message)
+        command(str(Command(item.level, props, item.message)))
     sys.stdout.flush()
 
 

@@ -55,3 +55,26 @@ def code_block(text: str, lang: str = "") -> str:
     fence = "`" * max(3, longest + 1)
     body = text.rstrip("\n")
     return f"{fence}{lang}\n{body}\n{fence}"
+
+
+# A runner reads a workflow command from a line whose first non-blank characters are "::",
+# and the legacy form "##[" anywhere in a line (actions/runner, ActionCommand). A line of
+# text test-gate prints has both made inert with a look-alike: the fullwidth colon U+FF1A for
+# the first colon, the fullwidth bracket U+FF3B for the bracket: readable, and never a command.
+_LEGACY = "##["
+_LEGACY_INERT = "##\uff3b"
+
+
+def inert_line(line: str) -> str:
+    """One line (no newline in it) that cannot act as a workflow command."""
+    line = line.replace(_LEGACY, _LEGACY_INERT)
+    body = line.lstrip()
+    if body.startswith("::"):
+        blank = len(line) - len(body)
+        line = f"{line[:blank]}\uff1a{body[1:]}"
+    return line
+
+
+def inert(text: str) -> str:
+    """Text of any number of lines, each made inert (the runner splits lines at LF)."""
+    return "\n".join(inert_line(line) for line in text.split("\n"))
