@@ -92,7 +92,9 @@ def look_back(
         history,
         settings.quarantine,
         today=today(),
-        policy=HistoryPolicy(settings.fail_on, settings.max_flaky_rate, settings.window),
+        policy=HistoryPolicy(
+            settings.fail_on, settings.max_flaky_rate, settings.window, settings.max_quarantined
+        ),
         lane=(identity.branch, identity.base, lane) if identity else ("", None, ""),
         notices=notices,
         when=(identity.time, identity.commit) if identity else ("", ""),

@@ -141,6 +141,11 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a TOML file of quarantined tests: they run, and their failures do not count",
     )
+    group.add_argument(
+        "--max-quarantined",
+        default="none",
+        help="fail when the quarantine matches more than this many tests of the run (none)",
+    )
 
 
 def _history(args: argparse.Namespace) -> HistorySettings:
@@ -154,6 +159,7 @@ def _history(args: argparse.Namespace) -> HistorySettings:
         keep=args.keep_runs,
         quarantine=args.quarantine,
         pull_request=args.pull_request,
+        max_quarantined=args.max_quarantined,
     )
 
 

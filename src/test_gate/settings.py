@@ -296,6 +296,7 @@ class HistorySettings:
     keep: int = 200
     quarantine: Quarantine | None = None
     pull_request: bool | None = None  # None: from GitHub Actions' event
+    max_quarantined: int | None = None
 
     @property
     def asked(self) -> bool:
@@ -317,6 +318,7 @@ def history_settings(
     keep: str,
     quarantine: str | None,
     pull_request: str = "auto",
+    max_quarantined: str = "none",
 ) -> HistorySettings:
     history = output_file(path, "--history")
     chosen = parse_fail_on(fail_on)
@@ -341,6 +343,7 @@ def history_settings(
         keep=kept,
         quarantine=quarantine_file(quarantine),
         pull_request=parse_auto_bool(pull_request, "--pull-request"),
+        max_quarantined=parse_count(max_quarantined, "--max-quarantined", allow_none=True),
     )
 
 

@@ -375,3 +375,37 @@ def test_a_pull_requests_run_at_a_commit_its_base_holds_is_evidence(
     )
     assert code == 0, result["reasons"]
     assert result["history"]["failures"][0]["class"] == "known"
+
+
+def test_a_quarantine_of_everything_is_loud_and_can_be_capped(suite: Path, tmp_path: Path) -> None:
+    quarantine = tmp_path / "quarantine.toml"
+    out = tmp_path / "out"
+    stale = "".join(
+        f'[[test]]\nid = "tests/test_gone_{n}.py::*"\nreason = "moved"\nowner = "@qa"\n'
+        "expires = 2999-01-01\n\n"
+        for n in range(40)
+    )
+    quarantine.write_text(
+        '[[test]]\nid = "*"\nreason = "red builds are annoying"\nowner = "@someone"\n'
+        f"expires = 2999-01-01\n\n{stale}"
+    )
+    code, result, stdout, summary = gated(
+        suite, out, "--quarantine", str(quarantine), env={"BREAK": "1"}
+    )
+    assert code == 0, stdout  # quarantined, as asked: but not quietly
+    broad = f"quarantine entry '*' ({quarantine}:1, owner @someone) matches {TESTS} of the run's"
+    assert broad in stdout
+    assert result["quarantine"]["broad"] == [
+        {"entry": "*", "line": 1, "matched": TESTS, "tests": TESTS}
+    ]
+    verdict_block = summary.split("\n## ", 1)[0] if "\n## " in summary else summary[:3000]
+    assert "⚠️ quarantine entry '\\*'" in verdict_block
+    assert len(result["quarantine"]["unmatched"]) == 40
+    assert stdout.count("matches no test") == 10 and "30 more entries match no test" in stdout
+    code, result, _, _ = gated(
+        suite, out, "--quarantine", str(quarantine), "--max-quarantined", "5", env={"BREAK": "1"}
+    )
+    assert code == 1
+    assert f"{TESTS} test(s) of this run are quarantined, more than --max-quarantined 5" in (
+        " ".join(result["reasons"])
+    )

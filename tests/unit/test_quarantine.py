@@ -109,3 +109,20 @@ def test_a_bad_entry_is_an_error_that_names_its_line(text: str, message: str) ->
         parse(text)
     assert str(raised.value).startswith(message), str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_a_file_nested_too_deep_or_with_too_many_entries_is_one_line() -> None:
+    from test_gate.read.quarantine import MAX_ENTRIES
+
+    for text in ("x = " + "[" * 100_000, "x = " + "{a = " * 100_000):
+        with pytest.raises(QuarantineError, match="nests arrays or tables deeper"):
+            parse_quarantine(text, "q.toml")
+    entry = '[[test]]\nid = "t.py::t{n}_*"\nreason = "r"\nowner = "@o"\nexpires = 2999-01-01\n'
+    many = "".join(entry.format(n=n) for n in range(MAX_ENTRIES + 1))
+    with pytest.raises(QuarantineError, match="10,001 entries, more than the 10,000"):
+        parse_quarantine(many, "q.toml")
+    fine = parse_quarantine("".join(entry.format(n=n) for n in range(MAX_ENTRIES)), "q.toml")
+    # each glob is compiled once: 10,000 globs on a thousand tests is a moment's work
+    found = [fine.entry_for(f"t.py::t{n}_x") for n in range(0, 10_000, 10)]
+    assert all(e is not None for e in found)
+    assert fine.entry_for("t.py::other") is None

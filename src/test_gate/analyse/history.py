@@ -36,6 +36,8 @@ RANK: dict[FailureClass, int] = {"new": 0, "flaky-known": 1, "known": 2, "quaran
 TREND = 10  # runs in the trend table, this one included
 FLAKIEST = 10
 RELEASE_RUNS = 5  # a quarantined test passes this many runs in a row (or the whole window)
+BROAD_TESTS = 20  # an entry matching more tests than this is broad,
+BROAD_SHARE = Fraction(5, 100)  # or more than this share of the run's tests (2 at least)
 
 
 def key(test: TestRecord) -> Key:
@@ -63,6 +65,20 @@ class Quarantined:
     outcome: str
     entry: Entry
     expired: bool  # its entry expired: its failure counts again
+
+
+@dataclass(frozen=True)
+class Broad:
+    """A quarantine entry that matches a large part of the suite: a glob such as `*` would
+    excuse every failure, so it is shown as loudly as a warning."""
+
+    entry: Entry
+    matched: int
+    tests: int  # of the run
+
+
+def is_broad(matched: int, tests: int) -> bool:
+    return matched > BROAD_TESTS or (matched >= 2 and matched > BROAD_SHARE * tests)
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,8 @@ class HistoryFacts:
     expired: tuple[Entry, ...] = ()
     unmatched: tuple[Entry, ...] = ()
     release: tuple[Release, ...] = ()
+    broad: tuple[Broad, ...] = ()
+    max_quarantined: int | None = None
     notices: tuple[str, ...] = ()  # the history could not be used, was made, was recorded
     fail_on: Literal["all", "new"] = "all"
     time: str = ""  # this run's, as the store keeps it
@@ -112,6 +130,7 @@ class HistoryPolicy:
     fail_on: Literal["all", "new"] = "all"
     max_flaky_rate: Decimal | None = None
     window: int = 20
+    max_quarantined: int | None = None  # tests of a run the quarantine may match
 
 
 def flaky_now(run: RunData, diagnosis: Diagnosis | None) -> frozenset[Key]:
@@ -233,13 +252,22 @@ def failing_since(
     return sorted(out, key=lambda f: (-f.runs, f.key))
 
 
+def broad_entries(found: Sequence[tuple[TestRecord, Entry]], tests: int) -> tuple[Broad, ...]:
+    """The entries that match a large part of the run, the broadest first."""
+    matched: dict[Entry, int] = {}
+    for _, entry in found:
+        matched[entry] = matched.get(entry, 0) + 1
+    wide = [Broad(e, n, tests) for e, n in matched.items() if is_broad(n, tests)]
+    return tuple(sorted(wide, key=lambda b: (-b.matched, b.entry.line)))
+
+
 def _quarantine(
     tests: Sequence[TestRecord],
     quarantine: Quarantine,
     today: dt.date,
     history: History,
     window: Sequence[PastRun],
-) -> tuple[list[Quarantined], list[Entry], list[Entry], list[Release]]:
+) -> tuple[list[Quarantined], list[Entry], list[Entry], list[Release], tuple[Broad, ...]]:
     found = [(t, e) for t in tests if (e := quarantine.entry_for(t.nodeid)) is not None]
     quarantined = [
         Quarantined(t.nodeid, t.cell, t.outcome.value, e, e.expired(today)) for t, e in found
@@ -256,7 +284,7 @@ def _quarantine(
         runs = history.ran.get(keyed, 0) + 1
         if not test.flaky and runs >= needed > 1:
             release.append(Release(item.entry, item.nodeid, runs))
-    return quarantined, expired, unmatched, release
+    return quarantined, expired, unmatched, release, broad_entries(found, len(tests))
 
 
 def assess(
@@ -288,8 +316,9 @@ def assess(
     expired: list[Entry] = []
     unmatched: list[Entry] = []
     release: list[Release] = []
+    broad: tuple[Broad, ...] = ()
     if quarantine is not None:
-        quarantined, expired, unmatched, release = _quarantine(
+        quarantined, expired, unmatched, release, broad = _quarantine(
             run.tests, quarantine, today, history, window
         )
     excused = frozenset(
@@ -318,6 +347,8 @@ def assess(
         expired=tuple(expired),
         unmatched=tuple(unmatched),
         release=tuple(release),
+        broad=broad,
+        max_quarantined=policy.max_quarantined,
         notices=tuple(notices),
         fail_on=policy.fail_on,
         time=when[0],
@@ -328,6 +359,12 @@ def assess(
         f"on {e.expires.isoformat()}: fix the test, or extend the entry"
         for e in expired
     ]
+    cap = policy.max_quarantined
+    if cap is not None and len(quarantined) > cap:
+        reasons.append(
+            f"{len(quarantined)} test(s) of this run are quarantined, more than "
+            f"--max-quarantined {cap} allows ({facts.quarantine_file})"
+        )
     rate = facts.flaky_rate
     limit = policy.max_flaky_rate
     if limit is not None and rate is not None and rate > Fraction(limit):

@@ -8,7 +8,8 @@ import datetime as dt
 import re
 import sys
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ else:  # the same parser, as a package, before it joined the standard library
 
 KEYS = ("id", "reason", "owner", "expires")
 TABLE = "test"
+MAX_ENTRIES = 10_000  # a file past this is not a list people review
 _HEADER = re.compile(r"\s*\[\[\s*(?:test|\"test\"|'test')\s*\]\]")
 _KEY = re.compile(r"\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)\s*=")
 _GLOB = re.compile(r"[*?]")  # not "[": test ids hold brackets (test_x[a]), taken literally
@@ -44,10 +46,15 @@ class Entry:
     def is_glob(self) -> bool:
         return bool(_GLOB.search(self.id))
 
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The glob, compiled once (brackets literal): not once per test it is tried on."""
+        return re.compile(translate(self.id.replace("[", "[[]"))) if self.is_glob else None
+
     def matches(self, nodeid: str) -> bool:
         if nodeid == self.id:
             return True
-        return self.is_glob and fnmatchcase(nodeid, self.id.replace("[", "[[]"))
+        return self.pattern is not None and self.pattern.match(nodeid) is not None
 
     def expired(self, today: dt.date) -> bool:
         """An entry is good through its expiry date, and expired the day after."""
@@ -59,10 +66,18 @@ class Quarantine:
     path: str
     entries: tuple[Entry, ...]
 
+    @cached_property
+    def exact(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.entries}
+
+    @cached_property
+    def globs(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.is_glob)
+
     def entry_for(self, nodeid: str) -> Entry | None:
         """The first entry that matches: an exact id before a glob."""
-        exact = next((e for e in self.entries if e.id == nodeid), None)
-        return exact or next((e for e in self.entries if e.matches(nodeid)), None)
+        exact = self.exact.get(nodeid)
+        return exact or next((e for e in self.globs if e.matches(nodeid)), None)
 
 
 def _lines(text: str) -> tuple[list[int], list[dict[str, int]]]:
@@ -97,6 +112,11 @@ def parse_quarantine(text: str, path: str) -> Quarantine:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise QuarantineError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise QuarantineError(
+            f"{path}: nests arrays or tables deeper than a quarantine file does; the file holds "
+            f"[[{TABLE}]] entries of {', '.join(KEYS)}"
+        ) from None
     headers, key_lines = _lines(text)
     extra = [k for k in data if k != TABLE]
     if extra:
@@ -107,6 +127,11 @@ def parse_quarantine(text: str, path: str) -> Quarantine:
     tables = data.get(TABLE, [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise QuarantineError(f"{path}: {TABLE!r} must be a list of [[{TABLE}]] tables")
+    if len(tables) > MAX_ENTRIES:
+        raise QuarantineError(
+            f"{path}: {len(tables):,} entries, more than the {MAX_ENTRIES:,} a quarantine file "
+            "may hold; quarantine a module with a glob (tests/test_net.py::*)"
+        )
     entries: list[Entry] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(tables):

@@ -37,6 +37,7 @@ def _test_annotation(level: Level, test: TestRecord, title: str, message: str) -
 def render(result: GateResult) -> list[Annotation]:
     """Every annotation of the run, within the budget, at paths from the repository root."""
     extra = [
+        *history_view.warnings(result.history),
         *unrun.warnings_for(result.run),
         *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
     ]

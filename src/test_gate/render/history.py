@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from test_gate.analyse.history import Failing, FailureClass, HistoryFacts, TestFlips
+from test_gate.analyse.history import Broad, Failing, FailureClass, HistoryFacts, TestFlips
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import format_threshold, percent_number, percent_text
 from test_gate.read.history import Key, PastRun
 from test_gate.read.identity import Identity
+from test_gate.render.annotation import Annotation
 from test_gate.render.escape import code, md, one_line
 from test_gate.render.markdown import Block, Section, table
 
@@ -118,6 +119,7 @@ def headline(facts: HistoryFacts) -> str:
     if facts.quarantine_file:
         parts.append(f"**Quarantine** {len(facts.quarantined)} test(s) matched")
     lines = [" · ".join(parts)]
+    lines += [f"> ⚠️ {md(broad_text(b, facts.quarantine_file), 500)}" for b in facts.broad]
     lines += [f"> ℹ️ {md(notice, 500)}" for notice in facts.notices]
     return "\n\n".join(lines)
 
@@ -219,6 +221,34 @@ def trend_section(result: GateResult) -> Section | None:
     )
 
 
+LISTED = 10  # unmatched entries named one by one; the rest are counted
+
+
+def broad_text(broad: Broad, file: str) -> str:
+    """One line for a quarantine entry that matches a large part of the suite."""
+    share = broad.matched * 100 // broad.tests if broad.tests else 0
+    return (
+        f"quarantine entry {broad.entry.id!r} ({file}:{broad.entry.line}, owner "
+        f"{broad.entry.owner}) matches {broad.matched} of the run's {broad.tests} tests "
+        f"({share}%): every failure among them is excused"
+    )
+
+
+def warnings(facts: HistoryFacts | None) -> list[Annotation]:
+    """A broad quarantine entry is a warning annotation (its file and line in the message:
+    annotation paths are taken from pytest's rootdir, the quarantine file's from here)."""
+    if facts is None:
+        return []
+    return [
+        Annotation(
+            "warning",
+            broad_text(b, facts.quarantine_file),
+            title="test-gate: a broad quarantine entry",
+        )
+        for b in facts.broad
+    ]
+
+
 def quarantine_section(facts: HistoryFacts | None) -> Section | None:
     if facts is None or not facts.quarantine_file:
         return None
@@ -247,8 +277,14 @@ def quarantine_section(facts: HistoryFacts | None) -> Section | None:
             f"remove its entry (line {release.entry.line})"
         )
         blocks.append(Block(line, line))
-    for entry in facts.unmatched:
+    for entry in facts.unmatched[:LISTED]:
         line = f"- ⚠️ {code(entry.id)} (line {entry.line}) matches no test of this run"
+        blocks.append(Block(line, line))
+    if len(facts.unmatched) > LISTED:
+        line = (
+            f"- ⚠️ {len(facts.unmatched) - LISTED} more entries match no test of this run "
+            "(the result file lists them)"
+        )
         blocks.append(Block(line, line))
     if not blocks:
         return None
@@ -274,8 +310,15 @@ def terminal_lines(facts: HistoryFacts) -> str:
         lines.append(f"  failures: {failures}")
     for entry in facts.expired:
         lines.append(f"  quarantine: {one_line(entry.id, 200)} expired on {entry.expires}")
-    for entry in facts.unmatched:
+    for broad in facts.broad:
+        lines.append(f"  quarantine: {one_line(broad_text(broad, facts.quarantine_file), 400)}")
+    for entry in facts.unmatched[:LISTED]:
         lines.append(f"  quarantine: {one_line(entry.id, 200)} matches no test")
+    if len(facts.unmatched) > LISTED:
+        lines.append(
+            f"  quarantine: {len(facts.unmatched) - LISTED} more entries match no test (in the "
+            "result file)"
+        )
     for release in facts.release:
         lines.append(
             f"  quarantine: {one_line(release.nodeid, 200)} passed its last {release.runs} "
@@ -330,6 +373,11 @@ def result_keys(facts: HistoryFacts) -> dict[str, Any]:
             "expired": [e.id for e in facts.expired],
             "unmatched": [e.id for e in facts.unmatched],
             "release": [r.nodeid for r in facts.release],
+            "broad": [
+                {"entry": b.entry.id, "line": b.entry.line, "matched": b.matched, "tests": b.tests}
+                for b in facts.broad
+            ],
+            "max_quarantined": facts.max_quarantined,
         }
         if facts.quarantine_file
         else None,
