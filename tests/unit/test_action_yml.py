@@ -52,6 +52,7 @@ HISTORY_OPTIONS = {
     "window": "--window",
     "keep-runs": "--keep-runs",
     "quarantine": "--quarantine",
+    "max-quarantined": "--max-quarantined",
 }
 OPTIONS.update(HISTORY_OPTIONS)
 CACHE_INPUTS = {"history-cache", "history-key"}  # for the cache steps, not the gate
