@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The fuzz tests draw their cases from a fixed seed in CI (TEST_GATE_HYPOTHESIS=ci, set by
+# .ci/run), so a red CI run is the same run when repeated; elsewhere they explore anew.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("TEST_GATE_HYPOTHESIS", "default"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

@@ -72,10 +72,11 @@ def _rollback(connection: sqlite3.Connection) -> None:
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
     """Bring the store to SCHEMA, under the write lock: two jobs that find no store at once
-    make it once."""
-    # takes effect when a new store's first table is made (not inside a transaction); a
-    # no-op on a store that has tables
-    connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    make it once. A store that cannot be used is not written to at all."""
+    if not path.stat().st_size:
+        # takes effect only in an empty database, outside a transaction (on a store that has
+        # pages it would write to it, even when the store cannot be used)
+        connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
     connection.execute("BEGIN IMMEDIATE")
     try:
         version = schema_of(connection, path)
@@ -91,8 +92,10 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         raise
 
 
-def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple[int, int]:
-    """The run, its tests, and the branch's oldest runs beyond `keep` dropped: one transaction.
+def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple[int, int, int]:
+    """The run, its tests, and the branch's oldest runs beyond `keep` dropped, their pages
+    given back: one transaction, all of it or none. The run's id, the runs dropped, the runs
+    kept.
     The run's tests pass through a temporary table, so that their ids are joined in SQLite
     (no dict of every name the store holds, no lookup that can miss)."""
     connection.execute("BEGIN IMMEDIATE")
@@ -137,11 +140,13 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
                 # the names no kept run holds, once they are as many as the live ones: one
                 # pass over the results (an index by test would cost a third of the file)
                 connection.execute("DELETE FROM tests WHERE id NOT IN (SELECT test FROM results)")
+            connection.execute("PRAGMA incremental_vacuum")  # the freed pages, given back
+        stored = int(connection.execute("SELECT count(*) FROM runs").fetchone()[0])
         connection.execute("COMMIT")
     except BaseException:
         _rollback(connection)
         raise
-    return run_id, len(old)
+    return run_id, len(old), stored
 
 
 def record_run(path: Path, entry: RunEntry, keep: int) -> Recorded:
@@ -152,10 +157,7 @@ def record_run(path: Path, entry: RunEntry, keep: int) -> Recorded:
         try:
             with sqlite_errors(path, "written"), closing(connect(path, write=True)) as connection:
                 _migrate(connection, path)
-                run_id, pruned = _append(connection, entry, keep)
-                if pruned:  # give the freed pages back to the file system
-                    connection.execute("PRAGMA incremental_vacuum")
-                stored = int(connection.execute("SELECT count(*) FROM runs").fetchone()[0])
+                run_id, pruned, stored = _append(connection, entry, keep)
             return Recorded(run_id, stored, pruned, path.stat().st_size)
         except HistoryUnusable as exc:
             if "locked" not in str(exc) or attempt == ATTEMPTS:

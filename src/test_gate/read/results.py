@@ -133,8 +133,11 @@ def _head(data: Any, path: Path) -> None:
                 else "run every job with the same test-gate version"
             )
         )
-    if data.get("kind") == "merge":
+    kind = data.get("kind")
+    if kind == "merge":
         raise ReportError(f"result {path} is already a merge: merge the jobs' own results")
+    if kind not in ("run", "gate"):
+        raise ReportError(f"result {path}: its kind is {text(kind)[:40]!r}, not run or gate")
 
 
 def read_result(path: Path) -> JobResult:
@@ -153,6 +156,11 @@ def read_result(path: Path) -> JobResult:
     verdict, reasons, blind = _verdict(data, findings)
     collected, deselected = _counts(data.get("counts"), tests, len(errors), findings)
     shard, asked = _shard(data, tests, findings)
+    if asked is not None and shard is None and not blind:
+        findings.add(
+            f"it was asked for shard {asked[0]}/{asked[1]} and does not say which tests it was "
+            "given, yet gives no reason it could not see its run: it contradicts itself"
+        )
     if shard is not None and shard.ids and len(shard.ids) != collected - deselected:
         findings.add(
             f"its shard was given {len(shard.ids)} test(s), but it collected {collected} and "
@@ -229,7 +237,7 @@ def _verdict(
         findings.add(f"its verdict is {text(verdict)[:40]!r}, not pass or fail")
         verdict = "fail"
     reasons = _strings(data.get("reasons"), "its reasons", findings)
-    blind = _strings(data.get("blind_reasons", []), "its blind_reasons", findings)
+    blind = _strings(data.get("blind_reasons"), "its blind_reasons", findings)
     if (verdict == "pass") != (not reasons):
         findings.add(
             f"its verdict is {verdict} with {len(reasons)} reason(s): a pass has none and a fail "
@@ -330,7 +338,7 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 def _row_ok(row: Any) -> bool:
     return (
         isinstance(row, list)
-        and len(row) in (4, 5)
+        and len(row) == 4
         and isinstance(row[0], str)
         and bool(row[0])
         and isinstance(row[1], str)
