@@ -19,7 +19,7 @@ from test_gate.analyse.history import (
     categories,
     key,
 )
-from test_gate.analyse.result import GateResult
+from test_gate.analyse.result import GateResult, with_root_cause
 from test_gate.analyse.verdict import Gating
 from test_gate.publish.history import record_run
 from test_gate.read.history import History, Key, Lane, load_history
@@ -27,6 +27,7 @@ from test_gate.read.identity import Identity, identify, in_branch
 from test_gate.read.records import RunData
 from test_gate.read.store import HistoryUnusable
 from test_gate.render.history import run_entry
+from test_gate.run.cancel import Cancelled
 from test_gate.settings import HistorySettings
 
 
@@ -51,12 +52,28 @@ def look_back(
     settings: HistorySettings,
     lane: str,
     where: Path,
-) -> tuple[tuple[HistoryFacts, Gating] | None, Recording | None]:
+) -> tuple[RunData, tuple[HistoryFacts, Gating] | None, Recording | None]:
     """The history and the quarantine, applied to this run (when asked for), and where the
     run will be recorded. A history that cannot be read is a notice: the run is gated on its
-    own data, every failure counts as new, and the file is left alone."""
+    own data, every failure counts as new, and the file is left alone. A job cancelled while
+    the history is read still ends with a verdict: a fail, whose first reason says so."""
     if not settings.asked:
-        return None, None
+        return run, None, None
+    try:
+        looked, recording = _look_back(run, diagnosis, settings, lane, where)
+    except Cancelled as cancelled:
+        cause = f"the run was cancelled ({cancelled.name}) while the history was read"
+        return with_root_cause(run, cause), None, None
+    return run, looked, recording
+
+
+def _look_back(
+    run: RunData,
+    diagnosis: Diagnosis | None,
+    settings: HistorySettings,
+    lane: str,
+    where: Path,
+) -> tuple[tuple[HistoryFacts, Gating], Recording | None]:
     notices: list[str] = []
     history: History | None = None
     recording = None
@@ -133,6 +150,9 @@ def record(result: GateResult, recording: Recording | None) -> GateResult:
         )
     except HistoryUnusable as exc:
         notice = f"{exc}; this run is not recorded"
+    except Cancelled as cancelled:
+        notice = f"history {recording.path}: the job was cancelled ({cancelled.name}) while "
+        notice += "the run was recorded; it is not recorded, and the file is as it was"
     except OSError as exc:
         notice = f"history {recording.path}: cannot be written ({exc.strerror}); not recorded"
     facts = replace(result.history, notices=(*result.history.notices, notice))

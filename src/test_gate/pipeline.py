@@ -111,7 +111,7 @@ def gate(settings: GateSettings) -> int:
     records = attribution.attribute(read_reports(settings.reports))
     scratch = work_dir()
     cell = settings.cell or default_cell(dict(records.environment), runner_os())
-    looked, recording = look_back(records, None, settings.history, cell, Path.cwd())
+    records, looked, recording = look_back(records, None, settings.history, cell, Path.cwd())
     result: GateResult = analyse(
         records,
         settings.policy,
@@ -150,7 +150,7 @@ def merge(settings: MergeSettings) -> int:
                 problems.append(str(exc))
         records, facts = merge_jobs(jobs, problems, expected)
     scratch = work_dir()
-    looked, recording = look_back(records, None, settings.history, MERGE_LANE, Path.cwd())
+    records, looked, recording = look_back(records, None, settings.history, MERGE_LANE, Path.cwd())
     result = analyse(
         records,
         settings.policy,

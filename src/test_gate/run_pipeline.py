@@ -110,7 +110,9 @@ def run(settings: RunSettings) -> int:
         seen = {"python": version, "os": platform.system(), **dict(records.environment)}
         cell = settings.cell or default_cell(seen, runner_os())
         lane = job_name(cell, records.shard.label if records.shard else asked.shard)
-        looked, recording = look_back(records, found, settings.history, lane, settings.path)
+        records, looked, recording = look_back(
+            records, found, settings.history, lane, settings.path
+        )
         result = analyse(
             records,
             policy,

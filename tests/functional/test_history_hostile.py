@@ -223,3 +223,50 @@ def test_a_cancelled_job_stops_a_statement_inside_sqlite(tmp_path: Path) -> None
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
     assert out.strip() == "cancelled SIGTERM"
+
+
+HOLDER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_job_cancelled_while_it_waits_for_the_store_ends_with_a_verdict(
+    passing_report: Any, tmp_path: Path
+) -> None:
+    """Another job holds the store's lock; the job is cancelled while it waits: it stops
+    waiting, and still writes a verdict (a fail that says why), a result and a summary."""
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(passing_report.data))
+    history = tmp_path / "history.db"
+    store.record_run(history, _entry(1), 200)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(history)], stdout=subprocess.PIPE, text=True
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        gate = subprocess.Popen(
+            [
+                sys.executable, "-m", "test_gate", "gate", str(report), "--github", "false",
+                "--history", str(history), "--result-file", str(out / "result.json"),
+                "--summary-file", str(out / "summary.md"),
+            ],
+            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(2.5)  # waiting for the lock by now
+        gate.send_signal(signal.SIGTERM)
+        stdout, stderr = gate.communicate(timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "Traceback" not in stderr, stderr
+    assert gate.returncode == 1, stdout + stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["verdict"] == "fail"
+    assert result["reasons"][0] == "the run was cancelled (SIGTERM) while the history was read"
+    assert (out / "summary.md").exists()

@@ -104,7 +104,6 @@ def test_a_mutated_store_is_used_or_refused_and_then_left_alone(
 ) -> None:
     monkeypatch.setattr(checked, "WORK_SECONDS", 2.0)
     monkeypatch.setattr(checked, "BUSY_SECONDS", 0.2)
-    monkeypatch.setattr(store, "ATTEMPTS", 1)
     path = tmp_path / "history.db"
     for stale in tmp_path.glob("history.db*"):
         stale.unlink()

@@ -155,7 +155,6 @@ def test_a_store_locked_too_long_is_named(tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "history.db"
     store.record_run(path, entry(), 200)
     monkeypatch.setattr(store_file, "BUSY_SECONDS", 0.05)
-    monkeypatch.setattr(store, "ATTEMPTS", 2)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:

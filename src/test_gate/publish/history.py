@@ -2,14 +2,13 @@
 transaction, then the store kept bounded.
 
 Parallel jobs may write one file at once: a write takes the database's write lock first
-(BEGIN IMMEDIATE), waits for another writer up to BUSY_SECONDS, and is tried again on a busy
+(BEGIN IMMEDIATE), and is tried again while another writer holds it, up to BUSY_SECONDS; a busy
 database; SQLite's journal keeps the file whole if a writer dies halfway.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,15 @@ from test_gate.read.store import (
     MIGRATIONS,
     SCHEMA,
     TOOL,
-    HistoryUnusable,
     StoreDamaged,
     check_file,
     connect,
+    retried,
     schema_of,
-    sqlite_errors,
     statements,
 )
 from test_gate.render.history import RunEntry
 
-ATTEMPTS = 5  # a busy database is tried this many times, each waiting BUSY_SECONDS
 RUN_COLUMNS = [
     "run_key",
     "time",
@@ -153,14 +150,11 @@ def record_run(path: Path, entry: RunEntry, keep: int) -> Recorded:
     """Append one run; HistoryUnusable when the store cannot take it."""
     check_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with sqlite_errors(path, "written"), closing(connect(path, write=True)) as connection:
-                _migrate(connection, path)
-                run_id, pruned, stored = _append(connection, entry, keep)
-            return Recorded(run_id, stored, pruned, path.stat().st_size)
-        except HistoryUnusable as exc:
-            if "locked" not in str(exc) or attempt == ATTEMPTS:
-                raise
-            time.sleep(0.1 * attempt)
-    raise AssertionError("unreachable")
+
+    def append() -> Recorded:
+        with closing(connect(path, write=True)) as connection:
+            _migrate(connection, path)
+            run_id, pruned, stored = _append(connection, entry, keep)
+        return Recorded(run_id, stored, pruned, path.stat().st_size)
+
+    return retried(path, "written", append)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from test_gate.read.store import check_file, connect, schema_of, sqlite_errors
+from test_gate.read.store import check_file, connect, retried, schema_of
 from test_gate.read.values import integer, number, text
 
 Key = tuple[str, str]  # (cell, test id): a test is the same test in the same cell
@@ -194,42 +194,61 @@ def load_history(
     if not check_file(path):
         return History(str(path), new=True)
     failing = list(failing)
-    with sqlite_errors(path, "read"), closing(connect(path)) as connection:
-        if schema_of(connection, path) == 0:
-            return History(str(path), new=True)
-        connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
-        runs = _runs(connection, lane.branch, lane.lane, max(past, trend))
-        window = runs[-past:] if past else []
-        ids = [r.id for r in window]
-        base_runs = _runs(connection, lane.base, lane.lane, past) if lane.base and past else []
-        base_ids = [r.id for r in base_runs]
-        history = History(
-            path=str(path),
-            runs=tuple(runs[-trend:] if trend else ()),
-            window=tuple(window),
-            ran=_ran(connection, ids),
-            results=_unstable(connection, ids),
-            base_runs=tuple(base_runs),
-            base_flaky=_flaky_among(connection, base_ids, failing) if base_ids else frozenset(),
-            ran_here=_last(connection, lane.branch, lane.lane, failing, EVIDENCE_RUNS),
-            last_base={
-                k: v[0][1] for k, v in _last(connection, lane.base, lane.lane, failing, 1).items()
-            }
-            if lane.base
-            else {},
-            stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
-        )
-        connection.execute("COMMIT")
-    return history
+
+    def read() -> History:
+        with closing(connect(path)) as connection:
+            if schema_of(connection, path) == 0:
+                return History(str(path), new=True)
+            connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
+            history = _read(connection, path, lane, past, failing, trend)
+            connection.execute("COMMIT")
+        return history
+
+    return retried(path, "read", read)
+
+
+def _read(
+    connection: sqlite3.Connection,
+    path: Path,
+    lane: Lane,
+    past: int,
+    failing: Sequence[Key],
+    trend: int,
+) -> History:
+    runs = _runs(connection, lane.branch, lane.lane, max(past, trend))
+    window = runs[-past:] if past else []
+    ids = [r.id for r in window]
+    base_runs = _runs(connection, lane.base, lane.lane, past) if lane.base and past else []
+    base_ids = [r.id for r in base_runs]
+    return History(
+        path=str(path),
+        runs=tuple(runs[-trend:] if trend else ()),
+        window=tuple(window),
+        ran=_ran(connection, ids),
+        results=_unstable(connection, ids),
+        base_runs=tuple(base_runs),
+        base_flaky=_flaky_among(connection, base_ids, failing) if base_ids else frozenset(),
+        ran_here=_last(connection, lane.branch, lane.lane, failing, EVIDENCE_RUNS),
+        last_base={
+            k: v[0][1] for k, v in _last(connection, lane.base, lane.lane, failing, 1).items()
+        }
+        if lane.base
+        else {},
+        stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
+    )
 
 
 def latest_lane(path: Path) -> tuple[str, str] | None:
     """The branch and lane of the newest run in the store, for `test-gate history`."""
     if not check_file(path):
         return None
-    with sqlite_errors(path, "read"), closing(connect(path)) as connection:
-        if schema_of(connection, path) == 0:
-            return None
-        row = connection.execute("SELECT branch, lane FROM runs ORDER BY id DESC LIMIT 1")
-        found = row.fetchone()
-    return (text(found[0]), text(found[1])) if found else None
+
+    def read() -> tuple[str, str] | None:
+        with closing(connect(path)) as connection:
+            if schema_of(connection, path) == 0:
+                return None
+            row = connection.execute("SELECT branch, lane FROM runs ORDER BY id DESC LIMIT 1")
+            found = row.fetchone()
+        return (text(found[0]), text(found[1])) if found else None
+
+    return retried(path, "read", read)

@@ -19,15 +19,17 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from test_gate.run.cancel import Cancelled, requested
 
 SCHEMA = 1  # PRAGMA user_version of the store this test-gate writes
 TOOL = "test-gate"
 BUSY_SECONDS = 30.0  # how long a reader or writer waits for another job's write
+LOCK_STEP = 1.0  # SQLite's own wait for a lock, between two tries (a cancel is seen between)
 WORK_SECONDS = 20.0  # what one read or append may take inside SQLite, beyond that wait
 STORE_LIMIT = 4 * 1024**3  # bytes: 200 runs of 10,000 tests, renamed every run, are ~0.3 GiB
 PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock
@@ -89,6 +91,10 @@ class HistoryUnusable(Exception):
     """The history cannot be read or written; the message says why, in one line."""
 
 
+class StoreLocked(HistoryUnusable):
+    """Another job holds the store's lock: worth another try, until BUSY_SECONDS."""
+
+
 class StoreDamaged(Exception):
     """The store holds something no store this test-gate wrote could; the message says what."""
 
@@ -148,10 +154,10 @@ def connect(
     connection = sqlite3.connect(
         f"{path.absolute().as_uri()}?mode={mode}",
         uri=True,
-        timeout=BUSY_SECONDS,
+        timeout=LOCK_STEP,
         isolation_level=None,
     )
-    deadline = time.monotonic() + BUSY_SECONDS + seconds
+    deadline = time.monotonic() + LOCK_STEP + seconds
     connection.set_progress_handler(
         lambda: time.monotonic() > deadline or requested() is not None, PROGRESS_STEPS
     )
@@ -247,7 +253,7 @@ def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
                 f"history {path}: took over {WORK_SECONDS:.0f} s of work while {doing}: stopped"
             ) from None
         if "locked" in text or "busy" in text:
-            raise HistoryUnusable(
+            raise StoreLocked(
                 f"history {path}: locked by another writer for over {BUSY_SECONDS:.0f} s "
                 f"while {doing}"
             ) from None
@@ -258,3 +264,23 @@ def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
         raise HistoryUnusable(
             f"history {path}: cannot be {doing}: {type(exc).__name__}: {_one_line(exc)}"
         ) from None
+
+
+T = TypeVar("T")
+
+
+def retried(path: Path, doing: str, action: Callable[[], T]) -> T:
+    """`action` inside `sqlite_errors`, tried again while another job holds the lock, up to
+    BUSY_SECONDS: SQLite waits for a lock inside C, where a cancel is not seen, so it waits a
+    second at a time and Python waits between."""
+    give_up = time.monotonic() + BUSY_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            with sqlite_errors(path, doing):
+                return action()
+        except StoreLocked:
+            if time.monotonic() >= give_up:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
