@@ -307,17 +307,23 @@ class UnrunRecorder:
 
     # -- collected but never ran -------------------------------------------------------------
     def pytest_collectreport(self, report: Any) -> None:
-        if not report.skipped or "::" in report.nodeid or not report.nodeid:
+        if not report.skipped or "::" in report.nodeid:
             return
         longrepr = report.longrepr
         line, reason = None, ""
         if isinstance(longrepr, tuple) and len(longrepr) == 3:
             line, reason = longrepr[1], str(longrepr[2])
-        path = Path(os.path.abspath(self.root / report.nodeid))
+        nodeid = report.nodeid
+        if not nodeid:  # pytest 7: a conftest.py's skip ends the whole collection
+            source = Path(str(longrepr[0])) if isinstance(longrepr, tuple) and longrepr else None
+            if source is None or source.name != "conftest.py":
+                return
+            nodeid = os.path.relpath(source.parent, self.root).replace(os.sep, "/")
+        path = Path(os.path.abspath(self.root / nodeid))
         reason = reason.removeprefix("Skipped: ")
         if path.is_file():
-            self.module_skips[report.nodeid] = {
-                "path": report.nodeid,
+            self.module_skips[nodeid] = {
+                "path": nodeid,
                 "how": "skipped while importing",
                 "reason": reason,
                 "line": line,
@@ -327,8 +333,8 @@ class UnrunRecorder:
             source = longrepr[0] if isinstance(longrepr, tuple) and longrepr else ""
             where = os.path.relpath(str(source), self.root) if source else "conftest.py"
             where = where.replace(os.sep, "/") + (f":{line}" if isinstance(line, int) else "")
-            self.module_skips[report.nodeid] = {
-                "path": report.nodeid.rstrip("/") + "/",
+            self.module_skips[nodeid] = {
+                "path": nodeid.rstrip("/") + "/",
                 "how": "directory skipped by its conftest.py",
                 "reason": f"{where}: {reason}" if reason else where,
                 "line": None,
