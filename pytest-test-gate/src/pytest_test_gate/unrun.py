@@ -315,10 +315,10 @@ class UnrunRecorder:
             line, reason = longrepr[1], str(longrepr[2])
         nodeid = report.nodeid
         if not nodeid:  # pytest 7: a conftest.py's skip ends the whole collection
-            source = Path(str(longrepr[0])) if isinstance(longrepr, tuple) and longrepr else None
-            if source is None or source.name != "conftest.py":
+            conftest = Path(str(longrepr[0])) if isinstance(longrepr, tuple) and longrepr else None
+            if conftest is None or conftest.name != "conftest.py":
                 return
-            nodeid = os.path.relpath(source.parent, self.root).replace(os.sep, "/")
+            nodeid = os.path.relpath(conftest.parent, self.root).replace(os.sep, "/")
         path = Path(os.path.abspath(self.root / nodeid))
         reason = reason.removeprefix("Skipped: ")
         if path.is_file():
