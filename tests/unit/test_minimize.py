@@ -63,8 +63,21 @@ def test_the_confirmation_is_the_last_ask_and_is_final() -> None:
             seen.append(ask)
     except StopIteration as stop:
         assert stop.value.culprits == ("t3",)
-    assert [a.final for a in seen] == [False, False, True]
-    assert seen[-1].tests == ("t3",)
+    # the confirmation is final; so is every subset small enough to be the answer (it is run
+    # as the printed command, and not run again when it turns out to be the answer)
+    assert [a.final for a in seen] == [len(a.tests) <= 2 or a is seen[-1] for a in seen]
+    assert seen[-1].final and seen[-1].tests == ("t3",)
+
+
+def test_the_last_probe_is_not_run_again_as_the_confirmation() -> None:
+    gen = find_culprits(names(4))
+    asked = [next(gen)]
+    try:
+        while True:  # t2 is the culprit: the bisection's last probe runs it, printed
+            asked.append(gen.send("t2" in asked[-1].tests))
+    except StopIteration as stop:
+        assert stop.value.culprits == ("t2",)
+    assert [a.tests for a in asked] == [("t0", "t1"), ("t2",)]
 
 
 def test_probes_keep_the_run_order() -> None:

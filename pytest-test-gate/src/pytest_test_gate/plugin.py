@@ -16,6 +16,7 @@ from pytest_test_gate.recorder import Recorder
 from pytest_test_gate.save import ReportSaver
 from pytest_test_gate.shard import Shard
 from pytest_test_gate.split import SplitError, parse_shard, read_durations
+from pytest_test_gate.state import StateWatch, WorkerState
 from pytest_test_gate.unrun import UnrunRecorder
 
 RECORDER = pytest.StashKey[Recorder]()
@@ -110,6 +111,13 @@ def pytest_configure(config: Any) -> None:
             recorder = Recorder(config, run_id, record_file, chosen)
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
+            if not _xdist_controller(config):
+                watch = StateWatch(config, recorder.state_changed)
+                config.pluginmanager.register(watch, "test_gate_state")
+        else:
+            worker = WorkerState()
+            config.pluginmanager.register(worker, "test_gate_worker_state")
+            config.pluginmanager.register(StateWatch(config, worker.add), "test_gate_state")
     stacks = _option(config, protocol.OPT_STACKS)
     if stacks and hasattr(signal, "SIGUSR1") and not hasattr(config, "workerinput"):
         handle = open(stacks, "w", encoding="utf-8")  # noqa: SIM115  (open while pytest runs)
@@ -128,6 +136,13 @@ def pytest_configure(config: Any) -> None:
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
+
+
+def _xdist_controller(config: Any) -> bool:
+    """pytest-xdist's controller runs no test: its workers do (`-n 0` runs them itself)."""
+    numprocesses = getattr(config.option, "numprocesses", None)
+    dist = getattr(config.option, "dist", "no")
+    return bool(numprocesses) or dist not in ("no", None)
 
 
 def _shard(config: Any) -> Shard | None:

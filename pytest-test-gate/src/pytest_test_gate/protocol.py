@@ -10,8 +10,9 @@ __version__ = "0.5.0"
 
 # the version of the record the plugin writes; test-gate refuses one it does not know
 # (3: a test's plainly passed phases are written with its end, as [when, seconds];
-# 4: the record's "reports" list holds them compact too, see PASSED)
-SCHEMA = 4
+# 4: the record's "reports" list holds them compact too, see PASSED;
+# 5: the process-global state each test left changed, see SECTION_STATE)
+SCHEMA = 5
 
 # pytest options the plugin adds (all off until asked for)
 OPT_ENABLE = "--test-gate"
@@ -31,7 +32,8 @@ OPT_DURATIONS = "--test-gate-durations"  # split the shards by the durations in 
 # the events of the record file, one JSON object a line: "start", "collect_error",
 # "collected" (the last one counts), "test_start" and "test_end" (around each test),
 # "report" (one per phase report, except the phases that plainly passed: those come with
-# "test_end" as "passed": [[when, seconds], ...] and the test's "location"), "finish"
+# "test_end" as "passed": [[when, seconds], ...] and the test's "location"), "state" (a
+# test that left process-global state changed, as an entry of SECTION_STATE), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
 # in the record's "reports" list, phases that plainly passed (outcome "passed", nothing else
@@ -46,6 +48,9 @@ SECTION_IGNORED = "ignored"
 SECTION_DESELECTED = "deselected_by_file"
 SECTION_NEVER_RAN = "never_ran"
 SECTION_SETTINGS = "collect_settings"
+# the process-global state tests left changed, in the order they ran: [{"nodeid", "changes":
+# [{"key", "before", "after"}, ...], "worker"?}], one entry per test that changed something
+SECTION_STATE = "state_changes"
 
 # directory entries looked at, at most, to decide whether a directory holds test files; the
 # gate's attribution (counting tests in ignored files) walks with the same bound

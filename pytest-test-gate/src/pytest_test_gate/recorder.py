@@ -19,7 +19,16 @@ from typing import IO, Any
 
 import pytest
 
-from pytest_test_gate.protocol import MAX_TEXT, PASSED, PHASES, PLAIN_KEYS, REPORT_KEY, SCHEMA
+from pytest_test_gate.protocol import (
+    MAX_TEXT,
+    PASSED,
+    PHASES,
+    PLAIN_KEYS,
+    REPORT_KEY,
+    SCHEMA,
+    SECTION_STATE,
+)
+from pytest_test_gate.state import STATE_WORKER_KEY
 
 
 def _text(value: object) -> str:
@@ -160,6 +169,7 @@ class Recorder:
         self.selected: int | None = None
         self.stream: IO[str] | None = None
         self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
+        self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
         if record_file:
             self.stream = open(record_file, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
             self._write("start", self.header)
@@ -231,6 +241,26 @@ class Recorder:
             end[PASSED] = [[e["when"], e["duration"]] for e in passed]
         self._write("test_end", end)
 
+    def state_changed(self, nodeid: str, changes: list[dict[str, Any]], worker: str = "") -> None:
+        """A test left process-global state changed (the state watch says what)."""
+        entry: dict[str, Any] = {"nodeid": nodeid, "changes": changes}
+        if worker:
+            entry["worker"] = worker
+        self.state.append(entry)
+        self._write("state", entry)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Under pytest-xdist each worker watched its own tests: what they changed comes with
+        the worker's end."""
+        found = (getattr(node, "workeroutput", None) or {}).get(STATE_WORKER_KEY)
+        worker = str(getattr(getattr(node, "gateway", None), "id", "") or "")
+        for entry in found if isinstance(found, list) else []:
+            if isinstance(entry, dict):
+                self.state_changed(
+                    str(entry.get("nodeid")), list(entry.get("changes") or []), worker
+                )
+
     def _write_passed(self, nodeid: str) -> None:
         """The passed phases held back, before a report that must follow them."""
         for entry in self.passed.pop(nodeid, []):
@@ -284,6 +314,7 @@ class Recorder:
             **self._counts(),
             "collect_errors": self.collect_errors,
             "reports": compact(self.reports),
+            SECTION_STATE: self.state,
             **self._ending(),
         }
 

@@ -39,11 +39,16 @@ from test_gate.analyse.findings import (
     ProbeResult,
 )
 from test_gate.analyse.minimize import Finding, Search, find_culprits
-from test_gate.read.records import Outcome, TestRecord
+from test_gate.analyse.suspects import MENTIONED, Suspect, candidates, left_by, suspects
+from test_gate.read.records import Outcome, StateChange, TestRecord
 
 # one polluter often breaks many tests: the polluter set found last is tried first (one run;
 # a miss costs that run, so only one is tried)
 KNOWN_TRIED = 1
+# the tests that changed what the victim saw are tried one by one before any search, at most
+# this many (each try is one run; a miss costs it)
+DIRECT_TRIES = 2
+GROUP_LIMIT = 8  # the changers of one suspect tried together, when none alone did it
 FLAKY_NOTE = (
     "the outcome changes between identical runs (flaky): {what}; the search's answer is not trusted"
 )
@@ -55,6 +60,39 @@ class Diagnoser:
     log: Callable[[str], None] = print
     known: list[tuple[str, ...]] = field(default_factory=list)  # polluter sets found so far
     hang: bool = False  # the victim hung: a run that hangs is its failure
+    changes: Sequence[StateChange] = ()  # what each test of the run left changed
+    source: Callable[[str], str] = lambda path: ""  # a test file's text (the names it uses)
+    setters: list[tuple[str, ...]] = field(default_factory=list)  # setter sets found so far
+
+    def _try(self, victim: str, culprits: Sequence[str], why: str) -> bool | None:
+        """One run: these tests, then the victim (the printed form). Whether it failed."""
+        result = self.prober.run([*culprits, victim], printed=True)
+        failed = self._fails(result, victim)
+        self.log(
+            f"  run {self.prober.runs}: {_names(list(culprits))} ({why}), then the victim: "
+            f"{'no result' if failed is None else 'fails' if failed else 'passes'}"
+        )
+        return failed
+
+    def _suspected(
+        self, victim: str, before: Sequence[str], found: Sequence[Suspect], tries: int
+    ) -> tuple[str, ...]:
+        """The tests that changed what the victim saw, tried first: each alone before the
+        victim, then (when none does it alone) the changers of the likeliest suspect
+        together, narrowed to the ones that are needed."""
+        earlier = set(before)
+        tried = [c for c in candidates(found, tries) if c in earlier]
+        for culprit in tried:
+            key = next(s.key for s in found if culprit in s.by)
+            if self._try(victim, [culprit], f"it changed {key}"):
+                return (culprit,)
+        group = [t for t in before if t in set(found[0].by[:GROUP_LIMIT])] if found else []
+        if len(group) < 2 or tries < DIRECT_TRIES:
+            return ()
+        if not self._try(victim, group, f"together they changed {found[0].key}"):
+            return ()
+        finding, problem = self._search(victim, group, want_failure=True)
+        return () if problem else finding.culprits
 
     def _known_polluters(self, victim: str, before: Sequence[str]) -> tuple[str, ...]:
         """A polluter set found for another victim that also breaks this one: one run each,
@@ -110,7 +148,11 @@ class Diagnoser:
             finding: Finding = stop.value
             return finding, None
 
-    def examine(self, test: TestRecord, before: Sequence[str], seed: int) -> Examined:
+    def examine(
+        self, test: TestRecord, before: Sequence[str], seed: int, *, flaky: bool = False
+    ) -> Examined:
+        """`flaky`: it passed on a rerun in the same process; at most three runs (alone, one
+        try, alone again) unless a search is worth its cost."""
         started, runs_before = time.monotonic(), self.prober.runs
         victim = test.nodeid
 
@@ -135,9 +177,17 @@ class Diagnoser:
             )
             note = "it hangs alone too" if self.hang else alone.messages.get(victim, "")
             return done(BROKEN, command=alone_cmd, note=note)
+        found = suspects(
+            before,
+            self.changes,
+            failure=f"{test.last.message}\n{test.last.longrepr}" if test.attempts else "",
+            victim_source=self.source(test.path),
+            worker=test.worker,
+        )
+        shown = f"; it saw {found[0].text}" if found else ""
         self.log(
-            f"test-gate: diagnosis: {victim} passes alone; searching the {len(before)} "
-            "test(s) that ran before it"
+            f"test-gate: diagnosis: {victim} passes alone; {len(before)} test(s) ran before "
+            f"it{shown}"
         )
         if not before:
             return done(
@@ -147,6 +197,22 @@ class Diagnoser:
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
         culprits = self._known_polluters(victim, before)
+        tried = self.prober.runs - runs_before - 1
+        if not culprits and found:
+            culprits = self._suspected(victim, before, found, 1 - tried if flaky else DIRECT_TRIES)
+        if not culprits and flaky:
+            return done(
+                UNCONFIRMED,
+                candidates=len(before),
+                state=tuple(found[:3]),
+                note="it passed on its rerun and passes alone, and "
+                + (
+                    "the test that changed what it saw does not make it fail"
+                    if found
+                    else "no earlier test left state changed that it could have seen"
+                )
+                + ": flaky by itself, not through another test",
+            )
         if not culprits:
             finding, problem = self._search(victim, before, want_failure=True)
             if problem:
@@ -172,6 +238,7 @@ class Diagnoser:
             culprits=culprits,
             candidates=len(before),
             command=self.prober.command([*culprits, victim]),
+            state=tuple(left_by(found, culprits)),
         )
 
     def _repeat_alone(self, victim: str, *, expect_failure: bool) -> str:
@@ -193,38 +260,85 @@ class Diagnoser:
         )
         return FLAKY_NOTE.format(what=seen)
 
-    def find_setter(self, broken: Examined, after: Sequence[str]) -> Examined:
-        """A test that fails alone may pass after some test(s) that set the state it needs."""
+    def _known_setters(self, victim: str, after: Sequence[str]) -> tuple[str, ...]:
+        """A setter set found for another victim, tried first for this one (one run)."""
+        later = set(after)
+        for setters in self.setters[:KNOWN_TRIED]:
+            if (
+                set(setters) <= later
+                and self._try(victim, setters, "a setter of another test") is False
+            ):
+                return setters
+        return ()
+
+    def _suspected_setters(
+        self, victim: str, after: Sequence[str], found: Sequence[Suspect]
+    ) -> tuple[str, ...]:
+        """The tests after the victim that changed state it could need, tried first."""
+        for setter in candidates(found, DIRECT_TRIES):
+            key = next(s.key for s in found if setter in s.by)
+            if self._try(victim, [setter], f"it changed {key}") is False:
+                return (setter,)
+        return ()
+
+    def find_setter(
+        self, broken: Examined, after: Sequence[str], test: TestRecord | None = None
+    ) -> Examined:
+        """A test that fails alone may pass after some test(s) that set the state it needs:
+        a setter found before is tried first, then the tests after it that changed state it
+        could use, then all of them, searched."""
         started, runs_before = time.monotonic(), self.prober.runs
         victim = broken.nodeid
-        result = self.prober.run([*after, victim])
-        spent = self.prober.runs - runs_before
-        if self._fails(result, victim) is not False:
-            return _add_cost(broken, spent, time.monotonic() - started, len(after))
-        self.log(
-            f"test-gate: diagnosis: {victim} fails alone but passes after the {len(after)} "
-            "test(s) that ran after it; searching for the state-setter"
+        found = suspects(
+            after,
+            self.changes,
+            failure=f"{test.last.message}\n{test.last.longrepr}" if test and test.attempts else "",
+            victim_source=self.source(test.path) if test else "",
+            worker=test.worker if test else "",
         )
-        finding, problem = self._search(victim, after, want_failure=False)
-        cost = (self.prober.runs - runs_before, time.monotonic() - started)
-        if problem or not finding.culprits:
-            note = problem or finding.note or "the passing order could not be narrowed"
-            return _add_cost(broken, *cost, len(after), UNCONFIRMED, note)
+        # most tests that fail alone are broken: a direct try before the run that shows it
+        # passes at all is worth it only when its failure names what a later test changed
+        named = [s for s in found if s.rank == MENTIONED]
+        setters = self._known_setters(victim, after) or self._suspected_setters(
+            victim, after, named
+        )
+        if not setters:
+            result = self.prober.run([*after, victim])
+            if self._fails(result, victim) is not False:
+                spent = self.prober.runs - runs_before
+                return _add_cost(broken, spent, time.monotonic() - started, len(after))
+            self.log(
+                f"test-gate: diagnosis: {victim} fails alone but passes after the {len(after)} "
+                "test(s) that ran after it; searching for the state-setter"
+            )
+            setters = self._suspected_setters(
+                victim, after, [s for s in found if s.rank != MENTIONED]
+            )
+        if not setters:
+            finding, problem = self._search(victim, after, want_failure=False)
+            cost = (self.prober.runs - runs_before, time.monotonic() - started)
+            if problem or not finding.culprits:
+                note = problem or finding.note or "the passing order could not be narrowed"
+                return _add_cost(broken, *cost, len(after), UNCONFIRMED, note)
+            setters = finding.culprits
         unstable = self._repeat_alone(victim, expect_failure=True)
         cost = (self.prober.runs - runs_before, time.monotonic() - started)
         if unstable:
             return _add_cost(broken, *cost, len(after), UNCONFIRMED, unstable)
+        if setters not in self.setters:
+            self.setters.insert(0, setters)
         return Examined(
             victim,
             ORDER_DEPENDENT,
             kind=NEEDS_SETTER,
-            culprits=finding.culprits,
+            culprits=setters,
             candidates=len(after),
             runs=broken.runs + cost[0],
             seconds=round(broken.seconds + cost[1], 3),
             command=broken.command,
-            passing_command=self.prober.command([*finding.culprits, victim]),
+            passing_command=self.prober.command([*setters, victim]),
             seed=broken.seed,
+            state=tuple(left_by(found, setters)),
         )
 
 
@@ -297,7 +411,7 @@ def diagnose_hang(
     started = time.monotonic()
     before = [t.nodeid for t in run.run.tests if t.nodeid != victim and not t.worker]
     record = TestRecord(victim, victim.split("::", 1)[0], None, (), len(before))
-    hanging = replace(diagnoser, hang=True)
+    hanging = replace(diagnoser, hang=True, changes=run.run.state_changes)
     try:
         item: Examined | None = replace(hanging.examine(record, before, run.seed), hang=True)
     except BudgetSpent:
@@ -351,6 +465,7 @@ def diagnose(
     ]
     examined: list[Examined] = []
     after_of: dict[str, list[str]] = {}
+    records_of: dict[str, tuple[TestRecord, OrderedRun]] = {}
     budget_note = f"the diagnosis time budget ({budget_seconds:g} s) was spent"
     spent = False
     for index, (record, ordered) in enumerate(todo):
@@ -362,6 +477,7 @@ def diagnose(
         # under pytest-xdist only the tests of the same worker (process) ran before it
         ids = [t.nodeid for t in ordered.run.tests if t.worker == record.worker]
         at = ids.index(record.nodeid)
+        diagnoser.changes = ordered.run.state_changes
         try:
             item = diagnoser.examine(record, ids[:at], ordered.seed)
         except BudgetSpent:
@@ -371,13 +487,16 @@ def diagnose(
         examined.append(item)
         if item.category == BROKEN and causes.unreachable(record) is None:
             after_of[item.nodeid] = ids[at + 1 :]
+            records_of[item.nodeid] = (record, ordered)
     # second pass, with what is left of the budget: does a "broken" test need a state-setter?
     for position, item in enumerate(examined):
         after = after_of.get(item.nodeid)
         if spent or not after:
             continue
+        record, ordered = records_of[item.nodeid]
+        diagnoser.changes = ordered.run.state_changes
         try:
-            examined[position] = diagnoser.find_setter(item, after)
+            examined[position] = diagnoser.find_setter(item, after, record)
         except BudgetSpent:
             spent = True
     # last, with what is left: a flaky test may be order-dependent behind its rerun (the
@@ -389,8 +508,9 @@ def diagnose(
             not_examined += [(t.nodeid, f"{why} (flaky)") for t in rest]
             break
         ids = [t.nodeid for t in main.run.tests if t.worker == record.worker]
+        diagnoser.changes = main.run.state_changes
         try:
-            item = diagnoser.examine(record, ids[: ids.index(record.nodeid)], main.seed)
+            item = diagnoser.examine(record, ids[: ids.index(record.nodeid)], main.seed, flaky=True)
         except BudgetSpent:
             not_examined += [(t.nodeid, f"{budget_note} (flaky)") for t in rest]
             spent = True

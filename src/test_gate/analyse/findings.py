@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
+from test_gate.analyse.suspects import Suspect
 from test_gate.read.records import RunData
 
 FAILING = ("failed", "error")
@@ -64,6 +65,7 @@ class Examined:
     note: str = ""
     masked: bool = False  # flaky: it failed, then passed on a rerun in the same process
     hang: bool = False  # it hung the main run: "fails" means "hangs" here
+    state: tuple[Suspect, ...] = ()  # what the culprits left changed, as the victim saw it
 
     @property
     def polluters(self) -> tuple[str, ...]:

@@ -7,12 +7,13 @@ so the planning can be tested with a simulated oracle.
 
 Cost. One culprit among n candidates: plain bisection, ceil(log2 n) probes, the half that is
 not probed being inferred (as detect-test-pollution does), then one confirmation of the single
-test found (the caller runs it as the printed command). When the confirmation fails (two tests
-pollute only together, so neither half alone reproduces) the search does not give up: it
-narrows the smallest subset known to reproduce to a minimal set, the QuickXplain way (split in
-two; a half that reproduces alone is enough; otherwise minimise each half with the other kept
-as background), about k*log2(n) more probes for k culprits, and confirms that set. Every
-answer is cached: no subset is probed twice, except the confirmations.
+test found (the caller runs it as the printed command), unless the bisection's last probe was
+that test already (a subset of one or two tests is always run as the printed command). When the
+confirmation fails (two tests pollute only together, so neither half alone reproduces) the
+search does not give up: it narrows the smallest subset known to reproduce to a minimal set,
+the QuickXplain way (split in two; a half that reproduces alone is enough; otherwise minimise
+each half with the other kept as background), about k*log2(n) more probes for k culprits, and
+confirms that set. Every answer is cached: no subset is probed twice, except the confirmations.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 Probe = tuple[str, ...]
+PRINTED_SIZE = 2  # a subset this small is run as the printed command (it may be the answer)
 
 
 @dataclass(frozen=True)
 class Ask:
-    """Run these tests, then the victim: does the effect show? `final` marks the confirmation
-    of the answer: the caller runs it as the printed reproduce command, never from the cache."""
+    """Run these tests, then the victim: does the effect show? `final` marks a run of the
+    printed reproduce command (the confirmation of an answer, or a subset small enough to be
+    one), never answered from the cache."""
 
     tests: Probe
     final: bool = False
@@ -48,15 +51,24 @@ class _Oracle:
     def __init__(self, order: Sequence[str]) -> None:
         self.rank = {name: i for i, name in enumerate(order)}
         self.known: dict[frozenset[str], bool] = {}
+        self.printed: set[frozenset[str]] = set()  # run as the printed command already
         self.probes = 0
 
     def sorted(self, items: frozenset[str] | set[str]) -> Probe:
         return tuple(sorted(items, key=self.rank.__getitem__))
 
     def ask(self, items: frozenset[str], final: bool = False) -> Generator[Ask, bool, bool]:
+        """`final`: the answer must come from a run of the printed command. A set small
+        enough to be an answer is run that way whenever it is asked, so that the search's
+        last step is not run again as its confirmation."""
+        if final and items in self.printed:
+            return self.known[items]
         if final or items not in self.known:
+            printed = final or len(items) <= PRINTED_SIZE
             self.probes += 1
-            self.known[items] = bool((yield Ask(self.sorted(items), final)))
+            self.known[items] = bool((yield Ask(self.sorted(items), printed)))
+            if printed:
+                self.printed.add(items)
         return self.known[items]
 
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import PASSED, PLAIN_KEYS
+from pytest_test_gate.protocol import PASSED, PLAIN_KEYS, SECTION_STATE
 
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 
@@ -87,6 +87,8 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
             running.pop(str(nodeid), None)
             if PASSED in event:  # its phases that plainly passed: a row, as in the report
                 _add_row(section["reports"], nodeid, event.get("location"), event[PASSED])
+        elif kind == "state":
+            section.setdefault(SECTION_STATE, []).append(event)
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:

@@ -172,6 +172,18 @@ class Session:
     seconds: float | None = None  # wall time of the main run
 
 
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """Process-global state a test left changed behind it (pytest-test-gate's state watch):
+    a key that names the state, its value before the test and after, as text."""
+
+    nodeid: str
+    key: str
+    before: str
+    after: str
+    worker: str = ""  # pytest-xdist: the worker (process) it ran in
+
+
 @dataclass(frozen=True)
 class RunData:
     """Everything read from one or more JSON reports."""
@@ -196,6 +208,7 @@ class RunData:
     running: tuple[str, ...] = ()  # tests that had started and not ended when the record ends
     environment: tuple[tuple[str, str], ...] = ()  # (what, version): python, pytest, plugins, os
     shard: ShardInfo | None = None  # the record's shard, when the run was one
+    state_changes: tuple[StateChange, ...] = ()  # in the order the tests ran
 
 
 def files_ignored(items: Iterable[IgnoredPath]) -> int:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import REPORT_KEY, SCHEMA
+from pytest_test_gate.protocol import REPORT_KEY, SCHEMA, SECTION_STATE
 
 from test_gate.read.attempts import records_from_plugin, records_from_stages
 from test_gate.read.cross_check import check_against_report
@@ -30,6 +30,7 @@ from test_gate.read.records import (
     OptionKinds,
     RunData,
     ShardInfo,
+    StateChange,
     TestRecord,
 )
 from test_gate.read.shard import ShardUnreadable, shard_info
@@ -300,7 +301,32 @@ def read_report(
         running=tuple(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),
+        state_changes=tuple(_state_changes(plugin, findings)),
     )
+
+
+def _state_changes(plugin: Mapping[str, Any] | None, findings: Findings) -> list[StateChange]:
+    """What each test left changed, as the record says it (a diagnosis reads it)."""
+    out = []
+    for entry in _entries(plugin, SECTION_STATE, findings):
+        changes = entry.get("changes")
+        if not isinstance(entry.get("nodeid"), str) or not isinstance(changes, list):
+            findings.add(f"an entry of the record's {SECTION_STATE!r} is malformed")
+            continue
+        for change in changes:
+            if not isinstance(change, dict):
+                findings.add(f"a change in the record's {SECTION_STATE!r} is malformed")
+                continue
+            out.append(
+                StateChange(
+                    entry["nodeid"],
+                    text(change.get("key"))[:200],
+                    text(change.get("before"))[:200],
+                    text(change.get("after"))[:200],
+                    text(entry.get("worker")),
+                )
+            )
+    return out
 
 
 def read_unrun(section: Mapping[str, Any]) -> RunData:

@@ -40,6 +40,36 @@ def _seed(item: Examined, main_seed: int | None) -> str:
     return f" (in the order of seed {item.seed})"
 
 
+STATE_SHOWN = 3  # changes named beside a polluter; the result file has every one
+
+
+def _left(item: Examined) -> list[tuple[str, str]]:
+    """(what changed, by whom) for the state named beside a polluter."""
+    out = []
+    for suspect in item.state[:STATE_SHOWN]:
+        by = [n for n in suspect.by if n in item.culprits] or list(suspect.by[:1])
+        out.append((suspect.text, ", ".join(by)))
+    return out
+
+
+def state_text(item: Examined) -> str:
+    """What the culprits left changed, as the victim saw it, in one line:
+    `os.environ['MODE'] = 'strict' (was unset) left by tests/test_a.py::test_x`."""
+    more = len(item.state) - STATE_SHOWN
+    return "; ".join(f"{what} left by {by}" for what, by in _left(item)) + (
+        f"; and {more} more" if more > 0 else ""
+    )
+
+
+def _state_line(item: Examined) -> str:
+    """The Markdown sentence naming the state, or ""."""
+    if not item.state:
+        return ""
+    parts = [f"{code(what)} left by {code(by)}" for what, by in _left(item)]
+    more = len(item.state) - STATE_SHOWN
+    return f" It saw {'; '.join(parts)}{f'; and {more} more' if more > 0 else ''}."
+
+
 def _block(item: Examined, main_seed: int | None) -> Block:
     victim = code(item.nodeid)
     where = _seed(item, main_seed)
@@ -60,7 +90,7 @@ def _block(item: Examined, main_seed: int | None) -> Block:
             f"- {victim}{where} **order-dependent, masked by its rerun**: it failed after "
             f"{_tests(item.polluters)} ({word}) and passed on the rerun in the same process; "
             f"it counts as passed, and will fail again in every run with this order "
-            f"({_cost(item)})."
+            f"({_cost(item)}).{_state_line(item)}"
         )
         return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == ORDER_DEPENDENT:
@@ -70,7 +100,7 @@ def _block(item: Examined, main_seed: int | None) -> Block:
         )
         line = (
             f"- {victim}{where} **{kind}**: passes alone, {verb} after "
-            f"{_tests(item.polluters)} ({word}; {_cost(item)})."
+            f"{_tests(item.polluters)} ({word}; {_cost(item)}).{_state_line(item)}"
         )
         return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == BROKEN:
@@ -184,6 +214,9 @@ def _entry(item: Examined) -> dict[str, Any]:
         "seed": item.seed,
         "command": item.command,
         "passing_command": item.passing_command or None,
+        "polluted_state": [
+            {"key": s.key, "was": s.was or None, "now": s.now, "by": list(s.by)} for s in item.state
+        ],
     }
 
 
@@ -255,6 +288,8 @@ def terminal_lines(diagnosis: Diagnosis) -> str:
         elif item.category == ORDER_DEPENDENT:
             kind = "order-dependent hang" if item.hang else "order-dependent"
             lines.append(f"    {item.nodeid}: {kind}, polluter(s) {', '.join(item.polluters)}")
+            if item.state:
+                lines.append(f"      state: {one_line(state_text(item), 400)}")
         elif item.category == BROKEN:
             lines.append(
                 f"    {item.nodeid}: {'hangs alone too' if item.hang else 'broken (fails alone)'}"
@@ -290,9 +325,10 @@ def notices(diagnosis: Diagnosis | None, failures: Sequence[TestRecord]) -> list
                 f"relies on. Fails: {item.command} Passes: {item.passing_command}"
             )
         else:
+            left = f"; it saw {state_text(item)}" if item.state else ", which leaves state behind"
             why = (
-                f"passes alone; fails after {', '.join(item.polluters)}, which leaves state "
-                f"behind. Reproduce: {item.command}"
+                f"passes alone; fails after {', '.join(item.polluters)}{left}. "
+                f"Reproduce: {item.command}"
             )
         out.append(
             Annotation(

@@ -6,11 +6,13 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from test_gate.analyse.diagnose import Diagnoser, diagnose, diagnose_hang, order_changes
 from test_gate.analyse.findings import Diagnosis, OrderedRun
+from test_gate.read.files import read_text
 from test_gate.read.records import OptionKinds, Outcome, RunData
 from test_gate.read.report import read_run_files
 from test_gate.run.cancel import Cancelled
@@ -201,7 +203,7 @@ def run_diagnosis(
     )
     return diagnose(
         runs,
-        Diagnoser(prober, log),
+        Diagnoser(prober, log, source=test_source(root)),
         max_victims=settings.max_victims,
         budget_seconds=settings.timeout,
     )
@@ -247,6 +249,16 @@ def after_a_hang(
     return diagnose_hang(
         ordered,
         victim,
-        Diagnoser(prober, lambda line: print(line, flush=True)),
+        Diagnoser(prober, lambda line: print(line, flush=True), source=test_source(run.root)),
         budget_seconds=settings.timeout,
     )
+
+
+def test_source(root: str) -> Callable[[str], str]:
+    """A test file's text, by its path from pytest's rootdir ("" when it cannot be read):
+    the names a victim uses rank what it could have tripped on."""
+
+    def read(path: str) -> str:
+        return read_text(Path(root) / path) or "" if root and path else ""
+
+    return read

@@ -1,0 +1,520 @@
+"""Which process-global state each test left changed behind it: what a polluter leaves for a
+later test to trip on. The diagnosis reads it to try the tests that changed what a victim
+sees first, instead of bisecting everything that ran before it, and to name that state.
+
+Around each test (its setup, call, teardown and reruns) the watch compares a cheap
+fingerprint, and describes only what changed:
+
+- ``os.environ`` (its writes are hooked, so an untouched environment costs nothing), the
+  working directory, ``sys.path``, ``sys.modules`` (added and removed names);
+- logging (the root logger's level and handlers, ``logging.disable``, and any logger whose
+  level or handlers a test set), warnings filters, signal handlers, the default socket
+  timeout, ``time.tzname``, the locale, the decimal context, and the clock and date
+  functions of ``time`` and ``datetime`` (a freezer left running);
+- the module globals of the project's own modules (files under the rootdir, outside any
+  virtual environment) that the test's module refers to, and of the test module itself: a
+  name bound to another object, or a container whose length changed;
+- the entries of the rootdir and of the temp directory (their mtime first, the listing only
+  when it moved).
+
+What changed is kept as text, short: a key that names the state, the value before and after.
+The per-test cost is a few microseconds (measured in benchmarks/overhead.py). Standard library
+and pytest only.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+MAX_VALUE = 100  # characters of a value's text
+MAX_CHANGES = 40  # changes kept of one test (the rest are counted)
+MAX_MODULES = 16  # project modules watched for one test module
+MAX_NAMES = 8  # names shown of a set that grew or shrank
+SMALL = 256  # a dict or set up to this size keeps its keys, to say which one came or went
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGPIPE")
+CONTAINERS = (dict, list, set, frozenset, tuple, bytearray)
+KEYED = (dict, set, frozenset)
+LRU_CACHE = type(functools.lru_cache(maxsize=None)(lambda: None))
+SIZED = frozenset(CONTAINERS)  # exact types: a subclass may count itself slowly
+NOISE = frozenset({"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"})
+UNSET = "unset"
+# the C function under signal.getsignal, which converts each answer to an enum (10x slower)
+GETSIGNAL: Callable[[int], Any] = importlib.import_module("_signal").getsignal
+STATE_WORKER_KEY = "test_gate_state"  # pytest-xdist: a worker's changes, sent to the controller
+
+Change = dict[str, Any]  # {"key", "before", "after"}
+# the places in the cheap fingerprint (StateWatch._cheap)
+(CWD, PATH, MODULES, LEVEL, HANDLERS, DISABLE, FILTERS, SIGNAL_HANDLERS, TIMEOUT, TZNAME,
+ LOCALE, DECIMAL, CLOCK, MTIMES) = range(14)  # fmt: skip
+
+
+def short(value: object) -> str:
+    """A value as a person reads it: its repr, cut to MAX_VALUE characters."""
+    try:
+        text = repr(value)
+    except Exception:  # a repr that raises: the type says enough
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _names(items: Iterator[str] | set[str]) -> str:
+    shown = sorted(items)
+    more = f" and {len(shown) - MAX_NAMES} more" if len(shown) > MAX_NAMES else ""
+    return ", ".join(short(i) for i in shown[:MAX_NAMES]) + more
+
+
+class _EnvHook:
+    """os.environ's writes, seen as they happen: `touched` holds each key's value before
+    the first write of the current test."""
+
+    def __init__(self) -> None:
+        self.touched: dict[str, str | None] | None = None
+        cls = type(os.environ)
+        self.set_item, self.del_item = cls.__setitem__, cls.__delitem__
+        hook = self
+
+        def setitem(env: Any, key: Any, value: Any) -> None:
+            hook.before_write(env, key)
+            hook.set_item(env, key, value)
+
+        def delitem(env: Any, key: Any) -> None:
+            hook.before_write(env, key)
+            hook.del_item(env, key)
+
+        cls.__setitem__ = setitem  # type: ignore[method-assign]
+        cls.__delitem__ = delitem  # type: ignore[method-assign]
+
+    def before_write(self, env: Any, key: Any) -> None:
+        touched = self.touched
+        if touched is not None and env is os.environ and key not in touched:
+            with suppress(Exception):
+                touched[key] = os.environ.get(key)
+
+    def undo(self) -> None:
+        cls = type(os.environ)
+        cls.__setitem__ = self.set_item  # type: ignore[method-assign]
+        cls.__delitem__ = self.del_item  # type: ignore[method-assign]
+
+
+class _LoggingHook:
+    """The loggers a test set a level or a handler on, with their state before."""
+
+    def __init__(self) -> None:
+        self.touched: dict[str, tuple[int, int, bool]] | None = None
+        self.originals = {
+            name: getattr(logging.Logger, name)
+            for name in ("setLevel", "addHandler", "removeHandler")
+        }
+        hook = self
+        for name, original in self.originals.items():
+
+            def wrapped(logger: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                hook.before_write(logger)
+                return _original(logger, *args, **kwargs)
+
+            setattr(logging.Logger, name, wrapped)
+
+    def before_write(self, logger: Any) -> None:
+        touched = self.touched  # the root logger is in the cheap fingerprint
+        if touched is not None and logger is not logging.root and logger.name not in touched:
+            touched[logger.name] = _logger_state(logger)
+
+    def undo(self) -> None:
+        for name, original in self.originals.items():
+            setattr(logging.Logger, name, original)
+
+
+def _logger_state(logger: Any) -> tuple[int, int, bool]:
+    return (logger.level, len(logger.handlers), bool(logger.disabled))
+
+
+def _level(level: int) -> str:
+    return logging.getLevelName(level) if isinstance(level, int) else short(level)
+
+
+class StateWatch:
+    """Around each test, what it left changed. `report` gets (test id, changes) for each test
+    that changed something."""
+
+    def __init__(self, config: Any, report: Callable[[str, list[Change]], None]) -> None:
+        self.root = Path(str(config.rootpath)).resolve()
+        self.report = report
+        self.env = _EnvHook()
+        self.loggers = _LoggingHook()
+        self.modules: dict[str, tuple[str, ...]] = {}  # test module -> watched module names
+        self.project: dict[str, bool] = {}  # module name -> under the rootdir, ours
+        self.module_names = set(sys.modules)
+        self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
+        self.listings = {d: self._listing(d) for d in self.dirs}
+        self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
+        self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
+        self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint]] = {}  # module -> fast, detailed
+
+    def close(self) -> None:
+        self.env.undo()
+        self.loggers.undo()
+
+    # -- the fingerprint -----------------------------------------------------------------
+    def _cheap(self) -> tuple[Any, ...]:
+        root = logging.getLogger()
+        decimal = sys.modules.get("decimal")
+        context = decimal.getcontext() if decimal is not None else None
+        socket = sys.modules.get("socket")
+        locale = sys.modules.get("locale")
+        return (
+            _cwd(),
+            tuple(sys.path),
+            len(sys.modules),
+            root.level,
+            tuple(root.handlers),
+            logging.root.manager.disable,
+            len(warnings.filters),
+            tuple(map(GETSIGNAL, self.signals)),
+            socket.getdefaulttimeout() if socket is not None else None,
+            time.tzname,
+            _locale(locale),
+            (context.prec, context.rounding) if context is not None else None,
+            _clock(),
+            tuple(_mtime(d) for d in self.dirs),
+        )
+
+    def _watched(self, item: Any) -> tuple[ModuleType, ...]:
+        module = getattr(item, "module", None)
+        if not isinstance(module, ModuleType):
+            return ()
+        names = self.modules.get(module.__name__)
+        if names is None:
+            found = [module.__name__]
+            for value in list(vars(module).values()):
+                owner = value if isinstance(value, ModuleType) else None
+                if owner is None:
+                    owner = sys.modules.get(getattr(value, "__module__", None) or "")
+                if owner is not None and owner.__name__ not in found and self._ours(owner):
+                    found.append(owner.__name__)
+                if len(found) >= MAX_MODULES:
+                    break
+            names = self.modules[module.__name__] = tuple(found)
+        return tuple(m for n in names if isinstance(m := sys.modules.get(n), ModuleType))
+
+    def _ours(self, module: ModuleType) -> bool:
+        name = module.__name__
+        known = self.project.get(name)
+        if known is None:
+            path = getattr(module, "__file__", None) or ""
+            known = bool(path) and _inside(path, self.root)
+            self.project[name] = known
+        return known
+
+    def start(self, item: Any) -> tuple[ModuleType, ...]:
+        """Before a test: its watched modules, each fingerprinted when first seen. The state
+        after one test is the state before the next (nothing runs between them), so the
+        cheap fingerprint is taken once a test, after it."""
+        self.env.touched = {}
+        self.loggers.touched = {}
+        if self.last is None:
+            self.last = self._cheap()
+        modules = self._watched(item)
+        for module in modules:
+            if module.__name__ not in self.seen:
+                self.seen[module.__name__] = (_fast(module), _globals(module))
+        return modules
+
+    # -- what changed ----------------------------------------------------------------------
+    def changes(self, modules: tuple[ModuleType, ...]) -> list[Change]:
+        out: list[Change] = []
+        touched, self.env.touched = self.env.touched or {}, None
+        for key, old in touched.items():
+            new = os.environ.get(key)
+            if new != old:
+                out.append(_change(f"os.environ[{short(key)}]", old, new))
+        loggers, self.loggers.touched = self.loggers.touched or {}, None
+        for name, old_state in loggers.items():
+            logger = logging.getLogger(name)
+            new_state = _logger_state(logger)
+            if new_state != old_state:
+                out.extend(_logger_changes(name, old_state, new_state))
+        now = self._cheap()
+        if self.last is not None and now != self.last:
+            out.extend(self._cheap_changes(self.last, now))
+        self.last = now
+        for module in modules:
+            fast = _fast(module)
+            before = self.seen.get(module.__name__)
+            if before is not None and fast != before[0]:
+                detailed = _globals(module)
+                out.extend(_global_changes(module.__name__, before[1], detailed, vars(module)))
+                self.seen[module.__name__] = (fast, detailed)
+        if len(out) > MAX_CHANGES:
+            more = len(out) - MAX_CHANGES
+            out = [*out[:MAX_CHANGES], {"key": "…", "before": "", "after": f"{more} more"}]
+        return out
+
+    def _cheap_changes(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> Iterator[Change]:
+        if old[CWD] != new[CWD]:
+            yield _change("the working directory", old[CWD], new[CWD])
+        if old[PATH] != new[PATH]:
+            added = [p for p in new[PATH] if p not in old[PATH]]
+            removed = [p for p in old[PATH] if p not in new[PATH]]
+            yield _set_change("sys.path", added, removed, "order changed")
+        if old[MODULES] != new[MODULES]:
+            names = set(sys.modules)
+            added_names, removed_names = names - self.module_names, self.module_names - names
+            self.module_names = names
+            if added_names or removed_names:
+                yield _set_change("sys.modules", added_names, removed_names, "")
+        if old[LEVEL] != new[LEVEL]:
+            yield _text_change("logging: root logger level", _level(old[LEVEL]), _level(new[LEVEL]))
+        if old[HANDLERS] != new[HANDLERS]:
+            yield {
+                "key": "logging: root logger handlers",
+                "before": _handlers(old[HANDLERS]),
+                "after": _handlers(new[HANDLERS]),
+            }
+        if old[DISABLE] != new[DISABLE]:
+            yield _text_change("logging.disable", _level(old[DISABLE]), _level(new[DISABLE]))
+        if old[FILTERS] != new[FILTERS]:
+            yield _change("warnings.filters (count)", old[FILTERS], new[FILTERS])
+        for number, (a, b) in enumerate(zip(old[SIGNAL_HANDLERS], new[SIGNAL_HANDLERS])):
+            if a != b:
+                name = signal.Signals(self.signals[number]).name
+                yield _text_change(f"signal handler of {name}", _handler(a), _handler(b))
+        for index, key in (
+            (TIMEOUT, "socket default timeout"),
+            (TZNAME, "time.tzname"),
+            (LOCALE, "locale (LC_ALL)"),
+            (DECIMAL, "decimal context (precision, rounding)"),
+        ):
+            if old[index] != new[index]:
+                yield _change(key, old[index], new[index])
+        if old[CLOCK] != new[CLOCK]:
+            yield _text_change("time and datetime functions", "the real ones", "replaced")
+        for number, directory in enumerate(self.dirs):
+            if old[MTIMES][number] != new[MTIMES][number]:
+                listing = self._listing(directory)
+                made = listing - self.listings[directory]
+                gone = self.listings[directory] - listing
+                self.listings[directory] = listing
+                if made or gone:
+                    yield _set_change(f"files in {self.dirs[directory]}", made, gone, "")
+
+    @staticmethod
+    def _listing(directory: str) -> frozenset[str]:
+        try:
+            return frozenset(e for e in os.listdir(directory) if e not in NOISE)
+        except OSError:
+            return frozenset()
+
+    # -- pytest's side ---------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
+        try:
+            modules = self.start(item)
+        except Exception:  # the watch must never fail a run
+            modules = ()
+        yield
+        try:
+            found = self.changes(modules)
+        except Exception:  # a change it cannot describe is not a reason to stop the run
+            found = []
+        if found:
+            self.report(item.nodeid, found)
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        self.close()
+
+
+class WorkerState:
+    """In a pytest-xdist worker: the changes of its tests, sent to the controller at the end."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, nodeid: str, changes: list[Change]) -> None:
+        self.entries.append({"nodeid": nodeid, "changes": changes})
+
+    def pytest_sessionfinish(self, session: Any) -> None:
+        output = getattr(session.config, "workeroutput", None)
+        if isinstance(output, dict):
+            output[STATE_WORKER_KEY] = self.entries
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # a test removed the directory it was in
+        return "(removed)"
+
+
+def _locale(locale: Any) -> str | None:
+    if locale is None:
+        return None
+    try:
+        return str(locale.setlocale(locale.LC_ALL))
+    except Exception:
+        return None
+
+
+def _clock() -> tuple[int, ...]:
+    datetime = sys.modules.get("datetime")
+    return (
+        id(time.time),
+        id(time.monotonic),
+        id(getattr(datetime, "datetime", None)),
+        id(getattr(datetime, "date", None)),
+    )
+
+
+def _mtime(directory: str) -> int:
+    try:
+        return os.stat(directory).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _inside(path: str, root: Path) -> bool:
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return False
+    if root not in resolved.parents:
+        return False
+    parts = resolved.relative_to(root).parts
+    return not any(p in ("site-packages", "dist-packages") or p.startswith(".") for p in parts)
+
+
+def _handler(value: object) -> str:
+    if callable(value):
+        return getattr(value, "__qualname__", None) or short(value)
+    return short(value)
+
+
+Fingerprint = dict[str, tuple[int, int, "frozenset[Any] | None", str]]
+PLAIN = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _globals(module: ModuleType) -> Fingerprint:
+    """Each name of a module: the object it is bound to, and a container's length (and a
+    small dict's or set's keys, to say which one came or went)."""
+    out: Fingerprint = {}
+    for name, value in list(vars(module).items()):
+        if name[:2] == "__":
+            continue
+        if type(value) is LRU_CACHE:  # a cached function: its cache's size
+            out[name] = (id(value), _cached(value), None, "")
+        elif isinstance(value, CONTAINERS):
+            try:
+                size = len(value)
+            except Exception:
+                size = -1
+            keys = frozenset(value) if isinstance(value, KEYED) and 0 <= size <= SMALL else None
+            out[name] = (id(value), size, keys, "")
+        else:
+            out[name] = (id(value), -1, None, short(value) if type(value) in PLAIN else "")
+    return out
+
+
+def _fast(module: ModuleType) -> tuple[Any, ...]:
+    """A fingerprint to compare only: the objects the names are bound to, and the sizes of
+    the containers among them (most tests change nothing: this is all they cost)."""
+    values = vars(module)
+    ids = tuple(map(id, values.values()))
+    sizes = []
+    for value in values.values():
+        kind = type(value)
+        if kind in SIZED:
+            sizes.append(len(value))
+        elif kind is LRU_CACHE:
+            sizes.append(_cached(value))
+    return ids, tuple(sizes)
+
+
+def _cached(function: Any) -> int:
+    try:
+        return int(function.cache_info().currsize)
+    except Exception:
+        return -1
+
+
+def _global_changes(
+    module: str, old: Fingerprint, new: Fingerprint, values: dict[str, Any]
+) -> Iterator[Change]:
+    if old == new:
+        return
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        key = f"{module}.{name}"
+        if before is None:
+            yield {"key": key, "before": UNSET, "after": short(values.get(name))}
+        elif after is None:
+            yield {"key": key, "before": "bound", "after": UNSET}
+        elif before[0] != after[0]:
+            yield {
+                "key": key,
+                "before": before[3] or "another object",
+                "after": short(values.get(name)),
+            }
+        elif before[2] is not None and after[2] is not None:
+            yield _set_change(key, after[2] - before[2], before[2] - after[2], "")
+        elif type(values.get(name)) is LRU_CACHE:
+            yield {
+                "key": f"{key} (its cache)",
+                "before": f"{before[1]} results",
+                "after": f"{after[1]} results",
+            }
+        else:
+            yield {"key": key, "before": f"{before[1]} items", "after": f"{after[1]} items"}
+
+
+def _change(key: str, before: object, after: object) -> Change:
+    """A value that changed; None is a value that was not set."""
+    return {
+        "key": key,
+        "before": UNSET if before is None else short(before),
+        "after": UNSET if after is None else short(after),
+    }
+
+
+def _text_change(key: str, before: str, after: str) -> Change:
+    """A change already in words."""
+    return {"key": key, "before": before, "after": after}
+
+
+def _handlers(handlers: tuple[Any, ...]) -> str:
+    return ", ".join(type(h).__name__ for h in handlers) or "none"
+
+
+def _set_change(key: str, added: Any, removed: Any, otherwise: str) -> Change:
+    parts = []
+    if added:
+        parts.append(f"gained {_names(set(map(str, added)))}")
+    if removed:
+        parts.append(f"lost {_names(set(map(str, removed)))}")
+    return {"key": key, "before": "", "after": "; ".join(parts) or otherwise}
+
+
+def _logger_changes(
+    name: str, old: tuple[int, int, bool], new: tuple[int, int, bool]
+) -> Iterator[Change]:
+    if old[0] != new[0]:
+        yield _text_change(f"logging: logger {name!r} level", _level(old[0]), _level(new[0]))
+    if old[1] != new[1]:
+        yield _text_change(f"logging: logger {name!r} handlers", f"{old[1]}", f"{new[1]}")
+    if old[2] != new[2]:
+        yield _text_change(f"logging: logger {name!r} disabled", str(old[2]), str(new[2]))
