@@ -256,3 +256,88 @@ def test_a_hanging_run_is_reported_and_the_next_test_is_examined() -> None:
     assert by_name["h"].category == UNCONFIRMED
     assert "hangs when run alone" in by_name["h"].note
     assert by_name["z"].culprits == ("a",)
+
+
+def with_state(runs: list[OrderedRun], *changes: tuple[str, str, str, str]) -> list[OrderedRun]:
+    """The main run, with what its tests left changed (the state watch's record)."""
+    from dataclasses import replace
+
+    from test_gate.read.records import StateChange
+
+    state = tuple(StateChange(n, k, b, a) for n, k, b, a in changes)
+    return [replace(runs[0], run=replace(runs[0].run, state_changes=state))]
+
+
+def test_the_test_that_changed_what_the_victim_saw_is_tried_first() -> None:
+    """The state says which test to try: alone, that test then the victim, alone once more;
+    no bisection of the 40 tests before it."""
+    order = [f"t{i:02d}" for i in range(40)] + ["v"]
+    suite = polluted_by("v", "t07")
+    prober = FakeProber(suite)
+    runs = with_state(
+        main_run(order, suite),
+        ("t07", "os.environ['MODE']", "unset", "'strict'"),
+        ("t30", "logging: logger 'x' level", "NOTSET", "ERROR"),
+    )
+    result = diagnose(runs, Diagnoser(prober, lambda _: None), max_victims=None, budget_seconds=9)
+    (item,) = result.examined
+    assert item.culprits == ("t07",)  # t30 changed state too, and later: tried, not named
+    assert item.runs <= 4
+    assert [s.key for s in item.state] == ["os.environ['MODE']"]
+
+
+def test_a_flaky_test_costs_at_most_three_runs() -> None:
+    """Passed on its rerun, passes alone, and no state points at a polluter: flaky by
+    itself, in one run; with a state suspect that does not make it fail, in two."""
+    order = [f"t{i:02d}" for i in range(30)] + ["v"]
+
+    def suite(tests: Sequence[str]) -> dict[str, str]:
+        return {n: "passed" for n in tests}
+
+    tests = tuple(
+        Record(
+            n,
+            "t.py",
+            1,
+            (Attempt(Outcome.FAILED), Attempt(Outcome.PASSED))
+            if n == "v"
+            else (Attempt(Outcome.PASSED),),
+            i,
+        )
+        for i, n in enumerate(order)
+    )
+    runs = [OrderedRun(RunData(tests=tests), 5)]
+    for extra in ((), (("t03", "os.environ['MODE']", "unset", "'x'"),)):
+        prober = FakeProber(suite)
+        result = diagnose(
+            with_state(runs, *extra),
+            Diagnoser(prober, lambda _: None),
+            max_victims=None,
+            budget_seconds=9,
+        )
+        (item,) = result.examined
+        assert item.masked and item.category == UNCONFIRMED
+        assert item.runs == 1 + len(extra) <= 3
+        assert "flaky by itself" in item.note
+
+
+def test_a_setter_found_once_is_tried_first_for_the_next_victim() -> None:
+    def suite(order: Sequence[str]) -> dict[str, str]:
+        out = {n: "passed" for n in order}
+        for victim in ("v1", "v2"):
+            if victim in order and "setup" not in order[: order.index(victim)]:
+                out[victim] = "failed"
+        return out
+
+    order = ["v1", "a", "v2", "b", "c", "d", "e", "setup"]
+    prober = FakeProber(suite)
+    result = diagnose(
+        main_run(order, suite),
+        Diagnoser(prober, lambda _: None),
+        max_victims=None,
+        budget_seconds=9,
+    )
+    first, second = result.examined
+    assert first.culprits == second.culprits == ("setup",)
+    # alone, the known setter then the victim, alone once more
+    assert second.runs == 3

@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -44,7 +45,10 @@ import pytest
 MAX_VALUE = 100  # characters of a value's text
 MAX_CHANGES = 40  # changes kept of one test (the rest are counted)
 MAX_MODULES = 16  # project modules watched for one test module
-MAX_NAMES = 8  # names shown of a set that grew or shrank
+MAX_CLASSES = 200  # classes of one module whose data attributes are watched
+MAX_ATTRIBUTES = 32  # data attributes watched of one class
+MAX_NAMES = 8  # names shown in words of a set that grew or shrank
+MAX_LISTED = 64  # names listed one by one of a set that grew or shrank
 SMALL = 256  # a dict or set up to this size keeps its keys, to say which one came or went
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGPIPE")
 CONTAINERS = (dict, list, set, frozenset, tuple, bytearray)
@@ -53,6 +57,7 @@ LRU_CACHE = type(functools.lru_cache(maxsize=None)(lambda: None))
 SIZED = frozenset(CONTAINERS)  # exact types: a subclass may count itself slowly
 NOISE = frozenset({"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"})
 UNSET = "unset"
+OURS = frozenset({"PYTEST_CURRENT_TEST"})  # pytest's own, set and removed around each test
 # the C function under signal.getsignal, which converts each answer to an enum (10x slower)
 GETSIGNAL: Callable[[int], Any] = importlib.import_module("_signal").getsignal
 STATE_WORKER_KEY = "test_gate_state"  # pytest-xdist: a worker's changes, sent to the controller
@@ -101,7 +106,7 @@ class _EnvHook:
 
     def before_write(self, env: Any, key: Any) -> None:
         touched = self.touched
-        if touched is not None and env is os.environ and key not in touched:
+        if touched is not None and env is os.environ and key not in touched and key not in OURS:
             with suppress(Exception):
                 touched[key] = os.environ.get(key)
 
@@ -163,7 +168,12 @@ class StateWatch:
         self.listings = {d: self._listing(d) for d in self.dirs}
         self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
-        self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint]] = {}  # module -> fast, detailed
+        # module -> its fast fingerprint, its detailed one, and its classes' data attributes
+        self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint, Classes]] = {}
+        # containers that fixtures broader than a test hold (doctest_namespace, a registry):
+        # "fixture 'name' (scope)" -> the object, and its keys (or size) after the last look
+        self.fixtures: dict[str, tuple[Any, Any]] = {}
+        self.fixture_changes: list[Change] = []  # made while a fixture was set up, by it
 
     def close(self) -> None:
         self.env.undo()
@@ -231,7 +241,12 @@ class StateWatch:
         modules = self._watched(item)
         for module in modules:
             if module.__name__ not in self.seen:
-                self.seen[module.__name__] = (_fast(module), _globals(module))
+                classes = _classes(module)
+                self.seen[module.__name__] = (
+                    _fast(module, classes),
+                    _globals(module, classes),
+                    classes,
+                )
         return modules
 
     # -- what changed ----------------------------------------------------------------------
@@ -253,12 +268,23 @@ class StateWatch:
             out.extend(self._cheap_changes(self.last, now))
         self.last = now
         for module in modules:
-            fast = _fast(module)
             before = self.seen.get(module.__name__)
-            if before is not None and fast != before[0]:
-                detailed = _globals(module)
-                out.extend(_global_changes(module.__name__, before[1], detailed, vars(module)))
-                self.seen[module.__name__] = (fast, detailed)
+            if before is None:
+                continue
+            fast = _fast(module, before[2])
+            if fast != before[0]:
+                detailed = _globals(module, before[2])
+                values = _values(module, before[2])
+                out.extend(_global_changes(module.__name__, before[1], detailed, values))
+                classes = _classes(module)
+                self.seen[module.__name__] = (
+                    _fast(module, classes),
+                    _globals(module, classes),
+                    classes,
+                )
+        out.extend(self.fixture_changes)
+        self.fixture_changes = []
+        out.extend(self._fixture_changes(""))
         if len(out) > MAX_CHANGES:
             more = len(out) - MAX_CHANGES
             out = [*out[:MAX_CHANGES], {"key": "…", "before": "", "after": f"{more} more"}]
@@ -319,7 +345,42 @@ class StateWatch:
         except OSError:
             return frozenset()
 
+    def _fixture_changes(self, by: str) -> list[Change]:
+        """What the watched fixture containers gained or lost since the last look; `by`:
+        the fixture whose setup it happened in."""
+        out = []
+        for key, (value, last) in list(self.fixtures.items()):
+            now = _contents(value)
+            if now != last:
+                self.fixtures[key] = (value, now)
+                if isinstance(now, frozenset) and isinstance(last, frozenset):
+                    change = _set_change(key, now - last, last - now, "")
+                else:
+                    change = {"key": key, "before": f"{last} items", "after": f"{now} items"}
+                if by:
+                    change["by"] = by
+                out.append(change)
+        return out
+
     # -- pytest's side ---------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
+        """A fixture that fills a container another fixture holds (an autouse conftest
+        fixture filling `doctest_namespace`) is named as what changed it; a container that
+        a fixture broader than a test returns is watched from then on."""
+        outcome = yield
+        try:
+            if self.fixtures:
+                by = _fixture_name(fixturedef, self.root)
+                self.fixture_changes.extend(self._fixture_changes(by))
+            if fixturedef.scope != "function" and outcome.excinfo is None:
+                value = outcome.get_result()
+                if isinstance(value, (dict, list, set)):
+                    key = f"fixture {fixturedef.argname!r} ({fixturedef.scope})"
+                    self.fixtures[key] = (value, _contents(value))
+        except Exception:  # the watch must never fail a run
+            pass
+
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
         try:
@@ -351,6 +412,28 @@ class WorkerState:
         output = getattr(session.config, "workeroutput", None)
         if isinstance(output, dict):
             output[STATE_WORKER_KEY] = self.entries
+
+
+def _contents(value: Any) -> Any:
+    """A container's keys (a dict's or set's, when small), else its size."""
+    try:
+        if isinstance(value, (dict, set)) and len(value) <= SMALL:
+            return frozenset(map(str, value))
+        return len(value)
+    except Exception:
+        return -1
+
+
+def _fixture_name(fixturedef: Any, root: Path) -> str:
+    """`fixture 'add_semver' (tests/conftest.py:12)`: where a person finds it."""
+    where = ""
+    with suppress(Exception):
+        code = fixturedef.func.__code__
+        path = Path(code.co_filename)
+        with suppress(ValueError):
+            path = path.resolve().relative_to(root)
+        where = f" ({path.as_posix()}:{code.co_firstlineno})"
+    return f"fixture {fixturedef.argname!r}{where}"
 
 
 def _cwd() -> str:
@@ -403,44 +486,94 @@ def _handler(value: object) -> str:
     return short(value)
 
 
-Fingerprint = dict[str, tuple[int, int, "frozenset[Any] | None", str]]
+Fingerprint = dict[str, "tuple[int, int, frozenset[Any] | None, str]"]
 PLAIN = (type(None), bool, int, float, complex, str, bytes)
 
 
-def _globals(module: ModuleType) -> Fingerprint:
-    """Each name of a module: the object it is bound to, and a container's length (and a
-    small dict's or set's keys, to say which one came or went)."""
+Classes = tuple[tuple[type, tuple[str, ...]], ...]
+DESCRIPTORS = (
+    staticmethod,
+    classmethod,
+    property,
+    types.MemberDescriptorType,
+    types.GetSetDescriptorType,
+)
+
+
+def _classes(module: ModuleType) -> Classes:
+    """The classes a module defines, with their data attributes (a flag, a cache, an
+    instance kept as a singleton): class state a test can leave changed."""
+    out = []
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+            names = tuple(
+                name
+                for name, attr in list(vars(value).items())
+                if name[:2] != "__" and not callable(attr) and not isinstance(attr, DESCRIPTORS)
+            )
+            if names:
+                out.append((value, names[:MAX_ATTRIBUTES]))
+            if len(out) >= MAX_CLASSES:
+                break
+    return tuple(out)
+
+
+def _entry(value: Any) -> tuple[int, int, frozenset[Any] | None, str]:
+    if type(value) is LRU_CACHE:  # a cached function: its cache's size
+        return (id(value), _cached(value), None, "")
+    if isinstance(value, CONTAINERS):
+        try:
+            size = len(value)
+        except Exception:
+            size = -1
+        keys = frozenset(value) if isinstance(value, KEYED) and 0 <= size <= SMALL else None
+        return (id(value), size, keys, "")
+    return (id(value), -1, None, short(value) if type(value) in PLAIN else "")
+
+
+def _globals(module: ModuleType, classes: Classes) -> Fingerprint:
+    """Each name of a module, and each data attribute of its classes (`Class.name`): the
+    object it is bound to, and a container's length (and a small dict's or set's keys, to
+    say which one came or went)."""
     out: Fingerprint = {}
     for name, value in list(vars(module).items()):
-        if name[:2] == "__":
-            continue
-        if type(value) is LRU_CACHE:  # a cached function: its cache's size
-            out[name] = (id(value), _cached(value), None, "")
-        elif isinstance(value, CONTAINERS):
-            try:
-                size = len(value)
-            except Exception:
-                size = -1
-            keys = frozenset(value) if isinstance(value, KEYED) and 0 <= size <= SMALL else None
-            out[name] = (id(value), size, keys, "")
-        else:
-            out[name] = (id(value), -1, None, short(value) if type(value) in PLAIN else "")
+        if name[:2] != "__":
+            out[name] = _entry(value)
+    for cls, names in classes:
+        attributes = vars(cls)
+        for name in names:
+            if name in attributes:
+                out[f"{cls.__name__}.{name}"] = _entry(attributes[name])
     return out
 
 
-def _fast(module: ModuleType) -> tuple[Any, ...]:
-    """A fingerprint to compare only: the objects the names are bound to, and the sizes of
-    the containers among them (most tests change nothing: this is all they cost)."""
-    values = vars(module)
-    ids = tuple(map(id, values.values()))
+def _values(module: ModuleType, classes: Classes) -> dict[str, Any]:
+    """What `_globals` fingerprints, by the same names."""
+    out = dict(vars(module))
+    for cls, names in classes:
+        attributes = vars(cls)
+        out.update((f"{cls.__name__}.{n}", attributes[n]) for n in names if n in attributes)
+    return out
+
+
+def _sizes(values: Any) -> tuple[int, ...]:
     sizes = []
-    for value in values.values():
+    for value in values:
         kind = type(value)
         if kind in SIZED:
             sizes.append(len(value))
         elif kind is LRU_CACHE:
             sizes.append(_cached(value))
-    return ids, tuple(sizes)
+    return tuple(sizes)
+
+
+def _fast(module: ModuleType, classes: Classes) -> tuple[Any, ...]:
+    """A fingerprint to compare only: the objects the names (and the classes' data
+    attributes) are bound to, and the sizes of the containers among them (most tests change
+    nothing: this is all they cost)."""
+    values = vars(module).values()
+    attributes = [vars(cls).get(n) for cls, names in classes for n in names]
+    return tuple(map(id, values)), tuple(map(id, attributes)), _sizes(values), _sizes(attributes)
 
 
 def _cached(function: Any) -> int:
@@ -501,12 +634,20 @@ def _handlers(handlers: tuple[Any, ...]) -> str:
 
 
 def _set_change(key: str, added: Any, removed: Any, otherwise: str) -> Change:
+    """A set of names that grew or shrank: in words, and each name (up to MAX_LISTED), so
+    that the diagnosis can match one against a failure."""
+    gained, lost = sorted(map(str, added)), sorted(map(str, removed))
     parts = []
-    if added:
-        parts.append(f"gained {_names(set(map(str, added)))}")
-    if removed:
-        parts.append(f"lost {_names(set(map(str, removed)))}")
-    return {"key": key, "before": "", "after": "; ".join(parts) or otherwise}
+    if gained:
+        parts.append(f"gained {_names(set(gained))}")
+    if lost:
+        parts.append(f"lost {_names(set(lost))}")
+    change: Change = {"key": key, "before": "", "after": "; ".join(parts) or otherwise}
+    if gained:
+        change["gained"] = [short(n) for n in gained[:MAX_LISTED]]
+    if lost:
+        change["lost"] = [short(n) for n in lost[:MAX_LISTED]]
+    return change
 
 
 def _logger_changes(

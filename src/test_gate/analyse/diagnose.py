@@ -39,7 +39,14 @@ from test_gate.analyse.findings import (
     ProbeResult,
 )
 from test_gate.analyse.minimize import Finding, Search, find_culprits
-from test_gate.analyse.suspects import MENTIONED, Suspect, candidates, left_by, suspects
+from test_gate.analyse.suspects import (
+    MENTIONED,
+    Suspect,
+    candidates,
+    failure_text,
+    left_by,
+    suspects,
+)
 from test_gate.read.records import Outcome, StateChange, TestRecord
 
 # one polluter often breaks many tests: the polluter set found last is tried first (one run;
@@ -64,6 +71,43 @@ class Diagnoser:
     source: Callable[[str], str] = lambda path: ""  # a test file's text (the names it uses)
     setters: list[tuple[str, ...]] = field(default_factory=list)  # setter sets found so far
 
+    def plan(
+        self, victims: Sequence[tuple[TestRecord, Sequence[str], Sequence[StateChange]]]
+    ) -> None:
+        """The runs the examinations of these victims will start with, run ahead, at once
+        where the prober has the cores: each victim alone; then, for those that pass alone,
+        the test that changed what it saw most likely, then the victim; then, where that
+        failed it, the victim alone once more. `examine` asks for the same runs, in the same
+        order, and gets these results."""
+        self.prober.prefetch([([t.nodeid], True) for t, _, _ in victims])
+        tries: list[tuple[Sequence[str], bool]] = []
+        for test, before, changes in victims:
+            alone = self.prober.peek([test.nodeid], True)
+            if alone is None or self._fails(alone, test.nodeid) is not False or not before:
+                continue
+            found = self._suspects(test, before, changes)
+            first = [c for c in candidates(found, 1) if c in set(before)]
+            if first:
+                tries.append(([*first, test.nodeid], True))
+        self.prober.prefetch(tries)
+        again = []
+        for tests, _ in tries:
+            result = self.prober.peek(tests, True)
+            if result is not None and self._fails(result, tests[-1]):
+                again.append(([tests[-1]], True))
+        self.prober.prefetch(again)
+
+    def _suspects(
+        self, test: TestRecord, before: Sequence[str], changes: Sequence[StateChange]
+    ) -> list[Suspect]:
+        return suspects(
+            before,
+            changes,
+            failure=failure_text(test.last.message, test.last.longrepr) if test.attempts else "",
+            victim_source=self.source(test.path),
+            worker=test.worker,
+        )
+
     def _try(self, victim: str, culprits: Sequence[str], why: str) -> bool | None:
         """One run: these tests, then the victim (the printed form). Whether it failed."""
         result = self.prober.run([*culprits, victim], printed=True)
@@ -83,8 +127,8 @@ class Diagnoser:
         earlier = set(before)
         tried = [c for c in candidates(found, tries) if c in earlier]
         for culprit in tried:
-            key = next(s.key for s in found if culprit in s.by)
-            if self._try(victim, [culprit], f"it changed {key}"):
+            what = next(s.text for s in found if culprit in s.by)
+            if self._try(victim, [culprit], f"it left {what}"):
                 return (culprit,)
         group = [t for t in before if t in set(found[0].by[:GROUP_LIMIT])] if found else []
         if len(group) < 2 or tries < DIRECT_TRIES:
@@ -177,13 +221,7 @@ class Diagnoser:
             )
             note = "it hangs alone too" if self.hang else alone.messages.get(victim, "")
             return done(BROKEN, command=alone_cmd, note=note)
-        found = suspects(
-            before,
-            self.changes,
-            failure=f"{test.last.message}\n{test.last.longrepr}" if test.attempts else "",
-            victim_source=self.source(test.path),
-            worker=test.worker,
-        )
+        found = self._suspects(test, before, self.changes)
         shown = f"; it saw {found[0].text}" if found else ""
         self.log(
             f"test-gate: diagnosis: {victim} passes alone; {len(before)} test(s) ran before "
@@ -196,7 +234,9 @@ class Diagnoser:
                 note="it passes alone and no test ran before it: not order-dependent; "
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
-        culprits = self._known_polluters(victim, before)
+        # what it saw names the likeliest polluters: a polluter found for another victim is
+        # among them when it changed that; without such evidence it is tried first
+        culprits = () if found else self._known_polluters(victim, before)
         tried = self.prober.runs - runs_before - 1
         if not culprits and found:
             culprits = self._suspected(victim, before, found, 1 - tried if flaky else DIRECT_TRIES)
@@ -276,8 +316,8 @@ class Diagnoser:
     ) -> tuple[str, ...]:
         """The tests after the victim that changed state it could need, tried first."""
         for setter in candidates(found, DIRECT_TRIES):
-            key = next(s.key for s in found if setter in s.by)
-            if self._try(victim, [setter], f"it changed {key}") is False:
+            what = next(s.text for s in found if setter in s.by)
+            if self._try(victim, [setter], f"it left {what}") is False:
                 return (setter,)
         return ()
 
@@ -292,7 +332,9 @@ class Diagnoser:
         found = suspects(
             after,
             self.changes,
-            failure=f"{test.last.message}\n{test.last.longrepr}" if test and test.attempts else "",
+            failure=failure_text(test.last.message, test.last.longrepr)
+            if test and test.attempts
+            else "",
             victim_source=self.source(test.path) if test else "",
             worker=test.worker if test else "",
         )
@@ -384,6 +426,12 @@ def _names(tests: Sequence[str]) -> str:
     return shown + (f" and {len(tests) - 3} more test(s)" if len(tests) > 3 else "")
 
 
+def _before(record: TestRecord, ordered: OrderedRun) -> list[str]:
+    """The tests that ran before it in its process (its pytest-xdist worker's)."""
+    ids = [t.nodeid for t in ordered.run.tests if t.worker == record.worker]
+    return ids[: ids.index(record.nodeid)]
+
+
 def _failing(record: TestRecord) -> bool:
     return record.outcome in (Outcome.FAILED, Outcome.ERROR)
 
@@ -464,6 +512,8 @@ def diagnose(
         if t.outcome is Outcome.INTERRUPTED
     ]
     examined: list[Examined] = []
+    ahead = todo if max_victims is None else todo[:max_victims]
+    diagnoser.plan([(t, _before(t, o), o.run.state_changes) for t, o in ahead])
     after_of: dict[str, list[str]] = {}
     records_of: dict[str, tuple[TestRecord, OrderedRun]] = {}
     budget_note = f"the diagnosis time budget ({budget_seconds:g} s) was spent"
@@ -525,7 +575,7 @@ def diagnose(
         examined=tuple(examined),
         flaky=flaky,
         not_examined=tuple(not_examined),
-        runs=diagnoser.prober.runs,
+        runs=max(diagnoser.prober.runs, diagnoser.prober.started),
         seconds=round(time.monotonic() - started, 3),
         order_sensitive=tuple(order_changes(runs)) if len(runs) > 1 else (),
         seeds=tuple(r.seed for r in runs),

@@ -41,9 +41,17 @@ class BudgetSpent(Exception):
 class Probe(Protocol):
     """Runs chosen tests in a chosen order in a fresh pytest process (`run.prober.Prober`)."""
 
-    runs: int
+    runs: int  # results handed out
+    started: int  # pytest processes started: more when a prefetched run went unused
 
     def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult: ...
+
+    def prefetch(self, plans: Sequence[tuple[Sequence[str], bool]]) -> None:
+        """Runs known to come, independent of each other: run them now, at once where the
+        machine has the cores (a no-op where it has not)."""
+
+    def peek(self, tests: Sequence[str], printed: bool) -> ProbeResult | None:
+        """The next prefetched result of this run, left in place; None when there is none."""
 
     def command(self, tests: Sequence[str]) -> str: ...
 

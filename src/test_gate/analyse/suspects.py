@@ -30,6 +30,7 @@ from test_gate.read.records import StateChange
 UNSET = "unset"
 # the kinds of state a test rarely leaves changed by accident (keys start with these)
 RARE = (
+    "fixture ",
     "os.environ[",
     "logging",
     "the working directory",
@@ -44,8 +45,20 @@ RARE = (
     "sys.path",
 )
 NOISY = ("sys.modules",)  # grows in almost every run: a suspect only when the failure names it
-MENTIONED, RARE_RANK, GLOBAL, QUIET = 0, 1, 2, 3
+MENTIONED, IN_SOURCE, RARE_RANK, GLOBAL, QUIET = 0, 1, 2, 3, 4
+# a failure that cannot find a file by a relative path: the working directory moved
+MISSING_FILE = ("FileNotFoundError", "No such file or directory")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{2,}")
+_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+# words every failure and every value has: a match on them says nothing
+STOP = frozenset(
+    {
+        *("true", "false", "none", "null", "unset", "another", "object", "items", "results"),
+        *("gained", "lost", "was", "not", "the", "and", "for", "with", "assert", "error"),
+        *("assertionerror", "where", "function", "class", "module", "self", "return"),
+        *("value", "values", "type", "item", "key", "keys"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -57,40 +70,64 @@ class Suspect:
     now: str  # after the last one: what the victim saw
     by: tuple[str, ...]  # the tests that changed it, the latest first
     rank: int
+    via: str = ""  # the fixture whose setup changed it (in those tests' setup)
 
     @property
     def text(self) -> str:
-        """`os.environ['MODE'] = 'strict' (was unset)`, or `formats.HANDLERS gained 'csv'`."""
+        """`os.environ['MODE'] = 'strict' (was unset)`, or `formats.HANDLERS gained 'csv'`,
+        and the fixture that did it when one did."""
         if not self.was:  # a change described in words: "gained 'csv'", "lost 'x'"
-            return f"{self.key} {self.now}"
-        if self.now == UNSET:
-            return f"{self.key} unset (was {self.was})"
-        return f"{self.key} = {self.now} (was {self.was})"
+            said = f"{self.key} {self.now}"
+        elif self.now == UNSET:
+            said = f"{self.key} unset (was {self.was})"
+        else:
+            said = f"{self.key} = {self.now} (was {self.was})"
+        return f"{said}, set up by {self.via}" if self.via else said
 
 
 def _words(text: str) -> set[str]:
-    return {w.strip(".-").lower() for w in _TOKEN.findall(text)}
+    return {w.strip(".-").lower() for w in _TOKEN.findall(text)} - STOP
 
 
-def _mentioned(change: Suspect, failure: set[str]) -> bool:
-    """The failure names the key's last part, or a word of the new value."""
-    if not failure:
-        return False
-    key_words = _words(change.key.replace("os.environ[", " ").replace("'", " "))
-    value_words = _words(change.now.removeprefix("gained ").removeprefix("lost "))
-    return bool((key_words | value_words) & failure)
+def _parts(name: str) -> set[str]:
+    """An identifier's words: `_packratEnabled` -> packrat, enabled; `APP_MODE` -> app,
+    mode; only the telling ones (four letters or more, not a stop word)."""
+    found = {w.lower() for w in _PART.findall(name)}
+    return {w for w in found if len(w) >= 4 and w not in STOP}
 
 
-def _rank(key: str, victim_source: str) -> int:
+def _key_name(key: str) -> str:
+    """The specific part of a key: `APP_MODE` of `os.environ['APP_MODE']`, `HANDLERS` of
+    `formats.HANDLERS`, `service` of `logging: logger 'service' level` (not `os`, `sys`)."""
+    quoted = re.search(r"'([^']+)'", key)
+    if quoted:
+        return quoted.group(1)
+    return key.split(" ")[0].rsplit(".", 1)[-1]
+
+
+def _rank(key: str, source: set[str]) -> int:
+    """How likely the victim tripped on this key, by its kind and by whether the victim's
+    own file names it (`source`: the words of that file)."""
     if key.startswith(NOISY):
         return QUIET
+    name = _key_name(key)
+    named = name.lower() in source or bool(_parts(name) & source)
     if key.startswith(RARE):
-        return RARE_RANK
-    module, _, name = key.partition(" ")[0].rpartition(".")
-    names = {module.rsplit(".", 1)[-1], name}
-    if victim_source and any(n and n in victim_source for n in names):
-        return RARE_RANK
+        return IN_SOURCE if named else RARE_RANK
+    module, _, _ = key.partition(" ")[0].rpartition(".")
+    if named or module.rsplit(".", 1)[-1].lower() in source:
+        return IN_SOURCE
     return GLOBAL
+
+
+@dataclass
+class _Seen:
+    """One key over the prefix: its value before the first change, after the last, and who
+    changed it (in run order)."""
+
+    was: str
+    now: str
+    by: list[tuple[int, str]]
 
 
 def suspects(
@@ -102,33 +139,58 @@ def suspects(
 ) -> list[Suspect]:
     """The state the prefix left changed for the victim, most likely first. `failure`: the
     victim's message and traceback; `victim_source`: its file's text (the names it uses);
-    `worker`: under pytest-xdist, the process the victim ran in (only its tests count)."""
+    `worker`: under pytest-xdist, the process the victim ran in (only its tests count).
+
+    A value (an environment variable, a level, a global bound to another object) is a suspect
+    when it differs at the victim's start from before the prefix. A set of names (what a
+    registry or `sys.modules` holds) is a suspect per name that came or went and stayed so,
+    with the test that changed it: the failure may name one of them."""
     ran = {nodeid: index for index, nodeid in enumerate(prefix)}
-    first: dict[str, str] = {}
-    last: dict[str, str] = {}
-    by: dict[str, list[tuple[int, str]]] = {}
+    values: dict[str, _Seen] = {}
+    members: dict[tuple[str, str], tuple[int, str, bool, str]] = {}  # -> at, by, came, via
     for change in changes:
         at = ran.get(change.nodeid)
         if at is None or change.worker != worker or change.key == "…":
             continue
-        first.setdefault(change.key, change.before)
-        last[change.key] = change.after
-        by.setdefault(change.key, []).append((at, change.nodeid))
+        if change.gained or change.lost:
+            for name in change.gained:
+                members[(change.key, name)] = (at, change.nodeid, True, change.by)
+            for name in change.lost:
+                members[(change.key, name)] = (at, change.nodeid, False, change.by)
+            continue
+        seen = values.setdefault(change.key, _Seen(change.before, change.after, []))
+        seen.now = change.after
+        seen.by.append((at, change.nodeid))
     words = _words(failure)
-    found = []
-    for key, now in last.items():
-        was = first[key]
-        if was and was == now:  # set back to what it was before the prefix
+    source = _words(victim_source)
+    moved = any(sign in failure for sign in MISSING_FILE)
+    found: list[tuple[Suspect, int]] = []
+    for key, seen in values.items():
+        if seen.was and seen.was == seen.now:  # set back to what it was before the prefix
             continue
-        changers = tuple(dict.fromkeys(n for _, n in sorted(by[key], reverse=True)))
-        suspect = Suspect(key, was, now, changers, _rank(key, victim_source))
-        if _mentioned(suspect, words):
-            suspect = Suspect(key, was, now, changers, MENTIONED)
-        elif suspect.rank == QUIET:
-            continue
-        found.append(suspect)
-    latest = {key: max(at for at, _ in by[key]) for key in by}
-    return sorted(found, key=lambda s: (s.rank, -latest[s.key], s.key))
+        changers = tuple(dict.fromkeys(n for _, n in sorted(seen.by, reverse=True)))
+        name = _key_name(key)
+        named = bool(({name.lower()} | _parts(name) | _words(seen.now)) & words)
+        named = named or (moved and key == "the working directory")
+        rank = MENTIONED if named else _rank(key, source)
+        if rank != QUIET:
+            found.append((Suspect(key, seen.was, seen.now, changers, rank), max(seen.by)[0]))
+    for (key, name), (at, nodeid, came, via) in members.items():
+        named = bool(_words(name) & words)
+        rank = MENTIONED if named else _rank(key, source)
+        if rank != QUIET:
+            now = f"{'gained' if came else 'lost'} {name}"
+            found.append((Suspect(key, "", now, (nodeid,), rank, via), at))
+    found.sort(key=lambda pair: (pair[0].rank, -pair[1], pair[0].key, pair[0].now))
+    return [suspect for suspect, _ in found]
+
+
+def failure_text(message: str, longrepr: str) -> str:
+    """What a failure says about the state it met: its message, and the lines of the
+    traceback that show code (`>`) and errors (`E`). Not the file paths: `tests/` in a path
+    would name every package called `tests`."""
+    shown = [ln for ln in longrepr.splitlines() if ln.startswith((">", "E "))]
+    return "\n".join([message, *shown])
 
 
 def candidates(found: Sequence[Suspect], limit: int) -> list[str]:

@@ -182,6 +182,9 @@ class StateChange:
     before: str
     after: str
     worker: str = ""  # pytest-xdist: the worker (process) it ran in
+    gained: tuple[str, ...] = ()  # a set of names that grew: the names that came
+    lost: tuple[str, ...] = ()  # and the names that went
+    by: str = ""  # the fixture whose setup made the change, when one did
 
 
 @dataclass(frozen=True)

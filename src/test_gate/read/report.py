@@ -305,6 +305,10 @@ def read_report(
     )
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(text(v)[:200] for v in value[:64]) if isinstance(value, list) else ()
+
+
 def _state_changes(plugin: Mapping[str, Any] | None, findings: Findings) -> list[StateChange]:
     """What each test left changed, as the record says it (a diagnosis reads it)."""
     out = []
@@ -324,6 +328,9 @@ def _state_changes(plugin: Mapping[str, Any] | None, findings: Findings) -> list
                     text(change.get("before"))[:200],
                     text(change.get("after"))[:200],
                     text(entry.get("worker")),
+                    _names(change.get("gained")),
+                    _names(change.get("lost")),
+                    text(change.get("by"))[:300],
                 )
             )
     return out

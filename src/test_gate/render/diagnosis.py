@@ -61,6 +61,11 @@ def state_text(item: Examined) -> str:
     )
 
 
+def _via(item: Examined) -> str:
+    """The fixture that made the state the victim relies on, when one did."""
+    return next((s.via for s in item.state if s.via), "")
+
+
 def _state_line(item: Examined) -> str:
     """The Markdown sentence naming the state, or ""."""
     if not item.state:
@@ -74,10 +79,12 @@ def _block(item: Examined, main_seed: int | None) -> Block:
     victim = code(item.nodeid)
     where = _seed(item, main_seed)
     if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
+        via = _via(item)
+        setter = f"{md(via)}, which {_tests(item.setters)} set up" if via else _tests(item.setters)
         line = (
             f"- {victim}{where} **needs a state-setter**: it fails alone and passes after "
-            f"{_tests(item.setters)}; it relies on state that test leaves behind "
-            f"({_cost(item)})."
+            f"{setter}; it relies on the state that leaves ({_cost(item)})."
+            f"{_state_line(item)}"
         )
         full = (
             f"{line}\n\n  Fails:\n\n{code_block(item.command, 'sh')}\n\n"
@@ -283,7 +290,13 @@ def terminal_lines(diagnosis: Diagnosis) -> str:
     lines += [f"    {note}" for note in diagnosis.order_notes]
     for item in diagnosis.examined:
         if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
-            lines.append(f"    {item.nodeid}: needs state-setter {', '.join(item.setters)}")
+            via = _via(item)
+            setter = f"{via}, which {', '.join(item.setters)} set up" if via else ""
+            lines.append(
+                f"    {item.nodeid}: needs state-setter {setter or ', '.join(item.setters)}"
+            )
+            if item.state:
+                lines.append(f"      state: {one_line(state_text(item), 400)}")
             lines.append(f"      passes: {item.passing_command}")
         elif item.category == ORDER_DEPENDENT:
             kind = "order-dependent hang" if item.hang else "order-dependent"
@@ -320,9 +333,10 @@ def notices(diagnosis: Diagnosis | None, failures: Sequence[TestRecord]) -> list
     for item in diagnosis.by_category(ORDER_DEPENDENT):
         path, line = where.get(item.nodeid, (item.nodeid.split("::", 1)[0], None))
         if item.kind == NEEDS_SETTER:
+            relies = f"it relies on {state_text(item)}" if item.state else "it relies on it"
             why = (
-                f"fails alone; passes after {', '.join(item.setters)}, which sets up state it "
-                f"relies on. Fails: {item.command} Passes: {item.passing_command}"
+                f"fails alone; passes after {', '.join(item.setters)}, which sets up state: "
+                f"{relies}. Fails: {item.command} Passes: {item.passing_command}"
             )
         else:
             left = f"; it saw {state_text(item)}" if item.state else ", which leaves state behind"

@@ -191,6 +191,7 @@ def run_diagnosis(
         # `-n0` only where the tests ran under pytest-xdist (its config would spread them out)
         xdist=any(t.worker for ordered in runs for t in ordered.run.tests),
         kinds=kinds,
+        workers=probe_workers(),
     )
 
     def log(line: str) -> None:
@@ -207,6 +208,14 @@ def run_diagnosis(
         max_victims=settings.max_victims,
         budget_seconds=settings.timeout,
     )
+
+
+MAX_WORKERS = 4  # diagnosis runs at once, at most (each is a pytest process of its own)
+
+
+def probe_workers() -> int:
+    """As many diagnosis runs at once as the machine has cores, up to MAX_WORKERS."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 # a probe that takes this much longer than the tests before the hang took in the main run

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_test_gate.protocol import OPT_ORDER, OPT_OUTCOMES
@@ -199,6 +202,10 @@ class Prober:
     run_timeout: float | None = None  # one run at most (a hang costs this, not the budget)
     xdist: bool | None = None  # the main run used pytest-xdist; None: installed? (first run)
     kinds: OptionKinds | None = None  # what the main run's pytest parsed
+    started: int = 0  # pytest processes started (`runs`: the results handed out)
+    workers: int = 1  # runs at once, when several are known ahead (prefetch)
+    ready: dict[tuple[tuple[str, ...], bool], deque[ProbeResult]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _setup(self) -> None:
         """What the first run finds out once: the guards, xdist, and (only when the user's
@@ -266,9 +273,37 @@ class Prober:
             xdist=bool(self.xdist),
         )
 
+    def prefetch(self, plans: Sequence[tuple[Sequence[str], bool]]) -> None:
+        """Run these (tests, printed) now, `workers` at a time: runs the diagnosis will ask
+        for, independent of each other (each victim alone, say). `run` hands each result out
+        once, in order, as if it ran then."""
+        if self.workers <= 1 or len(plans) <= 1:
+            return
+        self._setup()  # once, before the threads
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(self.run_now, tuple(tests), printed) for tests, printed in plans]
+            for (tests, printed), future in zip(plans, futures, strict=True):
+                try:
+                    result = future.result()
+                except BudgetSpent:
+                    continue
+                self.ready.setdefault((tuple(tests), printed), deque()).append(result)
+
+    def peek(self, tests: Sequence[str], printed: bool) -> ProbeResult | None:
+        waiting = self.ready.get((tuple(tests), printed))
+        return waiting[0] if waiting else None
+
     def run(self, tests: Sequence[str], *, printed: bool = False) -> ProbeResult:
-        """Run `tests` in this order. `printed`: name them on the command line, as the
-        printed reproduce command does; otherwise through the order file."""
+        """Run `tests` in this order (or hand out the result of that run, prefetched).
+        `printed`: name them on the command line, as the printed reproduce command does;
+        otherwise through the order file."""
+        self.runs += 1
+        waiting = self.ready.get((tuple(tests), printed))
+        if waiting:
+            return waiting.popleft()
+        return self.run_now(tuple(tests), printed)
+
+    def run_now(self, tests: Sequence[str], printed: bool) -> ProbeResult:
         result = self._run(tests, printed=printed)
         if (
             printed
@@ -285,16 +320,20 @@ class Prober:
         left = self.remaining()
         if left <= 0:
             raise BudgetSpent
-        self.runs += 1
+        with self.lock:  # runs may go at once (prefetch): each its own files
+            self.started += 1
+            number = self.started
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        results = self.work_dir / f"probe-{self.runs}.json"
+        results = self.work_dir / f"probe-{number}.json"
         order_file = None
         if not printed:
-            order_file = self.work_dir / f"probe-{self.runs}.ids"
+            order_file = self.work_dir / f"probe-{number}.ids"
             order_file.write_text("".join(t + "\n" for t in tests), encoding="utf-8")
         argv = self.argv(tests, results, order_file)
         cap = left if self.run_timeout is None else min(left, self.run_timeout)
-        done = process.run(argv, cwd=self.path, env=self._env(), timeout=cap, forward=False)
+        env = self._env()
+        env["COVERAGE_FILE"] = str(self.work_dir / f"diagnosis-{number}.coverage")
+        done = process.run(argv, cwd=self.path, env=env, timeout=cap, forward=False)
         if done.stopped == "timeout":
             if cap >= left:
                 raise BudgetSpent

@@ -24,7 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from test_gate.run.cancel import Cancelled
+from test_gate.run.cancel import Cancelled, requested
 
 TAIL_BYTES = 64 * 1024  # the end of the output, kept to name a crash
 GRACE = 5.0  # seconds between asking the group to stop (SIGTERM) and killing it
@@ -109,6 +109,27 @@ def stop(process: subprocess.Popen[bytes], before: Callable[[], None] | None = N
     process.wait()
 
 
+POLL = 0.2  # seconds: how often a run in another thread looks for a cancelled job
+
+
+def _wait_or_cancel(process: subprocess.Popen[bytes], timeout: float | None) -> str:
+    """Off the main thread no signal handler runs: wait in slices, and stop when the main
+    thread was told the job is cancelled. "" when the process ended by itself."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        name = requested()
+        if name is not None:
+            return name
+        left = POLL if end is None else min(POLL, end - time.monotonic())
+        if left <= 0:
+            raise subprocess.TimeoutExpired(process.args, timeout or 0.0)
+        try:
+            process.wait(left)
+            return ""
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -143,7 +164,10 @@ def run(
     stopped = ""
     try:
         try:
-            process.wait(timeout)
+            if threading.current_thread() is threading.main_thread():
+                process.wait(timeout)
+            else:
+                stopped = _wait_or_cancel(process, timeout)
         except subprocess.TimeoutExpired:
             stopped = "timeout"
     except Cancelled as cancelled:

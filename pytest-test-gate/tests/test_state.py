@@ -1,0 +1,147 @@
+"""The state watch: what each test left changed, on real pytest runs (pytester)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+def changes(pytester: pytest.Pytester, *args: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each test that changed state: its changes by key, from the record file's events."""
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", f"--test-gate-record={path}", *args
+    )
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for line in path.read_text().splitlines():
+        event = json.loads(line)
+        if event["event"] == "state":
+            out[event["nodeid"]] = {c["key"]: c for c in event["changes"]}
+    return out
+
+
+def test_what_a_test_leaves_changed_is_recorded_and_what_it_restores_is_not(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        registry="HANDLERS = {}\nMODE = 'lenient'\n",
+        test_state="""
+            import logging
+            import os
+            import signal
+            import sys
+            import registry
+
+            def test_env():
+                os.environ["TG_BILLING_MODE"] = "strict"
+
+            def test_env_restored(monkeypatch):
+                monkeypatch.setenv("TG_OTHER", "x")
+
+            def test_registry():
+                registry.HANDLERS["csv"] = len
+
+            def test_rebound():
+                registry.MODE = "strict"
+
+            def test_logger():
+                logging.getLogger("tg.app").setLevel(logging.ERROR)
+
+            def test_signal():
+                signal.signal(signal.SIGUSR2, lambda *args: None)
+
+            def test_imports():
+                import html.parser  # noqa: F401
+
+            def test_path():
+                sys.path.append("/nowhere/tg")
+
+            def test_clean():
+                pass
+        """,
+    )
+    found = changes(pytester)
+    assert found["test_state.py::test_env"]["os.environ['TG_BILLING_MODE']"] == {
+        "key": "os.environ['TG_BILLING_MODE']",
+        "before": "unset",
+        "after": "'strict'",
+    }
+    assert "test_state.py::test_env_restored" not in found
+    registry = found["test_state.py::test_registry"]["registry.HANDLERS"]
+    assert registry["after"] == "gained 'csv'" and registry["gained"] == ["'csv'"]
+    assert found["test_state.py::test_rebound"]["registry.MODE"]["before"] == "'lenient'"
+    logger = found["test_state.py::test_logger"]["logging: logger 'tg.app' level"]
+    assert (logger["before"], logger["after"]) == ("NOTSET", "ERROR")
+    assert "signal handler of SIGUSR2" in found["test_state.py::test_signal"]
+    assert "'html.parser'" in found["test_state.py::test_imports"]["sys.modules"]["gained"]
+    assert "sys.path" in found["test_state.py::test_path"]
+    assert "test_state.py::test_clean" not in found
+
+
+def test_a_fixture_that_fills_another_fixtures_container_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    """An autouse conftest fixture that fills a session fixture's dict (semver's
+    doctest_namespace): the change is named with that fixture and its conftest line."""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def namespace():
+            return {}
+
+        @pytest.fixture(autouse=True)
+        def fill(namespace):
+            namespace["Version"] = object
+        """
+    )
+    pytester.makepyfile(test_a="def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+    found = changes(pytester)
+    change = found["test_a.py::test_a"]["fixture 'namespace' (session)"]
+    assert change["gained"] == ["'Version'"]
+    assert change["by"] == "fixture 'fill' (conftest.py:7)"
+    assert "test_a.py::test_b" not in found  # filled once
+
+
+def test_a_cached_function_and_a_class_flag_are_state(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        engine="""
+            import functools
+
+            class Parser:
+                packrat = False
+                def parse(self):
+                    return 1
+
+            @functools.lru_cache(maxsize=None)
+            def glibc():
+                return (2, 17)
+        """,
+        test_b="""
+            import engine
+
+            def test_cache():
+                engine.glibc()
+
+            def test_flag():
+                engine.Parser.packrat = True
+        """,
+    )
+    found = changes(pytester)
+    assert found["test_b.py::test_cache"]["engine.glibc (its cache)"]["after"] == "1 results"
+    flag = found["test_b.py::test_flag"]["engine.Parser.packrat"]
+    assert (flag["before"], flag["after"]) == ("False", "True")
+
+
+def test_under_xdist_each_worker_sends_what_its_tests_changed(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_x="import os\n\ndef test_env():\n    os.environ['TG_XDIST'] = 'on'\n")
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess("-p", "no:randomly", "-n", "1", f"--test-gate-record={path}")
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    [state] = [e for e in events if e["event"] == "state"]
+    assert state["nodeid"] == "test_x.py::test_env" and state["worker"] == "gw0"
+    assert state["changes"][0]["key"] == "os.environ['TG_XDIST']"
