@@ -12,8 +12,10 @@ a fresh CI checkout):
   junitxml    the same with --junitxml (what the peers' reporters read)
   json-report the same with pytest-json-report, with test-gate's omit options
   plugins     pytest-random-order, pytest-rerunfailures and pytest-json-report
+  record-nostate  the same as record, with the state watch turned off (--test-gate-no-state)
   record      the plugins and pytest-test-gate, with exactly the options test-gate run gives
-              pytest: the whole of what runs inside pytest, the record and its save included
+              pytest: the whole of what runs inside pytest, the record, the state watch and
+              its save included
   gate        test-gate run (the plugins, pytest-test-gate's record, the verdict, every file)
   gate-gh     test-gate run --github true (also the job summary, outputs and annotations)
 """
@@ -84,6 +86,7 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
         "junitxml": [*pytest, f"--junitxml={out}-junit.xml"],
         "json-report": [*pytest, "-p", "pytest_jsonreport.plugin", *report],
         "plugins": [*pytest, *plugins, *report],
+        "record-nostate": [*pytest, *plugins, *record, "--test-gate-no-state"],
         "record": [*pytest, *plugins, *record],
         "gate": [*gate, "--github", "false", "--", "-q", "-p", "no:cacheprovider"],
         "gate-gh": [*gate, "--github", "true", "--", "-q", "-p", "no:cacheprovider"],
@@ -126,7 +129,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows = [measure(int(s), args.rounds, sys.executable) for s in args.sizes.split(",")]
-    names = ["junitxml", "json-report", "plugins", "record", "gate", "gate-gh"]
+    names = ["junitxml", "json-report", "plugins", "record-nostate", "record", "gate", "gate-gh"]
     lines = [
         "## The gate's overhead against bare pytest",
         "",
@@ -146,7 +149,8 @@ def main() -> int:
     layers = [
         ("pytest-json-report (the product's report)", "json-report", "bare"),
         ("pytest-random-order and pytest-rerunfailures", "plugins", "json-report"),
-        ("pytest-test-gate's record, inside pytest", "record", "plugins"),
+        ("pytest-test-gate's record, without the state watch", "record-nostate", "plugins"),
+        ("the state watch (what each test leaves behind)", "record", "record-nostate"),
         ("test-gate's own process (read, decide, write)", "gate", "record"),
     ]
     lines += [

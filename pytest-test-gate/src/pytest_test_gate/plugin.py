@@ -87,6 +87,13 @@ def pytest_addoption(parser: Any) -> None:
         help="record every attempt of every test, and what never ran, for test-gate "
         "(into the JSON report of pytest-json-report, under 'test_gate')",
     )
+    group.addoption(
+        protocol.OPT_NO_STATE,
+        action="store_true",
+        default=False,
+        help="with --test-gate: do not watch the process-global state each test leaves "
+        "behind (the diagnosis then bisects without it)",
+    )
     for flag, metavar, help_text in VALUED_OPTIONS:
         group.addoption(flag, default="", metavar=metavar, help=help_text)
 
@@ -111,10 +118,10 @@ def pytest_configure(config: Any) -> None:
             recorder = Recorder(config, run_id, record_file, chosen)
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
-            if not _xdist_controller(config):
+            if not _xdist_controller(config) and not _option(config, protocol.OPT_NO_STATE):
                 watch = StateWatch(config, recorder.state_changed)
                 config.pluginmanager.register(watch, "test_gate_state")
-        else:
+        elif not _option(config, protocol.OPT_NO_STATE):
             worker = WorkerState()
             config.pluginmanager.register(worker, "test_gate_worker_state")
             config.pluginmanager.register(StateWatch(config, worker.add), "test_gate_state")
