@@ -240,7 +240,10 @@ class StateWatch:
             self.last = self._cheap()
         modules = self._watched(item)
         for module in modules:
-            if module.__name__ not in self.seen:
+            known = self.seen.get(module.__name__)
+            # first seen, or changed since the last test that watched it, by a test that did
+            # not (which one is not known: the change is not laid at this test's door)
+            if known is None or _fast(module, known[2]) != known[0]:
                 classes = _classes(module)
                 self.seen[module.__name__] = (
                     _fast(module, classes),

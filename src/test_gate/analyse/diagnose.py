@@ -130,7 +130,10 @@ class Diagnoser:
             what = next(s.text for s in found if culprit in s.by)
             if self._try(victim, [culprit], f"it left {what}"):
                 return (culprit,)
-        group = [t for t in before if t in set(found[0].by[:GROUP_LIMIT])] if found else []
+        # a suspect many tests changed (a flag every test class sets): its changers together
+        # say nothing the bisection would not
+        few = bool(found) and len(found[0].by) <= GROUP_LIMIT
+        group = [t for t in before if t in set(found[0].by)] if few else []
         if len(group) < 2 or tries < DIRECT_TRIES:
             return ()
         if not self._try(victim, group, f"together they changed {found[0].key}"):
@@ -234,12 +237,20 @@ class Diagnoser:
                 note="it passes alone and no test ran before it: not order-dependent; "
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
-        # what it saw names the likeliest polluters: a polluter found for another victim is
-        # among them when it changed that; without such evidence it is tried first
-        culprits = () if found else self._known_polluters(victim, before)
+        # a polluter found for another victim is tried first when it changed what this one
+        # saw, or when nothing is known of what it saw; otherwise after the state's candidates
+        changers = {n for s in found for n in s.by}
+        backed = not found or any(changers & set(k) for k in self.known)
+        culprits = self._known_polluters(victim, before) if backed else ()
         tried = self.prober.runs - runs_before - 1
         if not culprits and found:
-            culprits = self._suspected(victim, before, found, 1 - tried if flaky else DIRECT_TRIES)
+            # state that many tests changed (a flag every test class sets) points less
+            # surely at one of them: one try, then the search
+            churn = len(found[0].by) > GROUP_LIMIT
+            tries = 1 - tried if flaky else 1 if churn else DIRECT_TRIES
+            culprits = self._suspected(victim, before, found, tries)
+        if not culprits and not backed and not flaky:
+            culprits = self._known_polluters(victim, before)
         if not culprits and flaky:
             return done(
                 UNCONFIRMED,

@@ -185,28 +185,38 @@ def suspects(
     return [suspect for suspect, _ in found]
 
 
+_WHERE = re.compile(r"^\s*(File \"|[\w./\\-]+\.(py|rst|txt|md):\d+)")
+
+
 def failure_text(message: str, longrepr: str) -> str:
     """What a failure says about the state it met: its message, and the lines of the
-    traceback that show code (`>`) and errors (`E`). Not the file paths: `tests/` in a path
+    traceback that show code (`>`) and errors (`E`); a report without them (a doctest's)
+    whole, but for the lines that only say where. Not the file paths: `tests/` in a path
     would name every package called `tests`."""
-    shown = [ln for ln in longrepr.splitlines() if ln.startswith((">", "E "))]
+    lines = longrepr.splitlines()
+    shown = [ln for ln in lines if ln.startswith((">", "E "))]
+    if not shown:
+        shown = [ln for ln in lines if not _WHERE.match(ln)]
     return "\n".join([message, *shown])
 
 
 def candidates(found: Sequence[Suspect], limit: int) -> list[str]:
-    """The tests to try first, at most `limit`: the changers of the best suspects, each
-    once, the latest first."""
+    """The tests to try first, at most `limit`: the latest changer of each suspect, the
+    likeliest suspect first, then each one's next changer, and so on; each test once."""
     out: list[str] = []
-    for suspect in found:
-        for nodeid in suspect.by:
-            if nodeid not in out:
-                out.append(nodeid)
-            if len(out) >= limit:
-                return out
+    depth = max((len(s.by) for s in found), default=0)
+    for level in range(depth):
+        for suspect in found:
+            if level < len(suspect.by) and suspect.by[level] not in out:
+                out.append(suspect.by[level])
+                if len(out) >= limit:
+                    return out
     return out
 
 
 def left_by(found: Sequence[Suspect], culprits: Sequence[str]) -> list[Suspect]:
-    """The suspects the culprits changed: the state to name beside a polluter."""
+    """The suspects the culprits changed: the state to name beside a polluter. Also what
+    the failure names that a fixture set up: any test that runs that fixture sets it (an
+    autouse conftest fixture), so the culprit found may not be the test that ran it first."""
     chosen = set(culprits)
-    return [s for s in found if chosen & set(s.by)]
+    return [s for s in found if chosen & set(s.by) or (s.via and s.rank == MENTIONED)]
