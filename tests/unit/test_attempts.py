@@ -152,3 +152,33 @@ def test_the_plugins_compact_record_reads_as_the_full_one(
         return records_from_plugin(plugin, findings), findings.lines()
 
     assert read(compact([dict(r) for r in reports])) == read(reports)
+
+
+STAGE = st.fixed_dictionaries(
+    {"duration": st.one_of(st.floats(allow_nan=True), st.integers(-1, 3)),
+     "outcome": st.sampled_from(["passed", "failed", "skipped"])},
+    optional={"longrepr": st.text(max_size=5), "crash": st.just({"message": "m"})},
+)  # fmt: skip
+STAGES_TEST = st.fixed_dictionaries(
+    {"nodeid": st.sampled_from(["t.py::a", "t.py::b[é]", "t.py::c"]),
+     "outcome": st.sampled_from(["passed", "failed", "rerun", "xpassed"])},
+    optional={"lineno": st.one_of(st.integers(0, 9), st.none(), st.text(max_size=2)),
+              "setup": STAGE, "call": STAGE, "teardown": STAGE},
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(tests=st.lists(STAGES_TEST, max_size=6))
+def test_the_stages_fast_path_reads_as_the_long_way(tests: list[dict[str, object]]) -> None:
+    """A plain pytest-json-report report: a test whose three stages plainly passed is made
+    from one check; any test reads the same with and without that shortcut."""
+    from unittest import mock
+
+    from test_gate.read import attempts
+
+    fast_findings, slow_findings = Findings("r"), Findings("r")
+    fast = attempts.records_from_stages(tests, "/root", fast_findings)
+    with mock.patch.object(attempts, "_plain_stages", lambda test, order: None):
+        slow = attempts.records_from_stages(tests, "/root", slow_findings)
+    assert fast == slow
+    assert fast_findings.lines() == slow_findings.lines()

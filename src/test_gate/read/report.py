@@ -273,6 +273,7 @@ def read_report(
         collected = len(records)
     if selected is None:
         selected = collected - deselected
+    state = tuple(_state_changes(plugin, findings))  # before the findings are read out
     ran = len({r.nodeid for r in records})
     if ran < selected:
         findings.add(
@@ -301,7 +302,7 @@ def read_report(
         running=tuple(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),
-        state_changes=tuple(_state_changes(plugin, findings)),
+        state_changes=state,
     )
 
 
