@@ -237,11 +237,10 @@ class Diagnoser:
                 note="it passes alone and no test ran before it: not order-dependent; "
                 "likely flaky (timing, resources) or affected by something outside the tests",
             )
-        # a polluter found for another victim is tried first when it changed what this one
-        # saw, or when nothing is known of what it saw; otherwise after the state's candidates
-        changers = {n for s in found for n in s.by}
-        backed = not found or any(changers & set(k) for k in self.known)
-        culprits = self._known_polluters(victim, before) if backed else ()
+        # a polluter found for another victim is tried first when nothing is known of what
+        # this one saw; otherwise the state's candidates come first (when that polluter
+        # changed what it saw most likely, it is the first of them), then it
+        culprits = () if found else self._known_polluters(victim, before)
         tried = self.prober.runs - runs_before - 1
         if not culprits and found:
             # state that many tests changed (a flag every test class sets) points less
@@ -249,7 +248,7 @@ class Diagnoser:
             churn = len(found[0].by) > GROUP_LIMIT
             tries = 1 - tried if flaky else 1 if churn else DIRECT_TRIES
             culprits = self._suspected(victim, before, found, tries)
-        if not culprits and not backed and not flaky:
+        if not culprits and found and not flaky:
             culprits = self._known_polluters(victim, before)
         if not culprits and flaky:
             return done(
