@@ -117,14 +117,15 @@ class _EnvHook:
 
 
 class _LoggingHook:
-    """The loggers a test set a level or a handler on, with their state before."""
+    """The loggers a test set a level or a handler on, with their state before. The root
+    logger is in the cheap fingerprint, and pytest's own log capture adds and removes its
+    handlers a dozen times a test: it keeps the plain methods (bound on the instance)."""
+
+    NAMES = ("setLevel", "addHandler", "removeHandler")
 
     def __init__(self) -> None:
         self.touched: dict[str, tuple[int, int, bool]] | None = None
-        self.originals = {
-            name: getattr(logging.Logger, name)
-            for name in ("setLevel", "addHandler", "removeHandler")
-        }
+        self.originals = {name: getattr(logging.Logger, name) for name in self.NAMES}
         hook = self
         for name, original in self.originals.items():
 
@@ -133,15 +134,17 @@ class _LoggingHook:
                 return _original(logger, *args, **kwargs)
 
             setattr(logging.Logger, name, wrapped)
+            setattr(logging.root, name, types.MethodType(original, logging.root))
 
     def before_write(self, logger: Any) -> None:
-        touched = self.touched  # the root logger is in the cheap fingerprint
-        if touched is not None and logger is not logging.root and logger.name not in touched:
+        touched = self.touched
+        if touched is not None and logger.name not in touched:
             touched[logger.name] = _logger_state(logger)
 
     def undo(self) -> None:
         for name, original in self.originals.items():
             setattr(logging.Logger, name, original)
+            vars(logging.root).pop(name, None)
 
 
 def _logger_state(logger: Any) -> tuple[int, int, bool]:
@@ -162,14 +165,17 @@ class StateWatch:
         self.env = _EnvHook()
         self.loggers = _LoggingHook()
         self.modules: dict[str, tuple[str, ...]] = {}  # test module -> watched module names
+        self.resolved: dict[tuple[str, ...], tuple[ModuleType, ...]] = {}  # names -> modules
         self.project: dict[str, bool] = {}  # module name -> under the rootdir, ours
         self.module_names = set(sys.modules)
         self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
+        self.root_dir, self.temp_dir = (d if _mtime(d) else "" for d in self.dirs)
         self.listings = {d: self._listing(d) for d in self.dirs}
         self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
         # module -> its fast fingerprint, its detailed one, and its classes' data attributes
         self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint, Classes]] = {}
+        self.just_seen: set[str] = set()  # modules the last test ended with a look at
         # containers that fixtures broader than a test hold (doctest_namespace, a registry):
         # "fixture 'name' (scope)" -> the object, and its keys (or size) after the last look
         self.fixtures: dict[str, tuple[Any, Any]] = {}
@@ -181,18 +187,23 @@ class StateWatch:
 
     # -- the fingerprint -----------------------------------------------------------------
     def _cheap(self) -> tuple[Any, ...]:
-        root = logging.getLogger()
-        decimal = sys.modules.get("decimal")
+        """Every test pays for this: a tuple of values each one C call away."""
+        modules = sys.modules
+        decimal, socket, locale = (
+            modules.get("decimal"),
+            modules.get("socket"),
+            modules.get("locale"),
+        )
         context = decimal.getcontext() if decimal is not None else None
-        socket = sys.modules.get("socket")
-        locale = sys.modules.get("locale")
+        root = logging.root
+        stat = os.stat
         return (
             _cwd(),
             tuple(sys.path),
-            len(sys.modules),
+            len(modules),
             root.level,
             tuple(root.handlers),
-            logging.root.manager.disable,
+            root.manager.disable,
             len(warnings.filters),
             tuple(map(GETSIGNAL, self.signals)),
             socket.getdefaulttimeout() if socket is not None else None,
@@ -200,11 +211,16 @@ class StateWatch:
             _locale(locale),
             (context.prec, context.rounding) if context is not None else None,
             _clock(),
-            tuple(_mtime(d) for d in self.dirs),
+            stat(self.root_dir).st_mtime_ns if self.root_dir else 0,
+            stat(self.temp_dir).st_mtime_ns if self.temp_dir else 0,
         )
 
     def _watched(self, item: Any) -> tuple[ModuleType, ...]:
-        module = getattr(item, "module", None)
+        # the test function's module: a node's `module` walks the collection tree each time
+        name = getattr(getattr(item, "obj", None), "__module__", None)
+        module = sys.modules.get(name) if isinstance(name, str) else None
+        if module is None:
+            module = getattr(item, "module", None)
         if not isinstance(module, ModuleType):
             return ()
         names = self.modules.get(module.__name__)
@@ -219,7 +235,15 @@ class StateWatch:
                 if len(found) >= MAX_MODULES:
                     break
             names = self.modules[module.__name__] = tuple(found)
-        return tuple(m for n in names if isinstance(m := sys.modules.get(n), ModuleType))
+        found_modules = self.resolved.get(names)
+        if found_modules is None or any(
+            sys.modules.get(m.__name__) is not m for m in found_modules
+        ):
+            found_modules = tuple(
+                m for n in names if isinstance(m := sys.modules.get(n), ModuleType)
+            )
+            self.resolved[names] = found_modules
+        return found_modules
 
     def _ours(self, module: ModuleType) -> bool:
         name = module.__name__
@@ -241,6 +265,8 @@ class StateWatch:
         modules = self._watched(item)
         for module in modules:
             known = self.seen.get(module.__name__)
+            if known is not None and module.__name__ in self.just_seen:
+                continue  # the last test ended with it: nothing ran since
             # first seen, or changed since the last test that watched it, by a test that did
             # not (which one is not known: the change is not laid at this test's door)
             if known is None or _fast(module, known[2]) != known[0]:
@@ -270,6 +296,7 @@ class StateWatch:
         if self.last is not None and now != self.last:
             out.extend(self._cheap_changes(self.last, now))
         self.last = now
+        self.just_seen = {m.__name__ for m in modules}
         for module in modules:
             before = self.seen.get(module.__name__)
             if before is None:
@@ -333,7 +360,7 @@ class StateWatch:
         if old[CLOCK] != new[CLOCK]:
             yield _text_change("time and datetime functions", "the real ones", "replaced")
         for number, directory in enumerate(self.dirs):
-            if old[MTIMES][number] != new[MTIMES][number]:
+            if old[MTIMES + number] != new[MTIMES + number]:
                 listing = self._listing(directory)
                 made = listing - self.listings[directory]
                 gone = self.listings[directory] - listing
