@@ -95,8 +95,9 @@ def stages(root: Path, out: Path) -> dict[str, float]:
     from test_gate.read import attribution
     from test_gate.read.files import gc_paused
     from test_gate.read.record import load_record
-    from test_gate.read.report import load_json, read_run_files
+    from test_gate.read.report import load_json
     from test_gate.read.results import read_result
+    from test_gate.read.run_files import read_run_files
     from test_gate.render import annotations, result_json, summary, terminal
 
     report, record, pytest_cpu = real_run(root, out)

@@ -29,7 +29,8 @@ from test_gate.read import attribution
 from test_gate.read.files import gc_paused
 from test_gate.read.pytest_output import root_causes
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
-from test_gate.read.report import read_run_files, read_unrun
+from test_gate.read.report import read_unrun
+from test_gate.read.run_files import read_run_files
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GateRun, clean_env, cli
@@ -306,3 +307,34 @@ def test_a_hang_that_needs_another_test_first_is_diagnosed(
     assert entry["victim"] == "tests/test_b.py::test_waits"
     assert entry["polluters"] == ["tests/test_a.py::test_locks"]
     assert "**order-dependent hang**: passes alone, hangs after" in run.summary
+
+
+def test_the_gate_reads_the_reports_digest_and_still_catches_a_contradiction(
+    project: Any, tmp_path: Path
+) -> None:
+    """pytest-test-gate saves a digest beside the report (the summary, what did not plainly
+    pass, the ids of what did), and the gate reads it instead of the whole report; the
+    cross-check against the record holds on it as on the report."""
+    from test_gate.read.run_files import read_run_files
+
+    root = project({"tests/test_a.py": "def test_a():\n    pass\n\ndef test_b():\n    assert 0\n"})
+    report, record = tmp_path / "report.json", tmp_path / "record.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
+         "--test-gate", "--test-gate-run-id=r1", f"--test-gate-record={record}",
+         "--json-report", "--json-report-file=none", f"--test-gate-report={report}"],
+        cwd=root, env=clean_env(), capture_output=True, check=False,
+    )  # fmt: skip
+    digest_path = tmp_path / "report.json.digest"
+    digest = json.loads(digest_path.read_text())
+    assert digest["plainly_passed"] == ["tests/test_a.py::test_a"]
+    assert [t["nodeid"] for t in digest["tests"]] == ["tests/test_a.py::test_b"]
+    run = read_run_files(report, record, "r1")
+    assert run.problems == () and [t.outcome.value for t in run.tests] == ["passed", "failed"]
+    # a digest that says test_a failed contradicts the record's pass
+    failed = {**digest["tests"][0], "nodeid": "tests/test_a.py::test_a"}
+    digest_path.write_text(
+        json.dumps({**digest, "plainly_passed": [], "tests": [failed, *digest["tests"]]})
+    )
+    run = read_run_files(report, record, "r1")
+    assert any("failed for pytest-json-report and passed" in p for p in run.problems), run.problems

@@ -37,6 +37,12 @@ OPT_NO_STATE = "--test-gate-no-state"  # do not watch the state each test leaves
 # test that left process-global state changed, as an entry of SECTION_STATE), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
+# beside the report --test-gate-report saves, its digest (this suffix added to the report's
+# path): what the gate's cross-check needs of it, small enough to read at once: the report's
+# "exitcode", "root", "summary", its failed "collectors", the "tests" it does not call
+# plainly passed (passed, and passed every stage), and the ids of those it does (PLAINLY)
+DIGEST_SUFFIX = ".digest"
+PLAINLY = "plainly_passed"
 # in the record's "reports" list, phases that plainly passed (outcome "passed", nothing else
 # said) in a row, of one test, are one entry: {"nodeid", "location", PASSED: [[when, seconds],
 # ...]}, with no "when" of its own; every other phase report is an entry of its own

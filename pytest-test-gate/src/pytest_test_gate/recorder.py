@@ -143,8 +143,9 @@ def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class Recorder:
     """Keeps the record, and with `record_file` also writes it as it goes: one JSON line per
-    event, flushed at once, so that a run that is killed, hangs or crashes still leaves
-    everything up to that moment, the test it was in included.
+    event, flushed as each test starts and when its setup ends, so that a run that is killed,
+    hangs or crashes still leaves everything up to that test, the test it was in and its
+    setup included.
 
     A call or teardown that plainly passed is written with its test's end, in one line,
     compact: if the run dies before that end, the test is one that was running, and those
@@ -171,12 +172,17 @@ class Recorder:
         self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
         self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
         if record_file:
-            self.stream = open(record_file, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
-            self._write("start", self.header)
+            self.stream = open(record_file, "w", encoding="utf-8")  # noqa: SIM115
+            self._write("start", self.header, flush=True)
 
-    def _write(self, event: str, data: dict[str, Any]) -> None:
+    def _write(self, event: str, data: dict[str, Any], *, flush: bool = False) -> None:
+        """One event a line. The file is flushed as each test starts and when its setup ended
+        (and at collection): a run that dies in a test has every event before it on disk,
+        the test it was in and its setup; two writes a test instead of one a line."""
         if self.stream is not None:
             self.stream.write(json.dumps({"event": event, **data}) + "\n")
+            if flush:
+                self.stream.flush()
 
     @functools.cached_property
     def header(self) -> dict[str, Any]:
@@ -210,7 +216,7 @@ class Recorder:
                 "longrepr": _text(report.longrepr),
             }
             self.collect_errors.append(error)
-            self._write("collect_error", error)
+            self._write("collect_error", error, flush=True)
 
     def pytest_deselected(self, items: Any) -> None:
         self.deselected.extend(item.nodeid for item in items)
@@ -218,7 +224,7 @@ class Recorder:
     def pytest_collection_finish(self, session: Any) -> None:
         self.selected = len(session.items)
         self.collected = self.selected + len(self.deselected)
-        self._write("collected", self._counts())
+        self._write("collected", self._counts(), flush=True)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
@@ -226,12 +232,12 @@ class Recorder:
         # (after its own deselection)
         self.selected = max(self.selected or 0, len(ids))
         self.collected = max(self.collected, len(ids))
-        self._write("collected", self._counts())
+        self._write("collected", self._counts(), flush=True)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         # pytest-rerunfailures logs an attempt's reports only when it ends: this is what
         # names the test a hanging run is in
-        self._write("test_start", {"nodeid": nodeid})
+        self._write("test_start", {"nodeid": nodeid}, flush=True)
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         end: dict[str, Any] = {"nodeid": nodeid}
@@ -294,7 +300,9 @@ class Recorder:
             self.passed.setdefault(report.nodeid, []).append(entry)
         else:
             self._write_passed(report.nodeid)
-            self._write("report", entry)
+            # a setup is on disk before the call runs: a test that ends the process in its
+            # call still shows it began, and how its setup went
+            self._write("report", entry, flush=entry["when"] == "setup")
 
     def _ending(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import REPORT_KEY, SCHEMA, SECTION_STATE
+from pytest_test_gate.protocol import PLAINLY, REPORT_KEY, SCHEMA, SECTION_STATE
 
 from test_gate.read.attempts import records_from_plugin, records_from_stages
 from test_gate.read.cross_check import check_against_report
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
-from test_gate.read.record import RecordError, load_record
 from test_gate.read.records import (
     Choice,
     CollectError,
@@ -249,7 +247,8 @@ def read_report(
                 "stopped, or crashed, before the end"
             )
         if cross_check:
-            check_against_report(tests, records, text(data.get("root")), findings)
+            plainly = _plainly(data, findings)
+            check_against_report(tests, records, text(data.get("root")), findings, plainly)
         failed_collectors = _collect_errors(data, None, findings)
         if len(failed_collectors) > len(collect_errors):
             findings.add(
@@ -308,6 +307,17 @@ def read_report(
 
 def _names(value: Any) -> tuple[str, ...]:
     return tuple(text(v)[:200] for v in value[:64]) if isinstance(value, list) else ()
+
+
+def _plainly(data: Mapping[str, Any], findings: Findings) -> list[str]:
+    """A digest's ids of the tests pytest-json-report says plainly passed."""
+    found = data.get(PLAINLY)
+    if found is None:
+        return []
+    if not isinstance(found, list) or not all(type(n) is str for n in found):
+        findings.add("the report's digest lists its plainly passed tests wrongly")
+        return []
+    return found
 
 
 def _state_changes(plugin: Mapping[str, Any] | None, findings: Findings) -> list[StateChange]:
@@ -397,32 +407,3 @@ def merge(runs: Sequence[RunData]) -> RunData:
         sources=tuple(s for r in runs for s in r.sources),
         root=runs[0].root,
     )
-
-
-def read_run_files(report: Path, record: Path, run_id: str) -> RunData:
-    """A run test-gate started: pytest-test-gate's record (written as the run went) and
-    pytest-json-report's report, each checked against the other. The record alone still
-    counts every test when the report was never written (pytest was stopped, or
-    pytest-json-report crashed), and says that the report is missing."""
-    section: dict[str, Any] | None = None
-    data: dict[str, Any] | None = None
-    missing: list[str] = []
-    try:
-        section = load_record(record)
-    except RecordError as exc:
-        missing.append(str(exc))
-    try:
-        data = load_json(report)
-    except ReportError as exc:
-        missing.append(str(exc))
-    if data is not None and section is not None:
-        return read_report({**data, REPORT_KEY: section}, run_id=run_id, source=str(report))
-    if section is not None:
-        exit_status = integer(section.get("exit_status"))
-        alone: dict[str, Any] = {"tests": [], "exitcode": exit_status, REPORT_KEY: section}
-        run = read_report(alone, run_id=run_id, source=str(record), cross_check=False)
-    elif data is not None:
-        run = read_report(data, run_id=run_id, source=str(report))
-    else:
-        run = RunData(tests=(), sources=(str(report),))
-    return replace(run, problems=(*missing, *run.problems))

@@ -14,7 +14,7 @@ from test_gate.analyse.diagnose import Diagnoser, diagnose, diagnose_hang, order
 from test_gate.analyse.findings import Diagnosis, OrderedRun
 from test_gate.read.files import read_text
 from test_gate.read.records import OptionKinds, Outcome, RunData
-from test_gate.read.report import read_run_files
+from test_gate.read.run_files import read_run_files
 from test_gate.run.cancel import Cancelled
 from test_gate.run.prober import Prober, guard_args
 from test_gate.run.pytest_command import Asked, reproduce_command

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_test_gate.protocol import DIGEST_SUFFIX
+
 from test_gate.read.files import CONFIG_LIMIT, read_text
 from test_gate.run import process
 from test_gate.run.pytest_command import Asked, explicit_plugins, pytest_argv
@@ -85,6 +87,9 @@ def run_pytest(
     report_file.parent.mkdir(parents=True, exist_ok=True)
     if report_file.is_file():  # a stale report; settings refuse anything but a regular file
         report_file.unlink()
+    digest = Path(str(report_file) + DIGEST_SUFFIX)
+    if digest.is_file() and not digest.is_symlink():  # and its stale digest
+        digest.unlink()
     work_dir.mkdir(parents=True, exist_ok=True)
     run_id = secrets.token_hex(16)
     record_file = work_dir / f"record-{run_id[:8]}.jsonl"
