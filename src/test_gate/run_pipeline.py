@@ -243,9 +243,9 @@ def audit(settings: AuditSettings) -> int:
     return EXIT_PASS
 
 
-def install(python: str, source: str | None, print_only: bool) -> int:
+def install(python: str, source: str | None, print_only: bool, verbose: bool = False) -> int:
     """`test-gate install-plugins`."""
     if print_only:
         print(PLUGINS_FILE.read_text(encoding="utf-8"), end="")
         return EXIT_PASS
-    return EXIT_PASS if install_plugins(python, source) == 0 else EXIT_FAIL
+    return EXIT_PASS if install_plugins(python, source, verbose) == 0 else EXIT_FAIL

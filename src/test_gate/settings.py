@@ -237,6 +237,8 @@ class Outputs:
 
     result_file: Path | None = None
     summary_file: Path | None = None
+    junit_file: Path | None = None
+    ctrf_file: Path | None = None
     github: bool = False  # write the step summary, outputs and annotations of GitHub Actions
     annotations: bool = True
     step_summary: bool = True

@@ -21,7 +21,7 @@ def test_a_row_per_cell_and_the_cells_of_each_failure() -> None:
     page = summary.render(result)  # type: ignore[arg-type]
     assert "| linux | 1 | 8 | 1 | 0 | 0 | 0 | 88.88% | 1.0 s |" in page
     assert "### Failing in some cells only (1)" in page
-    assert f"`{SUITE[0]}` in linux (failed)" in page
+    assert f"| `{SUITE[0]}` in linux | failed (2 attempts) |" in page
     assert page.index("Failing in some cells only") < page.index("### Failures (1)")
     text = terminal.render(result)  # type: ignore[arg-type]
     assert "cell linux: 1 job(s), passed 8, failed 1" in text

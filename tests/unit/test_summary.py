@@ -15,24 +15,27 @@ def test_summary_leads_with_verdict_rate_and_seed() -> None:
         < page.index("Pass rate 0.00%")
         < page.index("**Seed** `42`")
         < page.index("### Failures (3)")
+        < page.index("### Details (3)")
     )
-    assert "<details><summary>traceback</summary>" in page
+    assert "| test | outcome | what it is | message |" in page
+    assert "<details><summary><code>tests/test_0.py::test_case_0</code></summary>" in page
 
 
 def test_huge_run_stays_under_the_limit_with_a_note() -> None:
     page = summary.render(result_of(failing(3000, trace="E   " + "x" * 5000 + "\n")))
     assert len(page.encode()) <= markdown.SUMMARY_LIMIT
     assert "test-gate failed" in page and "**Seed**" in page
-    # every failure keeps its line; tracebacks give way first, with a note saying so
-    assert page.count("- `tests/test_") == 3000
-    assert "failures shown without details: the summary has a size limit" in page
+    # every failure keeps its row; the details give way first, with a note saying so
+    failures = page.split("### Failures (3000)", 1)[1].split("\n### ", 1)[0]
+    assert failures.count("| `tests/test_") == 3000
+    assert "tests' details not shown: the summary has a size limit" in page
     assert 0 < page.count("<details>") < 3000
 
 
 def test_small_limit_degrades_to_compact_lines_then_a_note() -> None:
     page = summary.render(result_of(failing(40)), limit=6_000)
     assert len(page.encode()) <= 6_000
-    assert "- `tests/test_0.py::test_case_0`" in page
+    assert "| `tests/test_0.py::test_case_0` |" in page
     assert "✂️" in page
 
 
@@ -60,8 +63,9 @@ def test_a_failure_message_keeps_its_lines() -> None:
     message = "AssertionError: math is broken\nassert 4 == 5\n +  where 4 = add(2, 2)"
     test = TestRecord("t.py::t", "t.py", 1, (Attempt(Outcome.FAILED, message),), 0)
     page = summary.render(make([test]))
-    assert "(failed) at `t.py:1`: AssertionError: math is broken\n" in page
-    assert "  ```text\n  AssertionError: math is broken\n  assert 4 == 5\n   +  where 4" in page
+    # the row has its first line, the details the whole message (there is no traceback)
+    assert "| `t.py::t` | failed | – | AssertionError: math is broken |" in page
+    assert "```text\nAssertionError: math is broken\nassert 4 == 5\n +  where 4" in page
 
 
 def test_the_slowest_table_only_when_a_test_is_slow() -> None:

@@ -13,7 +13,7 @@ from test_gate.render import terminal
 
 def test_terminal_block_is_short_and_names_the_reasons() -> None:
     text = terminal.render(result_of(failing(30), command="python -m pytest"))
-    assert "test-gate FAILED: pass rate 0.00% (0/30), threshold 98%" in text
+    assert "test-gate FAILED: pass rate 0.00% (0 of 30), threshold 98%" in text
     assert "… and 20 more" in text
     assert "reproduce: python -m pytest" in text
     assert len(text.splitlines()) < 30

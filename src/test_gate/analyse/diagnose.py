@@ -220,15 +220,16 @@ class Diagnoser:
             return done(UNCONFIRMED, command=alone_cmd, note=_no_result(alone, ()))
         if failed_alone:
             self.log(
-                f"test-gate: diagnosis: {victim} {'hangs' if self.hang else 'fails'} alone too"
+                f"test-gate: diagnosis: {victim}: run alone in a fresh process, it "
+                f"{'hung' if self.hang else 'failed'}"
             )
             note = "it hangs alone too" if self.hang else alone.messages.get(victim, "")
             return done(BROKEN, command=alone_cmd, note=note)
         found = self._suspects(test, before, self.changes)
         shown = f"; it saw {found[0].text}" if found else ""
         self.log(
-            f"test-gate: diagnosis: {victim} passes alone; {len(before)} test(s) ran before "
-            f"it{shown}"
+            f"test-gate: diagnosis: {victim}: run alone in a fresh process, it passed; "
+            f"{len(before)} test(s) ran before it in the run{shown}"
         )
         if not before:
             return done(

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Literal
 
 from test_gate.read.records import (
+    STOPPED_EARLY,
     CollectError,
     IgnoredPath,
     Outcome,
@@ -192,13 +193,19 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
             f"{', '.join(e.nodeid or '<root>' for e in run.collect_errors[:3])}"
             f"{' and more' if len(run.collect_errors) > 3 else ''} could not be collected"
         )
-    blind.extend(run.problems)
+    explained = bool(run.session.root_causes or (run.collect_errors and not run.tests))
+    # a reason that follows from the root cause is left out: it would only guess at it
+    blind.extend(p for p in run.problems if not (explained and p.endswith(f"({STOPPED_EARLY})")))
     if counts.interrupted:
         blind.append(
             f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
             "the run was cut short"
         )
-    if not run.session.stopped:  # a stopped run has no exit code of its own to explain
+    # the exit code of a session that ended on a root cause, or of one a collection error
+    # interrupted (2) before any test ran, follows from it; a stopped run has none of its own
+    if not (run.session.stopped or run.session.root_causes) and not (
+        run.collect_errors and run.exit_code == 2 and not run.tests
+    ):
         blind.extend(_exit_code_reasons(run.exit_code, counts, policy))
     if attempted == 0:
         if not policy.allow_no_tests:

@@ -75,9 +75,12 @@ def classify_attempt(phases: Sequence[Mapping[str, Any]]) -> Attempt:
         source = source or {}
         crash = source.get("crash")
         crash = crash if isinstance(crash, list) else []
+        message = text(source.get("message"))
+        if outcome in (Outcome.XFAILED, Outcome.XPASSED):  # the marker's reason, not the assert
+            message = text(source.get("wasxfail")).removeprefix("reason: ") or message
         return Attempt(
             outcome=outcome,
-            message=text(source.get("message")),
+            message=message,
             longrepr=text(source.get("longrepr")),
             duration=duration,
             crash_path=text(crash[0]) if len(crash) > 0 else "",

@@ -19,6 +19,7 @@ from test_gate.read.attempts import records_from_plugin, records_from_stages
 from test_gate.read.cross_check import check_against_report
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 from test_gate.read.records import (
+    STOPPED_EARLY,
     Choice,
     CollectError,
     CollectSettings,
@@ -275,10 +276,7 @@ def read_report(
     state = tuple(_state_changes(plugin, findings))  # before the findings are read out
     ran = len({r.nodeid for r in records})
     if ran < selected:
-        findings.add(
-            f"{selected} test(s) were selected but only {ran} ran "
-            "(the session stopped early: -x, --maxfail, a crash or an interrupt)"
-        )
+        findings.add(f"{selected} test(s) were selected but only {ran} ran ({STOPPED_EARLY})")
     return RunData(
         tests=tuple(records),
         collect_errors=tuple(collect_errors),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from test_gate.analyse.causes import ServiceGroup
@@ -11,7 +12,6 @@ from test_gate.analyse.findings import (
     NEEDS_SETTER,
     ORDER_DEPENDENT,
     UNCONFIRMED,
-    Category,
     Diagnosis,
     Examined,
 )
@@ -75,83 +75,110 @@ def _state_line(item: Examined) -> str:
     return f" It saw {'; '.join(parts)}{f'; and {more} more' if more > 0 else ''}."
 
 
-def _block(item: Examined, main_seed: int | None) -> Block:
+@dataclass(frozen=True)
+class Explained:
+    """One examined test as the summary shows it: a few words for its row of the failures
+    table, the sentence that explains it, and the commands that show it."""
+
+    what: str  # Markdown: "order-dependent → `tests/a.py::test_x`"
+    sentence: str  # Markdown
+    commands: tuple[tuple[str, str], ...] = ()  # (label, shell command)
+    plain: str = ""  # `what` as plain text, for the terminal
+
+
+def _culprits(names: Sequence[str]) -> str:
+    shown = ", ".join(code(n, in_table=True) for n in names[:2])
+    return shown + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+
+
+def _plain_what(item: Examined) -> str:
+    names = ", ".join(item.culprits[:2]) + (
+        f" and {len(item.culprits) - 2} more" if len(item.culprits) > 2 else ""
+    )
+    if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
+        return f"order-dependent: needs {names} first"
+    if item.category == ORDER_DEPENDENT:
+        kind = "order-dependent hang" if item.hang else "order-dependent"
+        return f"{kind} → {names}" + (", masked by its rerun" if item.masked else "")
+    if item.category == BROKEN:
+        return "hangs (alone too)" if item.hang else "broken"
+    return "flaky by itself" if item.masked else "not explained"
+
+
+def explain(item: Examined, main_seed: int | None) -> Explained:
+    """What the diagnosis found about one test, said once."""
+    return replace(_explain(item, main_seed), plain=_plain_what(item))
+
+
+def _explain(item: Examined, main_seed: int | None) -> Explained:
     victim = code(item.nodeid)
     where = _seed(item, main_seed)
     if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
         via = _via(item)
         setter = f"{md(via)}, which {_tests(item.setters)} set up" if via else _tests(item.setters)
-        line = (
-            f"- {victim}{where} **needs a state-setter**: it fails alone and passes after "
-            f"{setter}; it relies on the state that leaves ({_cost(item)})."
-            f"{_state_line(item)}"
+        return Explained(
+            f"order-dependent: needs {_culprits(item.setters)} first",
+            f"{victim}{where} **needs a state-setter**: it fails alone and passes after "
+            f"{setter}; it relies on the state that leaves ({_cost(item)}).{_state_line(item)}",
+            (("Fails", item.command), ("Passes", item.passing_command)),
         )
-        full = (
-            f"{line}\n\n  Fails:\n\n{code_block(item.command, 'sh')}\n\n"
-            f"  Passes:\n\n{code_block(item.passing_command, 'sh')}\n"
-        )
-        return Block(full, line)
-    if item.category == ORDER_DEPENDENT and item.masked:
-        word = "polluter" if len(item.polluters) == 1 else "polluters, together"
-        line = (
-            f"- {victim}{where} **order-dependent, masked by its rerun**: it failed after "
-            f"{_tests(item.polluters)} ({word}) and passed on the rerun in the same process; "
-            f"it counts as passed, and will fail again in every run with this order "
-            f"({_cost(item)}).{_state_line(item)}"
-        )
-        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == ORDER_DEPENDENT:
         word = "polluter" if len(item.polluters) == 1 else "polluters, together"
+        if item.masked:
+            return Explained(
+                f"order-dependent → {_culprits(item.polluters)}, masked by its rerun",
+                f"{victim}{where} **order-dependent, masked by its rerun**: it failed after "
+                f"{_tests(item.polluters)} ({word}) and passed on the rerun in the same "
+                f"process; it counts as passed, and will fail again in every run with this "
+                f"order ({_cost(item)}).{_state_line(item)}",
+                (("Reproduce", item.command),),
+            )
         kind, verb = (
             ("order-dependent hang", "hangs") if item.hang else ("order-dependent", "fails")
         )
-        line = (
-            f"- {victim}{where} **{kind}**: passes alone, {verb} after "
-            f"{_tests(item.polluters)} ({word}; {_cost(item)}).{_state_line(item)}"
+        return Explained(
+            f"{kind} → {_culprits(item.polluters)}",
+            f"{victim}{where} **{kind}**: passes alone, {verb} after "
+            f"{_tests(item.polluters)} ({word}; {_cost(item)}).{_state_line(item)}",
+            (("Reproduce", item.command),),
         )
-        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
     if item.category == BROKEN:
         kind, verb = ("hangs", "hangs") if item.hang else ("broken", "fails")
-        line = f"- {victim}{where} **{kind}**: {verb} alone too ({_cost(item)})."
-        return Block(f"{line}\n\n{code_block(item.command, 'sh')}\n", line)
-    line = f"- {victim}{where} **not explained**: {md(item.note, 500)} ({_cost(item)})."
-    return Block(line, line)
-
-
-def diagnosis_section(diagnosis: Diagnosis, main_seed: int | None) -> Section | None:
-    if not diagnosis.ran:
-        return None
-    order: dict[Category, int] = {ORDER_DEPENDENT: 0, BROKEN: 1, UNCONFIRMED: 2}
-    # a flaky test that is not order-dependent is said once, with the flaky ones
-    shown = [e for e in diagnosis.examined if not (e.masked and e.category == UNCONFIRMED)]
-    items = sorted(shown, key=lambda e: order.get(e.category, 3))
-    blocks = [_block(item, main_seed) for item in items]
-    if diagnosis.flaky:
-        cleared = sum(1 for e in diagnosis.examined if e.masked and e.category == UNCONFIRMED)
-        examined = f" ({cleared} examined: not order-dependent)" if cleared else ""
-        line = (
-            f"- {len(diagnosis.flaky)} flaky: failed, then passed on a rerun in the same "
-            f"process: {_tests(diagnosis.flaky)}{examined}."
+        return Explained(
+            f"{kind} (alone too)" if item.hang else "broken",
+            f"{victim}{where} **{kind}**: {verb} alone too ({_cost(item)}).",
+            (("Reproduce", item.command),),
         )
-        blocks.append(Block(line, line))
-    if diagnosis.not_examined:
-        reasons: dict[str, list[str]] = {}
-        for nodeid, why in diagnosis.not_examined:
-            reasons.setdefault(why, []).append(nodeid)
-        for why, names in reasons.items():
-            line = f"- Not examined ({md(why)}): {len(names)} test(s): {_tests(names)}."
-            blocks.append(Block(line, line))
-    blocks += [Block(f"- {md(note, 500)}") for note in diagnosis.notes]
-    counts = {c: sum(1 for e in shown if e.category == c) for c in order}
-    masked = sum(1 for e in shown if e.masked)
-    hidden = f" ({masked} masked by a rerun)" if masked else ""
-    intro = (
-        f"{counts[ORDER_DEPENDENT]} order-dependent{hidden}, {counts[BROKEN]} broken, "
-        f"{counts[UNCONFIRMED]} not explained, {len(diagnosis.flaky)} flaky; "
-        f"{diagnosis.runs} diagnosis run(s) in fresh pytest processes, {diagnosis.seconds:.1f} s. "
-        "The counts above are not changed: a test that failed in this run counts as failed."
+    if item.masked:
+        return Explained(
+            "flaky by itself",
+            f"{victim}{where} **flaky, not order-dependent**: {md(item.note, 500)} "
+            f"({_cost(item)}).",
+        )
+    return Explained(
+        "not explained",
+        f"{victim}{where} **not explained**: {md(item.note, 500)} ({_cost(item)}).",
     )
-    return Section("Diagnosis: why tests failed", tuple(blocks), intro=intro, what="entries")
+
+
+def diagnosis_lines(diagnosis: Diagnosis) -> tuple[Block, ...]:
+    """Under the failures table: what the diagnosis cost, and what it left out. Each test's
+    finding is in its row, not here."""
+    if not diagnosis.ran:
+        return ()
+    line = (
+        f"Diagnosed in {diagnosis.runs} fresh pytest run(s), {diagnosis.seconds:.1f} s; "
+        "the counts are not changed by it."
+    )
+    blocks = [Block(line, line)]
+    reasons: dict[str, list[str]] = {}
+    for nodeid, why in diagnosis.not_examined:
+        reasons.setdefault(why, []).append(nodeid)
+    for why, names in reasons.items():
+        text = f"- Not examined ({md(why)}): {len(names)} test(s): {_tests(names)}."
+        blocks.append(Block(text, text))
+    blocks += [Block(f"- {md(note, 500)}") for note in diagnosis.notes]
+    return tuple(blocks)
 
 
 def unreachable_section(groups: Sequence[ServiceGroup]) -> Section | None:
@@ -283,40 +310,30 @@ def result_keys(
     return data
 
 
+def terminal_detail(item: Examined) -> list[str]:
+    """The lines under a test the diagnosis examined, in the terminal: the state, the command
+    that shows it (its kind is beside its name)."""
+    lines = []
+    if item.category == ORDER_DEPENDENT and item.state:
+        lines.append(f"state: {one_line(state_text(item), 400)}")
+    if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
+        lines += [f"fails: {item.command}", f"passes: {item.passing_command}"]
+    elif item.category == UNCONFIRMED:
+        lines.append(one_line(item.note, 200))
+    elif item.command:
+        lines.append(f"reproduce: {item.command}")
+    return lines
+
+
 def terminal_lines(diagnosis: Diagnosis) -> str:
+    """What the diagnosis cost and left out; each test's finding is beside its name."""
     lines = [f"  diagnosis: {diagnosis.runs} run(s), {diagnosis.seconds:.1f} s"]
     if not diagnosis.ran:
         lines = ["  --orders:"]
     lines += [f"    {note}" for note in diagnosis.order_notes]
-    for item in diagnosis.examined:
-        if item.category == ORDER_DEPENDENT and item.kind == NEEDS_SETTER:
-            via = _via(item)
-            setter = f"{via}, which {', '.join(item.setters)} set up" if via else ""
-            lines.append(
-                f"    {item.nodeid}: needs state-setter {setter or ', '.join(item.setters)}"
-            )
-            if item.state:
-                lines.append(f"      state: {one_line(state_text(item), 400)}")
-            lines.append(f"      passes: {item.passing_command}")
-        elif item.category == ORDER_DEPENDENT:
-            kind = "order-dependent hang" if item.hang else "order-dependent"
-            lines.append(f"    {item.nodeid}: {kind}, polluter(s) {', '.join(item.polluters)}")
-            if item.state:
-                lines.append(f"      state: {one_line(state_text(item), 400)}")
-        elif item.category == BROKEN:
-            lines.append(
-                f"    {item.nodeid}: {'hangs alone too' if item.hang else 'broken (fails alone)'}"
-            )
-        elif item.masked:
-            lines.append(
-                f"    {item.nodeid}: flaky, not order-dependent: {one_line(item.note, 200)}"
-            )
-        else:
-            lines.append(f"    {item.nodeid}: not explained: {one_line(item.note, 200)}")
-        if item.command and item.category != UNCONFIRMED:
-            lines.append(f"      reproduce: {item.command}")
     if diagnosis.not_examined:
         lines.append(f"    not examined: {len(diagnosis.not_examined)} test(s)")
+    lines += [f"    {one_line(note, 300)}" for note in diagnosis.notes]
     for change in diagnosis.order_sensitive:
         cells = ", ".join(f"{s}: {o}" for s, o in change.outcomes)
         lines.append(f"    order-sensitive: {change.nodeid} ({cells})")

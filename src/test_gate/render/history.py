@@ -215,12 +215,17 @@ def trend_section(result: GateResult) -> Section | None:
     return Section(
         f"Across runs (last {len(facts.trend) + 1})",
         tuple(blocks),
-        intro="This run and the runs before it on this branch, in this lane. The flip rate: how "
-        "often a test's outcome changed from one run to the next.",
+        intro="This run and the runs before it on this branch, in this lane. "
+        + FLIPS_LEGEND.strip(),
         what="rows",
     )
 
 
+FLIPS_LEGEND = (
+    "  (flaky in a run: it failed, then passed on a rerun within that run; the flip rate: how "
+    "often its final outcome changed from one run to the next. A test flaky in every run "
+    "always ended passed: 0% flips)"
+)
 LISTED = 10  # unmatched entries named one by one; the rest are counted
 
 
@@ -249,7 +254,11 @@ def warnings(facts: HistoryFacts | None) -> list[Annotation]:
     ]
 
 
-def quarantine_section(facts: HistoryFacts | None) -> Section | None:
+def quarantine_section(
+    facts: HistoryFacts | None, listed: frozenset[Key] = frozenset()
+) -> Section | None:
+    """The quarantine's state: expired entries, the quarantined tests not already listed with
+    the failures, entries to release and entries that match nothing."""
     if facts is None or not facts.quarantine_file:
         return None
     blocks: list[Block] = []
@@ -259,7 +268,8 @@ def quarantine_section(facts: HistoryFacts | None) -> Section | None:
             f"owner {md(entry.owner)}): {md(entry.reason)}"
         )
         blocks.append(Block(line, line))
-    if facts.quarantined:
+    rest = [q for q in facts.quarantined if (q.cell, q.nodeid) not in listed]
+    if rest:
         rows = [
             (
                 code(_name((q.cell, q.nodeid)), in_table=True),
@@ -268,7 +278,7 @@ def quarantine_section(facts: HistoryFacts | None) -> Section | None:
                 md(q.entry.owner, 100),
                 q.entry.expires.isoformat() + (" (expired)" if q.expired else ""),
             )
-            for q in facts.quarantined
+            for q in rest
         ]
         blocks.extend(table(("test", "outcome", "reason", "owner", "expires"), rows))
     for release in facts.release:
@@ -443,6 +453,8 @@ def report(
         )
     lines.append("")
     lines.append("flakiest tests:" if flakiest else "flakiest tests: none in the window")
+    if flakiest:
+        lines.append(FLIPS_LEGEND)
     for flips in flakiest:
         lines.append(
             f"  {one_line(_name(flips.key), 200)}: flaky in {flips.flaky} of {flips.runs} runs, "

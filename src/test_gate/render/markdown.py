@@ -17,10 +17,12 @@ NOTE_RESERVE = 400
 
 @dataclass(frozen=True)
 class Block:
-    """A piece of the page; `compact` stands in when `full` does not fit (empty: drop it)."""
+    """A piece of the page; `compact` stands in when `full` does not fit. An `optional` block
+    (details of what another block names) has no compact form: it is shown whole or not."""
 
     full: str
     compact: str = ""
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def page(head: str, ordered: Sequence[Section], limit: int = SUMMARY_LIMIT) -> s
         used += _size(opening) + 2
         chosen: list[str] = []
         for block in section.blocks:
-            text = block.compact or block.full
+            text = "" if block.optional else block.compact or block.full
             if used + _size(text) + 1 + reserve > limit:
                 break
             chosen.append(text)
@@ -73,8 +75,16 @@ def page(head: str, ordered: Sequence[Section], limit: int = SUMMARY_LIMIT) -> s
                 chosen[index] = full
                 used += grow
     for section, opening, chosen in plans:
-        lines = [opening, "", *chosen]
-        short = sum(1 for i, text in enumerate(chosen) if text != section.blocks[i].full)
+        lines = [opening, "", *(text for text in chosen if text)]
+        left = [
+            section.blocks[i] for i, text in enumerate(chosen) if text != section.blocks[i].full
+        ]
+        short = sum(1 for block in left if not block.optional)
+        if len(left) > short:
+            lines.append(
+                f"\n> ✂️ {len(left) - short} {section.what} not shown: the summary has a size "
+                "limit; the result file has every message."
+            )
         if short:
             lines.append(
                 f"\n> ✂️ {short} {section.what} shown without details: the summary has a size "

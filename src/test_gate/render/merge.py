@@ -85,12 +85,16 @@ def sections(facts: MergeFacts) -> list[Section]:
     return [section for section in found if section]
 
 
-def later_sections(facts: MergeFacts) -> list[Section]:
-    """After the failures: the jobs' own diagnoses, flaky tests by cell, and every job."""
+def later_sections(
+    facts: MergeFacts, listed: frozenset[tuple[str, str]] = frozenset()
+) -> list[Section]:
+    """After the failures: the jobs' own diagnoses of tests not listed with the failures,
+    flaky tests by cell, and every job."""
     out: list[Section] = []
-    if facts.findings:
+    findings = [f for f in facts.findings if (f.cell, f.nodeid) not in listed]
+    if findings:
         blocks = []
-        for found in facts.findings:
+        for found in findings:
             what = "order-dependent" if found.category == "order_dependent" else "broken"
             line = f"- {code(found.nodeid)} in {md(found.cell)}: {what}, {md(found.detail)}"
             full = line
@@ -100,7 +104,7 @@ def later_sections(facts: MergeFacts) -> list[Section]:
             blocks.append(Block(full, line))
         out.append(
             Section(
-                f"Diagnosed in their cell ({len(facts.findings)})",
+                f"Diagnosed in their cell ({len(findings)})",
                 tuple(blocks),
                 intro="What each job's diagnosis found, with the command that reproduces it "
                 "in that cell.",

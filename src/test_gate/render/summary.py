@@ -7,14 +7,14 @@ GitHub's size limit.
 
 from __future__ import annotations
 
-from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
+from test_gate.render import failures, unrun
 from test_gate.render import history as history_view
 from test_gate.render import merge as merge_view
-from test_gate.render import unrun
+from test_gate.render.command import wrapped
 from test_gate.render.escape import code, code_block, html, md, one_line
 from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
 
@@ -28,10 +28,12 @@ def _headline(verdict: Verdict) -> str:
     c = verdict.counts
     attempted = c.attempted
     rate = percent_text(verdict.pass_rate)
+    counted = attempted - verdict.excused
+    left_out = f"; {verdict.excused} quarantined failure(s) left out" if verdict.excused else ""
     lines = [
         f"## {icon} test-gate {word}",
         "",
-        f"**Pass rate {rate}** ({c.passed} of {attempted} attempted tests passed) · "
+        f"**Pass rate {rate}** ({c.passed} of {counted} attempted tests passed{left_out}) · "
         f"threshold {format_threshold(verdict.threshold)}%",
     ]
     if verdict.reasons:
@@ -43,26 +45,23 @@ def _headline(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def _counts_table(verdict: Verdict) -> str:
+def counts_line(verdict: Verdict) -> str:
+    """The counts in one line, those that are 0 left out (collected is always said)."""
     c = verdict.counts
-    cells = [
+    named = [
         ("passed", c.passed),
         ("failed", c.failed),
         ("errors", c.error),
+        ("never finished", c.interrupted),
         ("skipped", c.skipped),
         ("xfailed", c.xfailed),
         ("xpassed", c.xpassed),
         ("flaky", c.flaky),
         ("reruns", c.reruns),
-        ("collected", c.collected),
         ("deselected", c.deselected),
     ]
-    if c.interrupted:
-        cells.insert(3, ("interrupted", c.interrupted))
-    head = "| " + " | ".join(name for name, _ in cells) + " |"
-    rule = "|" + "---:|" * len(cells)
-    row = "| " + " | ".join(str(value) for _, value in cells) + " |"
-    return "\n".join([head, rule, row])
+    shown = [f"{value} {name}" for name, value in named if value]
+    return " · ".join([*shown, f"{c.collected} collected"])
 
 
 def _reproduce(verdict: Verdict, command: str | None) -> str:
@@ -70,22 +69,16 @@ def _reproduce(verdict: Verdict, command: str | None) -> str:
         return ""
     lines: list[str] = []
     if verdict.seed is not None:
-        lines.append(f"**Seed** {code(verdict.seed)}")
+        lines.append(
+            f"**Seed** {code(verdict.seed)}" + (": this exact order again with" if command else "")
+        )
     if command:
-        lines += ["", "Reproduce this exact order:", "", code_block(command, "sh")]
+        lines += ["", code_block(wrapped(command), "sh")]
     return "\n".join(lines)
 
 
 def _seconds(value: float) -> str:
     return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.1f} ms"
-
-
-def _where(test: TestRecord) -> str:
-    attempt = test.last
-    if attempt.crash_path and attempt.crash_line:
-        path = attempt.crash_path
-        return f"{path}:{attempt.crash_line}"
-    return f"{test.path}:{test.line}" if test.line else test.path
 
 
 def _traceback(text: str) -> str:
@@ -106,25 +99,6 @@ def _with_details(line: str, summary: str, text: str) -> str:
     return f"{line}\n\n{indented}\n"
 
 
-def _failure_block(test: TestRecord, history: HistoryFacts | None = None) -> Block:
-    kind = {Outcome.ERROR: "error", Outcome.INTERRUPTED: "never finished"}.get(
-        test.outcome, "failed"
-    )
-    label = history_view.label(history, (test.cell, test.nodeid))
-    message = test.last.message or kind
-    headline, _, more = message.partition("\n")
-    cell = f" in {md(test.cell)}" if test.cell else ""
-    which = f"{kind}, **{label}**" if label else kind
-    line = f"- {code(test.nodeid)}{cell} ({which}) at {code(_where(test))}: {md(headline)}"
-    full = line
-    if more.strip():  # the message keeps its lines: `assert 4 == 5` / `+ where 4 = add(2, 2)`
-        body = "\n".join("  " + ln if ln else "" for ln in code_block(message, "text").split("\n"))
-        full = f"{line}\n\n{body}\n"
-    if not test.last.longrepr:
-        return Block(full, line)
-    return Block(_with_details(full, "traceback", test.last.longrepr), line)
-
-
 def _where_it_ran(result: GateResult) -> str:
     """The job's cell, and its part of the suite when it ran a shard."""
     shard = result.run.shard
@@ -138,15 +112,19 @@ def _where_it_ran(result: GateResult) -> str:
 
 
 def _setting_lines(result: GateResult) -> str:
-    """The interpreter that ran the tests, and what the gate did about the user's settings."""
-    lines = []
+    """What the gate did about the user's settings, in view; the interpreter and the versions
+    that ran the tests, folded."""
+    lines = [f"> ℹ️ {md(notice, 500)}" for notice in result.notices]
     env = dict(result.run.environment)
     if result.run.session.python or env:
-        parts = [f"{name} {version}" for name, version in env.items() if name != "os"]
-        where = f" · {md(env['os'])}" if env.get("os") else ""
-        python = f" · {code(result.run.session.python)}" if result.run.session.python else ""
-        lines.append(f"**Environment** {md(' · '.join(parts))}{where}{python}")
-    lines += [f"> ℹ️ {md(notice, 500)}" for notice in result.notices]
+        items = [f"- {md(name)} {md(version)}" for name, version in env.items() if name != "os"]
+        if env.get("os"):
+            items.append(f"- {md(env['os'])}")
+        if result.run.session.python:
+            items.append(f"- {code(result.run.session.python)}")
+        lines.append(
+            "<details><summary>Environment</summary>\n\n" + "\n".join(items) + "\n\n</details>"
+        )
     return "\n\n".join(lines)
 
 
@@ -198,18 +176,6 @@ def tests_wrote_section(result: GateResult) -> Section | None:
     )
 
 
-def failures_section(verdict: Verdict, history: HistoryFacts | None = None) -> Section | None:
-    """Every failure; with a history, the new ones first, each named new or known."""
-    if not verdict.failures:
-        return None
-    split = history_view.counted(history) if history else ""
-    return Section(
-        f"Failures ({len(verdict.failures)}{': ' + split if split else ''})",
-        tuple(_failure_block(t, history) for t in verdict.failures),
-        what="failures",
-    )
-
-
 def collect_errors_section(verdict: Verdict) -> Section | None:
     if not verdict.collect_errors:
         return None
@@ -225,19 +191,8 @@ def collect_errors_section(verdict: Verdict) -> Section | None:
     )
 
 
-def flaky_section(verdict: Verdict) -> Section | None:
-    if not verdict.flaky:
-        return None
-    rows = [
-        (code(t.nodeid, in_table=True), str(len(t.attempts)), md(t.attempts[0].message))
-        for t in verdict.flaky
-    ]
-    return Section(
-        f"Flaky tests ({len(verdict.flaky)})",
-        table(("test", "attempts", "first failure"), rows),
-        intro="Failed, then passed on a rerun. They count as passed; fix them anyway.",
-        what="flaky tests",
-    )
+def skip_reason(test: TestRecord) -> str:
+    return test.last.message.removeprefix("Skipped: ") or "no reason given"
 
 
 def skipped_section(result: GateResult) -> Section | None:
@@ -247,7 +202,7 @@ def skipped_section(result: GateResult) -> Section | None:
         return None
     groups: dict[tuple[str, str], list[TestRecord]] = {}
     for test in skipped:
-        reason = one_line(test.last.message.removeprefix("Skipped: ") or "no reason given", 200)
+        reason = one_line(skip_reason(test), 200)
         groups.setdefault((test.outcome.value, reason), []).append(test)
     blocks = []
     for (kind, reason), tests in sorted(groups.items(), key=lambda kv: -len(kv[1])):
@@ -284,16 +239,18 @@ def sections(result: GateResult) -> list[Section]:
     decided."""
     verdict, run, diagnosis = result.verdict, result.run, result.diagnosis
     merged = result.merge
+    items = failures.entries(result)
+    listed = failures.listed(items)
     candidates = [
         stopped_section(result),
         *(merge_view.sections(merged) if merged else ()),
-        failures_section(verdict, result.history),
-        history_view.quarantine_section(result.history),
+        failures.section(result, items),
         collect_errors_section(verdict),
+        failures.details_section(items),
+        history_view.quarantine_section(result.history, listed),
         diagnosis_view.unreachable_section(result.unreachable),
-        diagnosis and diagnosis_view.diagnosis_section(diagnosis, result.seed),
         diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
-        *(merge_view.later_sections(merged) if merged else [flaky_section(verdict)]),
+        *(merge_view.later_sections(merged, listed) if merged else ()),
         skipped_section(result),
         unrun.ignored_section(run.ignored),
         unrun.deselected_section(run.deselected_files),
@@ -312,7 +269,7 @@ def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
         part
         for part in (
             _headline(verdict),
-            _counts_table(verdict),
+            counts_line(verdict),
             merge_view.cells_table(result.merge) if result.merge else _where_it_ran(result),
             history_view.headline(result.history) if result.history else "",
             _setting_lines(result),

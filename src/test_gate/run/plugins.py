@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from pytest_test_gate.protocol import __version__ as PLUGIN_VERSION
 
+from test_gate.run import plugin_wheel
 from test_gate.run.interpreter import environment
 
 PLUGINS_FILE = Path(__file__).with_name("pytest_plugins.txt")
@@ -57,6 +59,7 @@ class Plan:
     wanted: tuple[str, ...]  # the pins that apply to this interpreter (met: the version found)
     missing: tuple[str, ...]  # the install arguments of those not met
     hold: str  # "pytest==X": a constraint, or "" when pytest is not installed
+    fresh: tuple[str, ...] = ()  # the entries of `wanted` that are installed now
 
 
 def plan(
@@ -68,6 +71,7 @@ def plan(
     """Pure: which pins apply (markers, for the test interpreter) and which are not met."""
     wanted: list[str] = []
     missing: list[str] = []
+    fresh: list[str] = []
     for pin in pins:
         if pin.marker is not None and not pin.marker.evaluate(dict(markers)):
             continue
@@ -75,23 +79,30 @@ def plan(
         if have is None or not pin.specifier.contains(have, prereleases=True):
             missing.append(str(pin))
             wanted.append(str(pin))
+            fresh.append(str(pin))
         else:
             wanted.append(f"{pin.name}=={have}")
     wanted.append(f"{PLUGIN_DISTRIBUTION}=={PLUGIN_VERSION}")
     if versions.get(PLUGIN_DISTRIBUTION) != PLUGIN_VERSION:
         missing.append(source)
+        fresh.append(wanted[-1])
     pytest_version = versions.get("pytest")
     return Plan(
-        tuple(wanted), tuple(missing), f"pytest=={pytest_version}" if pytest_version else ""
+        tuple(wanted),
+        tuple(missing),
+        f"pytest=={pytest_version}" if pytest_version else "",
+        tuple(fresh),
     )
 
 
-def install_plugins(python: str, source: str | None = None) -> int:
+def install_plugins(python: str, source: str | None = None, verbose: bool = False) -> int:
     """Install what is missing into the interpreter that runs the tests.
 
     Nothing is installed when every pin is met: a prepared (or offline) test environment stays
     as it is. Otherwise the interpreter's own pip is used, so the plugins land where its pytest
-    imports from; uv stands in only when it has no pip.
+    imports from; uv stands in only when it has no pip. pytest-test-gate from a source tree
+    goes in as a wheel made here, with no build. pip's log is shown when it fails or when
+    asked; else one line for each package.
     """
     pins = requirements(PLUGINS_FILE.read_text(encoding="utf-8"))
     versions, markers = environment(
@@ -119,6 +130,24 @@ def install_plugins(python: str, source: str | None = None) -> int:
             argv = [python, "-m", "pip", "install", "--disable-pip-version-check"]
         else:
             argv = [uv, "pip", "install", "--python", python]
-        argv += [*todo.missing, *hold]
-        print("+ " + shlex.join(argv), flush=True)
-        return subprocess.call(argv)
+        argv += [*(_prebuilt(m, Path(scratch)) for m in todo.missing), *hold]
+        if verbose:
+            print("+ " + shlex.join(argv), flush=True)
+            return subprocess.call(argv)
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        if done.returncode != 0:
+            log = done.stdout.decode("utf-8", "backslashreplace")
+            print(f"+ {shlex.join(argv)}\n{log}", end="", file=sys.stderr, flush=True)
+            print(f"test-gate: installing the plugins into {python} failed", file=sys.stderr)
+            return done.returncode
+    for line in todo.wanted:
+        print(f"test-gate: {'installed' if line in todo.fresh else 'kept'} {line}", flush=True)
+    return 0
+
+
+def _prebuilt(argument: str, scratch: Path) -> str:
+    """A source tree of pytest-test-gate becomes a wheel made here; anything else stays."""
+    if not Path(argument).is_dir():
+        return argument
+    wheel = plugin_wheel.build(Path(argument), scratch)
+    return str(wheel) if wheel is not None else argument

@@ -1,0 +1,52 @@
+"""`history` and `quarantine suggest`: the commands that only read a history store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from test_gate import pipeline
+from test_gate.cli import options
+from test_gate.settings import parse_positive
+
+
+def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
+    history = sub.add_parser(
+        "history",
+        help="the flakiest tests, the newest failures and the trend, from a history store",
+    )
+    history.add_argument("file", metavar="FILE", help="the history store (--history)")
+    history.add_argument("--branch", help="the branch (default: the newest run's)")
+    history.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
+    history.add_argument("--window", default="20", help="runs looked at (20)")
+    history.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
+    quarantine = sub.add_parser("quarantine", help="quarantine entries from the history")
+    actions = quarantine.add_subparsers(dest="action", required=True, parser_class=options.Parser)
+    suggest = actions.add_parser(
+        "suggest", help="propose entries for the flakiest tests of the history, with their rates"
+    )
+    suggest.add_argument("--history", required=True, metavar="FILE", help="the history store")
+    suggest.add_argument("--branch", help="the branch (default: the newest run's)")
+    suggest.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
+    suggest.add_argument("--window", default="20", help="runs looked at (20)")
+    suggest.add_argument(
+        "--days", default="30", help="the proposed entries expire after this many days (30)"
+    )
+
+
+def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    window = parse_positive(args.window, "--window", "runs")
+    return pipeline.show_history(args.file, args.branch, args.lane, window, args.json)
+
+
+def quarantine(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    return pipeline.suggest_quarantine(
+        args.history,
+        args.branch,
+        args.lane,
+        parse_positive(args.window, "--window", "runs"),
+        parse_positive(args.days, "--days", "days"),
+    )
