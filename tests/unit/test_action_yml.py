@@ -54,7 +54,10 @@ HISTORY_OPTIONS = {
     "quarantine": "--quarantine",
     "max-quarantined": "--max-quarantined",
 }
+# the files written beside the summary, the same in both actions
+FILE_OPTIONS = {"junit-file": "--junit-file", "ctrf-file": "--ctrf-file"}
 OPTIONS.update(HISTORY_OPTIONS)
+OPTIONS.update(FILE_OPTIONS)
 CACHE_INPUTS = {"history-cache", "history-key"}  # for the cache steps, not the gate
 SCRIPTS = [step for step in STEPS if "run" in step]
 OUTPUTS = {
@@ -70,6 +73,8 @@ OUTPUTS = {
     "result-file",
     "report-file",
     "summary-file",
+    "junit-file",
+    "ctrf-file",
 }
 
 
@@ -186,6 +191,7 @@ MERGE_OPTIONS = {
     "summary": "--step-summary",
     "annotations": "--annotations",
     **HISTORY_OPTIONS,
+    **FILE_OPTIONS,
 }
 
 

@@ -40,6 +40,8 @@ def test_every_declared_output_has_a_value() -> None:
         "result-file": "r.json",
         "report-file": "report.json",
         "summary-file": "s.md",
+        "junit-file": "",
+        "ctrf-file": "",
     }
 
 

@@ -68,9 +68,11 @@ def policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result-file", help="write the result JSON here")
     parser.add_argument("--summary-file", help="write the Markdown summary here")
     parser.add_argument(
-        "--junit-file", help="write the tests as JUnit XML here, every attempt kept"
+        "--junit-file", default="", help="write the tests as JUnit XML here, every attempt kept"
     )
-    parser.add_argument("--ctrf-file", help="write the tests as a CTRF report (JSON) here")
+    parser.add_argument(
+        "--ctrf-file", default="", help="write the tests as a CTRF report (JSON) here"
+    )
     parser.add_argument(
         "--github",
         default="auto",

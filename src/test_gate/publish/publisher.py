@@ -4,13 +4,14 @@ written."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from test_gate.analyse.result import GateResult
 from test_gate.publish import github
 from test_gate.render import annotations as annotation_view
-from test_gate.render import outputs, result_json, summary
+from test_gate.render import ctrf, junit, outputs, result_json, summary
 from test_gate.render.annotation import Annotation
 from test_gate.render.markdown import SUMMARY_LIMIT
 from test_gate.settings import Outputs
@@ -29,14 +30,19 @@ class Rendered:
     summary: str
     outputs: dict[str, str]
     annotations: list[Annotation]
+    junit: str = ""  # "" when not asked for
+    ctrf: str = ""
 
 
-def render(result: GateResult, settings: Outputs) -> Rendered:
+def render(result: GateResult, settings: Outputs, now: float | None = None) -> Rendered:
+    ended = time.time() if now is None else now
     return Rendered(
         result_json=result_json.render(result),
         summary=summary.render(result, summary_limit(settings)),
-        outputs=outputs.render(result),
+        outputs=outputs.render(result, settings),
         annotations=annotation_view.render(result),
+        junit=junit.render(result, ended) if settings.junit_file else "",
+        ctrf=ctrf.render(result, ended) if settings.ctrf_file else "",
     )
 
 
@@ -51,6 +57,13 @@ def publish(result: GateResult, settings: Outputs) -> None:
     write_file(result.files.result, done.result_json)
     write_file(result.files.summary, done.summary)
     print(f"  result: {result.files.result}\n  summary: {result.files.summary}")
+    for path, text, name in (
+        (settings.junit_file, done.junit, "junit"),
+        (settings.ctrf_file, done.ctrf, "ctrf"),
+    ):
+        if path is not None:
+            write_file(path, text)
+            print(f"  {name}: {path}")
     if not settings.github:
         return
     if settings.step_summary:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from test_gate.analyse.result import GateResult
 from test_gate.render.result_json import rate_number
+from test_gate.settings import Outputs
 
 
-def render(result: GateResult) -> dict[str, str]:
+def render(result: GateResult, settings: Outputs | None = None) -> dict[str, str]:
     verdict = result.verdict
     c = verdict.counts
     rate = rate_number(verdict)
@@ -24,4 +25,6 @@ def render(result: GateResult) -> dict[str, str]:
         "result-file": str(files.result),
         "report-file": str(files.report) if files.report else "",
         "summary-file": str(files.summary),
+        "junit-file": str(settings.junit_file) if settings and settings.junit_file else "",
+        "ctrf-file": str(settings.ctrf_file) if settings and settings.ctrf_file else "",
     }
