@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from test_gate.across_runs import look_back, record, today
@@ -33,6 +34,7 @@ from test_gate.read.history import (
     latest_lane,
     load_history,
 )
+from test_gate.read.identity import changed_files
 from test_gate.read.records import RunData
 from test_gate.read.report import (
     ReportError,
@@ -84,6 +86,10 @@ def conclude(result: GateResult, outputs: Outputs, fail_on_gate: bool, scratch: 
     """Every output written, the scratch folder emptied, the exit code: how each pipeline
     that judged a run ends. Rendering makes a row per test and no reference cycles: the
     collector, paused, does not walk them again and again."""
+    verdict = result.verdict
+    if outputs.github and outputs.annotations and (verdict.failures or verdict.flaky):
+        # on a pull request, annotations go first to the files it changes
+        result = replace(result, changed=changed_files(Path.cwd()))
     with gc_paused():
         publish(result, outputs)
     clean_up(scratch, keep=_kept(result.files, outputs.github))

@@ -50,3 +50,13 @@ def test_a_failure_annotation_says_the_exception_and_the_failing_line() -> None:
         "t.py::test_a", "t.py", 1, (Attempt(Outcome.FAILED, "assert 4 == 5", longrepr),), 0
     )
     assert annotations.failure_text(test, "failed") == "assert 4 == 5\n> assert add(2, 2) == 5"
+
+
+def test_on_a_pull_request_the_files_it_changes_go_first() -> None:
+    verdict = verdict_of(failing(30))  # tests/test_0.py ... tests/test_6.py
+    changed = frozenset({"pkg/tests/test_5.py"})
+    notes = annotations.from_verdict(verdict, changed=changed, prefix="pkg/")
+    errors = [a for a in notes if a.level == "error" and a.file]
+    assert {a.file for a in errors[:4]} == {"tests/test_5.py"}  # the 4 of 30 in that file
+    assert errors[4].file != "tests/test_5.py"
+    assert notes[-1].title == "test-gate: more in the job summary"

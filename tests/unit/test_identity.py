@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from test_gate.read.identity import identify
+from test_gate.read.identity import changed_files, identify
 
 NOW = dt.datetime(2026, 11, 29, 10, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
@@ -85,3 +85,35 @@ def test_a_pull_request_event_is_a_pull_request_unless_the_user_says_otherwise(
         tmp_path, None, None, {**env, "GITHUB_HEAD_REF": "x"}, NOW, pull_request=False
     ).pull_request
     assert identify(tmp_path, None, None, {}, NOW, pull_request=True).pull_request
+
+
+def _git(path: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        cwd=path,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_a_pull_requests_changed_files_come_from_its_merge_commit(tmp_path: Path) -> None:
+    """As actions/checkout leaves a pull request: a merge commit of the head into the base."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_old.py").write_text("def test_old():\n    pass\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+    (tmp_path / "tests" / "test_new.py").write_text("def test_new():\n    pass\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "change")
+    _git(tmp_path, "checkout", "-q", "main")
+    (tmp_path / "README").write_text("base moved on\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "base moves")
+    _git(tmp_path, "merge", "-q", "--no-ff", "feature", "-m", "merge")
+    event = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    assert changed_files(tmp_path, event) == {"tests/test_new.py"}
+    assert changed_files(tmp_path / "tests", event) == {"tests/test_new.py"}  # from the root
+    assert changed_files(tmp_path, {"GITHUB_EVENT_NAME": "push"}) == frozenset()
+    assert changed_files(tmp_path.parent, event) == frozenset()  # no repository: nothing

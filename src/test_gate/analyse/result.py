@@ -44,6 +44,7 @@ class GateResult:
     shard_asked: str = ""  # K/N of `--shard`, kept when the run could not say (a crash)
     merge: MergeFacts | None = None  # a merge of several jobs: their cells, across cells
     history: HistoryFacts | None = None  # the past runs and the quarantine, when asked for
+    changed: frozenset[str] = frozenset()  # files a pull request changes (repository paths)
 
 
 def check_seed(run: RunData, seed: int) -> RunData:

@@ -138,3 +138,28 @@ def in_branch(path: Path, branch: str, commits: Iterable[str]) -> frozenset[str]
         if _git_ok(path, "merge-base", "--is-ancestor", commit, found):
             held.add(commit)
     return frozenset(held)
+
+
+MAX_CHANGED = 10_000  # files named by a diff at most: a larger change is not worth ordering by
+
+
+def changed_files(path: Path, env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The files a pull request changes, relative to the repository's root, so that
+    annotations go first where the reviewer looks. In Actions a pull request is checked out as
+    a merge commit whose first parent is the base: its diff to that parent is the change (a
+    clone of depth 2 or more holds it). Else the diff from the base branch's merge base. Empty
+    when not a pull request, or when git cannot tell."""
+    env = os.environ if env is None else env
+    if env.get("GITHUB_EVENT_NAME", "") not in PULL_REQUEST_EVENTS:
+        return frozenset()
+    root = _git(path, "rev-parse", "--show-toplevel")
+    if not root:
+        return frozenset()
+    listed = ""
+    if _git(path, "rev-parse", "--verify", "-q", "HEAD^2"):  # a merge commit
+        listed = _git(path, "diff", "--name-only", "--no-renames", "HEAD^1", "HEAD")
+    base = env.get("GITHUB_BASE_REF", "")
+    if not listed and base:
+        listed = _git(path, "diff", "--name-only", "--no-renames", f"origin/{base}...HEAD")
+    names = listed.splitlines()
+    return frozenset(names) if len(names) <= MAX_CHANGED else frozenset()

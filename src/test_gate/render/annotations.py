@@ -41,7 +41,10 @@ def render(result: GateResult) -> list[Annotation]:
         *unrun.warnings_for(result.run),
         *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
     ]
-    notes = prefixed(from_verdict(result.verdict, extra, result.history), result.path_prefix)
+    notes = prefixed(
+        from_verdict(result.verdict, extra, result.history, result.changed, result.path_prefix),
+        result.path_prefix,
+    )
     # test text may hold bidi, zero-width or control characters: each is shown, not obeyed
     return [replace(a, message=visible(a.message), title=visible(a.title)) for a in notes]
 
@@ -68,11 +71,15 @@ def _level(history: HistoryFacts | None, test: TestRecord) -> tuple[Level, str]:
 
 
 def from_verdict(
-    verdict: Verdict, extra: Sequence[Annotation] = (), history: HistoryFacts | None = None
+    verdict: Verdict,
+    extra: Sequence[Annotation] = (),
+    history: HistoryFacts | None = None,
+    changed: frozenset[str] = frozenset(),
+    prefix: str = "",
 ) -> list[Annotation]:
     """Failures and errors as errors (new failures first), flaky tests as warnings; `extra`
-    (ignored files, …) competes for the same slots after them. A notice says what did not
-    fit."""
+    (ignored files, …) competes for the same slots after them. On a pull request, the tests
+    in files it changes come first, each kind in its order. A notice says what did not fit."""
     rate = percent_text(verdict.pass_rate)
     headline = Annotation(
         "error" if not verdict.passed else "notice",
@@ -108,6 +115,11 @@ def from_verdict(
                 f"passed after {len(test.attempts) - 1} rerun(s); first failure: "
                 f"{test.attempts[0].message}",
             )
+        )
+    if changed:  # a stable sort: the order within each part stays
+        candidates[1:] = sorted(
+            candidates[1:],
+            key=lambda a: not (a.file and posixpath.normpath(prefix + a.file) in changed),
         )
     candidates.extend(extra)
     return budget(candidates)
