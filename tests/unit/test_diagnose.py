@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from test_gate.analyse.diagnose import Diagnoser, diagnose
+from test_gate.analyse.diagnose import Diagnoser
 from test_gate.analyse.findings import (
     BROKEN,
     NEEDS_SETTER,
@@ -16,6 +16,7 @@ from test_gate.analyse.findings import (
     OrderedRun,
     ProbeResult,
 )
+from test_gate.analyse.victims import diagnose
 from test_gate.read.records import Attempt, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
 from test_gate.run.prober import Prober

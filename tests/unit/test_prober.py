@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pytest_test_gate.recorder import option_kinds
 
-from test_gate.analyse.diagnose import order_changes
 from test_gate.analyse.findings import OrderedRun
+from test_gate.analyse.victims import order_changes
 from test_gate.read.records import Attempt, OptionKinds, Outcome, RunData
 from test_gate.read.records import TestRecord as Record
 from test_gate.run.prober import command_id, diagnosis_args, printed_command, run_options

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from test_gate.analyse.diagnose import Diagnoser, diagnose, diagnose_hang, order_changes
+from test_gate.analyse.diagnose import Diagnoser
 from test_gate.analyse.findings import Diagnosis, OrderedRun
+from test_gate.analyse.victims import diagnose, diagnose_hang, order_changes
 from test_gate.read.files import read_text
 from test_gate.read.records import OptionKinds, Outcome, RunData
 from test_gate.read.run_files import read_run_files
