@@ -44,8 +44,7 @@ from test_gate.read.report import (
 from test_gate.read.report import merge as merge_reports
 from test_gate.read.results import ResultRefused, read_result, result_files
 from test_gate.read.store import HistoryUnusable
-from test_gate.render import history as history_view
-from test_gate.render import terminal
+from test_gate.render import history_report, terminal
 from test_gate.run.scratch import clean_up, work_dir
 from test_gate.settings import (
     GateSettings,
@@ -191,7 +190,7 @@ def show_history(
 ) -> int:
     """`test-gate history FILE`: the trend, the flakiest tests and the newest failures."""
     history, chosen = _stored(file, branch, lane, window)
-    text = history_view.report(
+    text = history_report.report(
         chosen.branch,
         chosen.lane,
         history.runs,
@@ -210,7 +209,7 @@ def suggest_quarantine(
     """`test-gate quarantine suggest`: entries for the flakiest tests, to review and paste."""
     history, _ = _stored(file, branch, lane, window)
     ran = flips(history.ran, history.results)
-    text = history_view.suggestions(
+    text = history_report.suggestions(
         flakiest(ran), len(history.window), today() + dt.timedelta(days=days)
     )
     with github.output_guard():

@@ -9,12 +9,11 @@ Three kinds of silence, each a section of the record (the ``pytest_test_gate_sec
   ``node_modules`` is not news.
 - ``deselected_by_file``: items dropped after collection (``-k``, ``-m``, ``--deselect``, plugins),
   counted per file, including items a hook removed without telling ``pytest_deselected``.
-- ``never_ran``: modules that were collected but none of whose tests ran: skipped while importing
-  (``pytest.skip(..., allow_module_level=True)``, ``importorskip``), or every test skipped; and
-  directories a ``conftest.py`` skipped while importing.
+- ``never_ran``: collected modules none of whose tests ran (skipped while importing, or every
+  test skipped), and directories a ``conftest.py`` skipped while importing.
 
-Only facts are recorded here (which rule matched, with which pattern, from where); finding the
-line that holds the rule and counting the tests of an ignored file happen later, in the gate.
+Only facts are recorded here (which rule matched, with which pattern, from where); the gate
+finds the line that holds the rule and counts the tests of an ignored file.
 """
 
 from __future__ import annotations
