@@ -267,3 +267,16 @@ def test_gate_leaves_no_scratch_folder_behind(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert list(scratch.iterdir()) == []
+
+
+def test_a_mistyped_option_gets_the_option_it_was_meant_to_be(tmp_path: Path) -> None:
+    # the 90 would have been taken as PATH: the mistyped option is named first, nothing else
+    proc = cli("run", "--treshold", "90", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "test-gate: error: --treshold: no such option of run; did you mean --threshold?"
+    )
+    proc = cli("gate", "--histroy=h.db", "report.json")
+    assert "--histroy: no such option of gate; did you mean --history?" in proc.stderr
+    proc = cli("merge", "--expect-shrads", "3", str(tmp_path))
+    assert "did you mean --expect-shards?" in proc.stderr

@@ -36,6 +36,10 @@ def test_a_separate_environment_then_gate_gives_the_same_counts(
     subprocess.run([*pip, f"pytest=={_pytest_version()}"], check=True)
     installed = cli("install-plugins", "--python", python)
     assert installed.returncode == 0, installed.stdout + installed.stderr
+    # one line a package, no pip log; pytest-test-gate as a wheel made here, with no build
+    lines = installed.stdout.strip().splitlines()
+    assert all(line.startswith(("test-gate: installed ", "test-gate: kept ")) for line in lines)
+    assert any(line.startswith("test-gate: installed pytest-test-gate==") for line in lines)
     report = tmp_path / "report.json"
     tox = subprocess.run(
         [
