@@ -110,7 +110,12 @@ def _look_back(
         settings.quarantine,
         today=today(),
         policy=HistoryPolicy(
-            settings.fail_on, settings.max_flaky_rate, settings.window, settings.max_quarantined
+            settings.fail_on,
+            settings.max_flaky_rate,
+            settings.window,
+            settings.max_quarantined,
+            settings.require_stable,
+            settings.threshold,
         ),
         lane=(identity.branch, identity.base, lane) if identity else ("", None, ""),
         notices=notices,

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from test_gate.across_runs import look_back, record, today
@@ -186,7 +187,12 @@ def _stored(file: str, branch: str | None, lane: str | None, window: int) -> tup
 
 
 def show_history(
-    file: str, branch: str | None, lane: str | None, window: int, as_json: bool
+    file: str,
+    branch: str | None,
+    lane: str | None,
+    window: int,
+    as_json: bool,
+    threshold: Decimal = Decimal(98),
 ) -> int:
     """`test-gate history FILE`: the trend, the flakiest tests and the newest failures."""
     history, chosen = _stored(file, branch, lane, window)
@@ -197,6 +203,7 @@ def show_history(
         flakiest(flips(history.ran, history.results)),
         failing_since(history.window, history.results),
         as_json,
+        threshold,
     )
     with github.output_guard():  # test ids come from the project
         print(text, end="")

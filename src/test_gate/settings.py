@@ -299,6 +299,8 @@ class HistorySettings:
     quarantine: Quarantine | None = None
     pull_request: bool | None = None  # None: from GitHub Actions' event
     max_quarantined: int | None = None
+    require_stable: int | None = None  # the last N runs of the lane each met `threshold`
+    threshold: Decimal = Decimal(98)
 
     @property
     def asked(self) -> bool:
@@ -321,6 +323,8 @@ def history_settings(
     quarantine: str | None,
     pull_request: str = "auto",
     max_quarantined: str = "none",
+    require_stable: str = "none",
+    threshold: Decimal = Decimal(98),
 ) -> HistorySettings:
     history = output_file(path, "--history")
     chosen = parse_fail_on(fail_on)
@@ -330,6 +334,16 @@ def history_settings(
         )
     size = parse_positive(window, "--window", "runs")
     kept = parse_positive(keep, "--keep-runs", "runs")
+    stable = parse_count(require_stable, "--require-stable", allow_none=True) or None
+    if stable is not None and history is None:
+        raise UsageError(
+            "--require-stable: needs --history FILE: the runs before this one are read there"
+        )
+    if stable is not None and stable > size:
+        raise UsageError(
+            f"--require-stable: {stable} runs is more than the --window of {size}; raise "
+            "--window to at least that"
+        )
     rate = (
         None
         if max_flaky_rate.strip().lower() in ("", "none")
@@ -346,6 +360,8 @@ def history_settings(
         quarantine=quarantine_file(quarantine),
         pull_request=parse_auto_bool(pull_request, "--pull-request"),
         max_quarantined=parse_count(max_quarantined, "--max-quarantined", allow_none=True),
+        require_stable=stable,
+        threshold=threshold,
     )
 
 

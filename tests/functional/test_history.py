@@ -409,3 +409,58 @@ def test_a_quarantine_of_everything_is_loud_and_can_be_capped(suite: Path, tmp_p
     assert f"{TESTS} test(s) of this run are quarantined, more than --max-quarantined 5" in (
         " ".join(result["reasons"])
     )
+
+
+def test_require_stable_needs_the_last_n_runs_each_at_the_threshold(
+    suite: Path, tmp_path: Path
+) -> None:
+    """The seed plan's "98% across 3 consecutive runs": --threshold 98 --require-stable 3."""
+    history = tmp_path / "history.db"
+    options = ("--history", str(history), "--branch", "main", "--require-stable", "3")
+    out = tmp_path / "out"
+    breaks = ["", "", "1", "", "", ""]  # run 3 is at 11 of 12, 91.66%
+    verdicts, streaks = [], []
+    for value in breaks:
+        code, result, stdout, summary = gated(suite, out, *options, env={"BREAK": value})
+        verdicts.append(code)
+        streaks.append(result["history"]["stable"]["streak"])
+    # runs 1 and 2: fewer than 3 runs; run 3 is below; runs 4 and 5: run 3 is in the last 3
+    assert verdicts == [1, 1, 1, 1, 1, 0]
+    assert streaks == [1, 2, 0, 1, 2, 3]
+    assert result["history"]["stable"] == {
+        "required": 3,
+        "threshold": "98",
+        "streak": 3,
+        "met": True,
+        "below": [],
+    }
+    assert "stable (met): 3 of the 3 runs in a row at 98% or more" in stdout
+    assert "stable (met)" in summary
+    shown = cli("history", str(history), "--threshold", "98")
+    assert "stable: the newest 3 run(s) in a row at 98% or more" in shown.stdout
+    # the reasons of the runs that failed on it
+    code, result, _, _ = gated(
+        suite, tmp_path / "fresh", "--history", str(tmp_path / "h2.db"), "--require-stable", "2"
+    )
+    assert code == 1
+    assert result["reasons"] == [
+        "--require-stable 2: 2 runs in a row must each meet the threshold 98%, and this lane "
+        "has 0 earlier run(s) in the history"
+    ]
+
+
+def test_require_stable_says_which_earlier_run_fell_short(suite: Path, tmp_path: Path) -> None:
+    history = tmp_path / "history.db"
+    options = ("--history", str(history), "--branch", "main")
+    out = tmp_path / "out"
+    gated(suite, out, *options, env={"BREAK": "1"})
+    code, result, _, _ = gated(suite, out, *options, "--require-stable", "2")
+    assert code == 1
+    (reason,) = result["reasons"]
+    assert reason.startswith(
+        "--require-stable 2: of the last 2 runs of this lane, 1 earlier one(s) did not meet the "
+        "threshold 98%: run #1 ("
+    )
+    assert reason.endswith(", 91.66%)")
+    bad = cli("run", str(suite), "--require-stable", "2")
+    assert bad.returncode == 2 and "--require-stable: needs --history FILE" in bad.stderr

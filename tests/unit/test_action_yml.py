@@ -53,6 +53,7 @@ HISTORY_OPTIONS = {
     "keep-runs": "--keep-runs",
     "quarantine": "--quarantine",
     "max-quarantined": "--max-quarantined",
+    "require-stable": "--require-stable",
 }
 # the files written beside the summary, the same in both actions
 FILE_OPTIONS = {"junit-file": "--junit-file", "ctrf-file": "--ctrf-file"}

@@ -23,9 +23,10 @@ def test_the_wheel_holds_the_package_its_metadata_and_a_true_record(tmp_path: Pa
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
         metadata = archive.read(f"{info}/METADATA").decode()
         assert f"Version: {__version__}" in metadata and "Requires-Dist: pytest>=7" in metadata
-        assert "[pytest11]\ntest_gate = pytest_test_gate.plugin" in archive.read(
-            f"{info}/entry_points.txt"
-        ).decode()
+        assert (
+            "[pytest11]\ntest_gate = pytest_test_gate.plugin"
+            in archive.read(f"{info}/entry_points.txt").decode()
+        )
         for line in archive.read(f"{info}/RECORD").decode().splitlines():
             name, digest, size = line.split(",")
             if name.endswith("RECORD"):

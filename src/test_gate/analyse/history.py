@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import Literal
 
 from test_gate.analyse.findings import Diagnosis
-from test_gate.analyse.verdict import Gating, format_percent, format_threshold
+from test_gate.analyse.verdict import Gating, count, format_percent, format_threshold, pass_rate
 from test_gate.read.history import History, Key, PastResult, PastRun
 from test_gate.read.quarantine import Entry, Quarantine
 from test_gate.read.records import RunData, TestRecord
@@ -116,6 +116,7 @@ class HistoryFacts:
     fail_on: Literal["all", "new"] = "all"
     time: str = ""  # this run's, as the store keeps it
     commit: str = ""
+    stable: Stable | None = None  # with --require-stable
 
     @property
     def flaky_rate(self) -> Fraction | None:
@@ -126,11 +127,49 @@ class HistoryFacts:
 
 
 @dataclass(frozen=True)
+class Stable:
+    """--require-stable: how many runs in a row, newest first, met the threshold."""
+
+    required: int
+    threshold: Decimal
+    streak: int  # this run and the earlier ones in a row that met it
+    earlier: int  # earlier runs of the lane in the history
+    below: tuple[PastRun, ...] = ()  # the earlier runs of the last N that did not
+
+    @property
+    def met(self) -> bool:
+        return self.streak >= self.required
+
+
+def met_threshold(rate: float | None, threshold: Decimal) -> bool:
+    """A stored pass rate (rounded down to two decimals) at or above the threshold."""
+    return rate is not None and Decimal(str(rate)) >= threshold
+
+
+def stable(
+    earlier: Sequence[PastRun], now_rate: Fraction | None, required: int, threshold: Decimal
+) -> Stable:
+    """This run and the runs before it in the lane (oldest first), against the threshold."""
+    streak = 0
+    if now_rate is not None and now_rate >= Fraction(threshold):
+        streak = 1
+        for run in reversed(earlier):
+            if not met_threshold(run.pass_rate, threshold):
+                break
+            streak += 1
+    last = list(earlier)[-(required - 1) :] if required > 1 else []
+    below = tuple(r for r in last if not met_threshold(r.pass_rate, threshold))
+    return Stable(required, threshold, streak, len(earlier), below)
+
+
+@dataclass(frozen=True)
 class HistoryPolicy:
     fail_on: Literal["all", "new"] = "all"
     max_flaky_rate: Decimal | None = None
     window: int = 20
     max_quarantined: int | None = None  # tests of a run the quarantine may match
+    require_stable: int | None = None  # the last N runs, this one included, each met:
+    threshold: Decimal = Decimal(98)
 
 
 def flaky_now(run: RunData, diagnosis: Diagnosis | None) -> frozenset[Key]:
@@ -287,6 +326,40 @@ def _quarantine(
     return quarantined, expired, unmatched, release, broad_entries(found, len(tests))
 
 
+def _stable(
+    run: RunData, history: History, policy: HistoryPolicy, excused: frozenset[Key]
+) -> Stable | None:
+    if policy.require_stable is None:
+        return None
+    counts = count(run)
+    left_out = sum(1 for t in run.tests if key(t) in excused)
+    now = pass_rate(counts, left_out)
+    return stable(history.window, now, policy.require_stable, policy.threshold)
+
+
+def _stable_reasons(found: Stable) -> list[str]:
+    """Why the runs in a row fall short, when earlier runs do (this run's own rate has a
+    reason of its own)."""
+    n, limit = found.required, format_threshold(found.threshold)
+    if found.earlier < n - 1:
+        return [
+            f"--require-stable {n}: {n} runs in a row must each meet the threshold {limit}%, "
+            f"and this lane has {found.earlier} earlier run(s) in the history"
+        ]
+    if not found.below:
+        return []
+    shown = ", ".join(
+        f"run #{r.id} ({r.time}, "
+        + (f"{r.pass_rate:.2f}%" if r.pass_rate is not None else "no test attempted")
+        + ")"
+        for r in found.below[:3]
+    )
+    return [
+        f"--require-stable {n}: of the last {n} runs of this lane, {len(found.below)} earlier "
+        f"one(s) did not meet the threshold {limit}%: {shown}"
+    ]
+
+
 def assess(
     run: RunData,
     diagnosis: Diagnosis | None,
@@ -353,6 +426,7 @@ def assess(
         fail_on=policy.fail_on,
         time=when[0],
         commit=when[1],
+        stable=_stable(run, history, policy, excused),
     )
     reasons = [
         f"quarantine entry {e.id!r} ({facts.quarantine_file}:{e.line}, owner {e.owner}) expired "
@@ -373,6 +447,8 @@ def assess(
             f"--max-flaky-rate {format_threshold(limit)}% ({flaky_tests} of {len(ran)} tests "
             "were flaky at least once)"
         )
+    if facts.stable is not None and not facts.stable.met:
+        reasons.extend(_stable_reasons(facts.stable))
     gating = Gating(
         excused=excused,
         known=frozenset(k for k, c in classes.items() if c in ("known", "flaky-known")),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from test_gate import pipeline
 from test_gate.cli import options
-from test_gate.settings import parse_positive
+from test_gate.settings import parse_positive, parse_threshold
 
 
 def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
@@ -20,6 +20,11 @@ def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
     history.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
     history.add_argument("--window", default="20", help="runs looked at (20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    history.add_argument(
+        "--threshold",
+        default="98",
+        help="the pass rate the newest runs in a row are counted against (98)",
+    )
 
 
 def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
@@ -39,7 +44,8 @@ def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
 
 def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
     window = parse_positive(args.window, "--window", "runs")
-    return pipeline.show_history(args.file, args.branch, args.lane, window, args.json)
+    threshold = parse_threshold(args.threshold)
+    return pipeline.show_history(args.file, args.branch, args.lane, window, args.json, threshold)
 
 
 def quarantine(args: argparse.Namespace, extra: Sequence[str]) -> int:

@@ -132,6 +132,13 @@ def history_options(parser: argparse.ArgumentParser) -> None:
         "at commits the base branch holds (auto: from GitHub Actions' event; true or false)",
     )
     group.add_argument(
+        "--require-stable",
+        default="none",
+        metavar="N",
+        help="fail unless the last N runs of this lane, this one included, each met the "
+        "threshold (none)",
+    )
+    group.add_argument(
         "--quarantine",
         default="",
         metavar="FILE",
@@ -165,6 +172,8 @@ def history(args: argparse.Namespace) -> HistorySettings:
         quarantine=args.quarantine,
         pull_request=args.pull_request,
         max_quarantined=args.max_quarantined,
+        require_stable=args.require_stable,
+        threshold=parse_threshold(args.threshold),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from test_gate.analyse.history import Broad, FailureClass, HistoryFacts, TestFlips
+from test_gate.analyse.history import Broad, FailureClass, HistoryFacts, Stable, TestFlips
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import format_threshold, percent_number, percent_text
 from test_gate.read.history import Key, PastRun
@@ -114,12 +114,23 @@ def headline(facts: HistoryFacts) -> str:
         )
         if failures := counted(facts):
             parts.append("failures: " + failures)
+        if facts.stable is not None:
+            parts.append(stable_text(facts.stable))
     if facts.quarantine_file:
         parts.append(f"**Quarantine** {len(facts.quarantined)} test(s) matched")
     lines = [" · ".join(parts)]
     lines += [f"> ⚠️ {md(broad_text(b, facts.quarantine_file), 500)}" for b in facts.broad]
     lines += [f"> ℹ️ {md(notice, 500)}" for notice in facts.notices]
     return "\n\n".join(lines)
+
+
+def stable_text(found: Stable) -> str:
+    """`stable: 2 of the 3 runs in a row at 98% or more` (--require-stable)."""
+    mark = "met" if found.met else "not met"
+    return (
+        f"stable ({mark}): {min(found.streak, found.required)} of the {found.required} runs in "
+        f"a row at {format_threshold(found.threshold)}% or more"
+    )
 
 
 def _chart(points: Sequence[tuple[str, float | None]]) -> str:
@@ -316,6 +327,8 @@ def terminal_lines(facts: HistoryFacts) -> str:
         )
     if failures := counted(facts):
         lines.append(f"  failures: {failures}")
+    if facts.stable is not None:
+        lines.append(f"  {stable_text(facts.stable)}")
     for entry in facts.expired:
         lines.append(f"  quarantine: {one_line(entry.id, 200)} expired on {entry.expires}")
     for broad in facts.broad:
@@ -364,6 +377,15 @@ def result_keys(facts: HistoryFacts) -> dict[str, Any]:
             ],
             "flakiest": [_flips_data(f) for f in facts.flakiest],
             "notices": list(facts.notices),
+            "stable": None
+            if facts.stable is None
+            else {
+                "required": facts.stable.required,
+                "threshold": format_threshold(facts.stable.threshold),
+                "streak": facts.stable.streak,
+                "met": facts.stable.met,
+                "below": [r.id for r in facts.stable.below],
+            },
         },
         "quarantine": {
             "file": facts.quarantine_file,

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 
-from test_gate.analyse.history import Failing, TestFlips
-from test_gate.analyse.verdict import percent_text
+from test_gate.analyse.history import Failing, TestFlips, met_threshold
+from test_gate.analyse.verdict import format_threshold, percent_text
 from test_gate.read.history import PastRun
 from test_gate.render.escape import one_line
 from test_gate.render.history import FLIPS_LEGEND, _flips_data, _name
@@ -22,7 +23,13 @@ def report(
     flakiest: Sequence[TestFlips],
     failing: Sequence[Failing],
     as_json: bool,
+    threshold: Decimal = Decimal(98),
 ) -> str:
+    streak = 0
+    for run in reversed(runs):
+        if not met_threshold(run.pass_rate, threshold):
+            break
+        streak += 1
     if as_json:
         data = {
             "branch": branch,
@@ -42,6 +49,7 @@ def report(
                 }
                 for r in runs
             ],
+            "stable": {"threshold": format_threshold(threshold), "streak": streak},
             "flakiest": [_flips_data(f) for f in flakiest],
             "failing": [
                 {
@@ -69,6 +77,10 @@ def report(
             f"{run.verdict:<4} {rate} "
             f"flaky {run.flaky:<4} failed {run.failed:<5} {wall}"
         )
+    lines.append(
+        f"stable: the newest {streak} run(s) in a row at {format_threshold(threshold)}% or more "
+        "(--require-stable N asks for N, this run included)"
+    )
     lines.append("")
     lines.append("flakiest tests:" if flakiest else "flakiest tests: none in the window")
     if flakiest:
