@@ -34,8 +34,10 @@ from test_gate.read.history import (
     Lane,
     latest_lane,
     load_history,
+    load_lanes,
 )
 from test_gate.read.identity import changed_files
+from test_gate.read.quarantine import Quarantine
 from test_gate.read.records import RunData
 from test_gate.read.report import (
     ReportError,
@@ -45,10 +47,11 @@ from test_gate.read.report import (
 from test_gate.read.report import merge as merge_reports
 from test_gate.read.results import ResultRefused, read_result, result_files
 from test_gate.read.store import HistoryUnusable
-from test_gate.render import history_report, terminal
+from test_gate.render import dashboard, history_report, terminal
 from test_gate.run.scratch import clean_up, work_dir
 from test_gate.settings import (
     GateSettings,
+    HistorySettings,
     MergeSettings,
     Outputs,
     UsageError,
@@ -132,6 +135,7 @@ def gate(settings: GateSettings) -> int:
         history=looked,
     )
     result = record(result, recording)
+    dashboard_after(settings.history)
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     return conclude(result, settings.outputs, settings.fail_on_gate, scratch)
@@ -165,6 +169,7 @@ def merge(settings: MergeSettings) -> int:
         history=looked,
     )
     result = record(result, recording)
+    dashboard_after(settings.history)
     with github.output_guard(settings.outputs.github):
         print(terminal.render(result), end="", flush=True)
     return conclude(result, settings.outputs, settings.fail_on_gate, scratch)
@@ -207,6 +212,54 @@ def show_history(
     )
     with github.output_guard():  # test ids come from the project
         print(text, end="")
+    return EXIT_PASS
+
+
+MAX_LANES = 50  # lanes on the dashboard, the most recently run first
+
+
+def dashboard_after(history: HistorySettings) -> None:
+    """--dashboard: the page, written once the run is recorded; a store that cannot be read
+    is a notice, never a failure of the gate."""
+    if history.dashboard is None or history.path is None:
+        return
+    try:
+        write_dashboard(str(history.path), history.dashboard, history.window, history.quarantine)
+    except (UsageError, OSError) as exc:
+        print(f"test-gate: the dashboard was not written: {exc}", flush=True)
+
+
+def write_dashboard(file: str, directory: Path, window: int, quarantine: Quarantine | None) -> int:
+    """`test-gate history FILE --html DIR`: one self-contained page of every lane."""
+    path = Path(file)
+    try:
+        lanes = load_lanes(path, window, MAX_LANES)
+    except HistoryUnusable as exc:
+        raise UsageError(str(exc)) from None
+    views = [
+        dashboard.LaneView(
+            lane,
+            flakiest(flips(lane.ran, lane.results), dashboard.MAX_STRIPS),
+            tuple(failing_since(lane.runs, lane.results)),
+        )
+        for lane in lanes
+    ]
+    page = dashboard.render(
+        views,
+        source=path.name,
+        generated=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        quarantine=quarantine.entries if quarantine else (),
+        quarantine_file=quarantine.path if quarantine else "",
+        today=today(),
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "index.html"
+    target.write_text(page, encoding="utf-8", errors="backslashreplace")
+    runs = sum(len(lane.runs) for lane in lanes)
+    print(
+        f"test-gate history: {target} ({len(lanes)} lane(s), {runs} run(s), "
+        f"{len(page.encode()) // 1024} KiB)"
+    )
     return EXIT_PASS
 
 

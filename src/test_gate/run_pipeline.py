@@ -22,7 +22,14 @@ from test_gate.analyse.result import (
     with_root_cause,
 )
 from test_gate.analyse.verdict import Policy
-from test_gate.pipeline import EXIT_FAIL, EXIT_PASS, conclude, output_files, runner_os
+from test_gate.pipeline import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    conclude,
+    dashboard_after,
+    output_files,
+    runner_os,
+)
 from test_gate.publish import github
 from test_gate.publish.publisher import write_file
 from test_gate.read import attribution
@@ -138,6 +145,7 @@ def run(settings: RunSettings) -> int:
             history=looked,
         )
         result = record(result, recording)
+        dashboard_after(settings.history)
         print(terminal.render(result), end="", flush=True)
     return conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 

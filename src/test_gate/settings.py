@@ -301,6 +301,7 @@ class HistorySettings:
     max_quarantined: int | None = None
     require_stable: int | None = None  # the last N runs of the lane each met `threshold`
     threshold: Decimal = Decimal(98)
+    dashboard: Path | None = None  # a directory: the dashboard is written there after the run
 
     @property
     def asked(self) -> bool:
@@ -325,6 +326,7 @@ def history_settings(
     max_quarantined: str = "none",
     require_stable: str = "none",
     threshold: Decimal = Decimal(98),
+    dashboard: str = "",
 ) -> HistorySettings:
     history = output_file(path, "--history")
     chosen = parse_fail_on(fail_on)
@@ -362,7 +364,19 @@ def history_settings(
         max_quarantined=parse_count(max_quarantined, "--max-quarantined", allow_none=True),
         require_stable=stable,
         threshold=threshold,
+        dashboard=_dashboard(dashboard, history),
     )
+
+
+def _dashboard(text: str, history: Path | None) -> Path | None:
+    if not text:
+        return None
+    if history is None:
+        raise UsageError("--dashboard: needs --history FILE: the dashboard shows what it holds")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--dashboard: {text!r} is not a directory; give one to write into")
+    return path
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ HISTORY_OPTIONS = {
     "quarantine": "--quarantine",
     "max-quarantined": "--max-quarantined",
     "require-stable": "--require-stable",
+    "dashboard": "--dashboard",
 }
 # the files written beside the summary, the same in both actions
 FILE_OPTIONS = {"junit-file": "--junit-file", "ctrf-file": "--ctrf-file"}

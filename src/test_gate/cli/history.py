@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from test_gate import pipeline
 from test_gate.cli import options
-from test_gate.settings import parse_positive, parse_threshold
+from test_gate.settings import UsageError, parse_positive, parse_threshold, quarantine_file
 
 
 def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
@@ -20,6 +21,15 @@ def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
     history.add_argument("--lane", help="the cell and shard, or merge (default: the newest run's)")
     history.add_argument("--window", default="20", help="runs looked at (20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    history.add_argument(
+        "--html",
+        metavar="DIR",
+        help="write the dashboard, one self-contained page of every branch and lane, as "
+        "DIR/index.html",
+    )
+    history.add_argument(
+        "--quarantine", default="", metavar="FILE", help="show this quarantine on the dashboard"
+    )
     history.add_argument(
         "--threshold",
         default="98",
@@ -45,6 +55,11 @@ def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
 def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
     window = parse_positive(args.window, "--window", "runs")
     threshold = parse_threshold(args.threshold)
+    if args.html:
+        target = Path(args.html)
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"--html: {args.html!r} is not a directory")
+        return pipeline.write_dashboard(args.file, target, window, quarantine_file(args.quarantine))
     return pipeline.show_history(args.file, args.branch, args.lane, window, args.json, threshold)
 
 

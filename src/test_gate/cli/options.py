@@ -132,6 +132,12 @@ def history_options(parser: argparse.ArgumentParser) -> None:
         "at commits the base branch holds (auto: from GitHub Actions' event; true or false)",
     )
     group.add_argument(
+        "--dashboard",
+        default="",
+        metavar="DIR",
+        help="after the run is recorded, write the history's dashboard as DIR/index.html",
+    )
+    group.add_argument(
         "--require-stable",
         default="none",
         metavar="N",
@@ -173,6 +179,7 @@ def history(args: argparse.Namespace) -> HistorySettings:
         pull_request=args.pull_request,
         max_quarantined=args.max_quarantined,
         require_stable=args.require_stable,
+        dashboard=args.dashboard,
         threshold=parse_threshold(args.threshold),
     )
 

@@ -252,3 +252,49 @@ def latest_lane(path: Path) -> tuple[str, str] | None:
         return (text(found[0]), text(found[1])) if found else None
 
     return retried(path, "read", read)
+
+
+@dataclass(frozen=True)
+class LaneHistory:
+    """One branch and lane of the store, for the dashboard: its newest runs (oldest first),
+    the runs each test ran in, and every row of the tests that did not always pass plainly."""
+
+    branch: str
+    lane: str
+    runs: tuple[PastRun, ...]
+    ran: Mapping[Key, int]
+    results: Mapping[Key, tuple[PastResult, ...]]
+
+
+def load_lanes(path: Path, window: int, max_lanes: int) -> list[LaneHistory]:
+    """Every lane of the store, the most recently run first (at most `max_lanes`), each with
+    its `window` newest runs: one snapshot of the file."""
+    if not check_file(path):
+        return []
+
+    def read() -> list[LaneHistory]:
+        with closing(connect(path)) as connection:
+            if schema_of(connection, path) == 0:
+                return []
+            connection.execute("BEGIN")
+            lanes = connection.execute(
+                "SELECT branch, lane FROM runs GROUP BY branch, lane ORDER BY max(id) DESC LIMIT ?",
+                (max_lanes,),
+            ).fetchall()
+            out = []
+            for branch, lane in lanes:
+                runs = _runs(connection, text(branch), text(lane), window)
+                ids = [r.id for r in runs]
+                out.append(
+                    LaneHistory(
+                        text(branch),
+                        text(lane),
+                        tuple(runs),
+                        _ran(connection, ids),
+                        _unstable(connection, ids),
+                    )
+                )
+            connection.execute("COMMIT")
+        return out
+
+    return retried(path, "read", read)
