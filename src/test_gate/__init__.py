@@ -1,3 +1,3 @@
 """test-gate: a truthful quality gate for pytest runs."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

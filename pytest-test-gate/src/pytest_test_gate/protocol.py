@@ -6,7 +6,7 @@ test-gate reads it without importing pytest.
 
 from __future__ import annotations
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 # the version of the record the plugin writes; test-gate refuses one it does not know
 # (3: a test's plainly passed phases are written with its end, as [when, seconds];
