@@ -22,7 +22,7 @@ from test_gate.analyse.history import (
 from test_gate.analyse.result import GateResult, with_root_cause
 from test_gate.analyse.verdict import Gating
 from test_gate.publish.history import record_run
-from test_gate.read.history import History, Key, Lane, load_history
+from test_gate.read.history import History, Key, Lane, display, load_history
 from test_gate.read.identity import Identity, identify, in_branch
 from test_gate.read.records import RunData
 from test_gate.read.store import HistoryUnusable
@@ -35,11 +35,15 @@ from test_gate.settings import HistorySettings
 class Recording:
     """Where and as what a gated run is appended to the history."""
 
-    path: Path
+    path: Path | str  # a file, or a PostgreSQL URL
     identity: Identity
     lane: str
     keep: int
     categories: Mapping[Key, str]
+
+    @property
+    def name(self) -> str:
+        return display(self.path)
 
 
 def today() -> dt.date:
@@ -79,15 +83,16 @@ def _look_back(
     recording = None
     identity: Identity | None = None  # only a history needs it (git is asked, at the edge)
     evidence = None
-    if settings.path is not None:
+    source = settings.source
+    if source is not None:
         identity = identify(
             where, settings.branch, settings.base, pull_request=settings.pull_request
         )
         failing = [key(t) for t in run.tests if t.outcome.value in FAILING]
         try:
             history = load_history(
-                settings.path,
-                Lane(identity.branch, identity.base, lane),
+                source,
+                Lane(identity.branch, identity.base, lane, identity.repository),
                 settings.window - 1,  # the window holds this run too
                 failing,
             )
@@ -97,11 +102,9 @@ def _look_back(
                 "is not recorded"
             )
         else:
-            recording = Recording(
-                settings.path, identity, lane, settings.keep, categories(run, diagnosis)
-            )
+            recording = Recording(source, identity, lane, settings.keep, categories(run, diagnosis))
             if history.new:
-                notices.append(f"history {settings.path}: none yet; this run starts it")
+                notices.append(f"history {display(source)}: none yet; this run starts it")
             evidence = _evidence(history, identity, where)
     looked = assess(
         run,
@@ -148,7 +151,7 @@ def record(result: GateResult, recording: Recording | None) -> GateResult:
             recording.keep,
         )
         notice = (
-            f"history {recording.path}: run #{done.run_id} recorded; {done.stored_runs} run(s) "
+            f"history {recording.name}: run #{done.run_id} recorded; {done.stored_runs} run(s) "
             f"kept"
             + (f", {done.pruned} older dropped" if done.pruned else "")
             + f", {done.size / 1024:.0f} KiB"
@@ -156,9 +159,9 @@ def record(result: GateResult, recording: Recording | None) -> GateResult:
     except HistoryUnusable as exc:
         notice = f"{exc}; this run is not recorded"
     except Cancelled as cancelled:
-        notice = f"history {recording.path}: the job was cancelled ({cancelled.name}) while "
+        notice = f"history {recording.name}: the job was cancelled ({cancelled.name}) while "
         notice += "the run was recorded; it is not recorded, and the file is as it was"
     except OSError as exc:
-        notice = f"history {recording.path}: cannot be written ({exc.strerror}); not recorded"
+        notice = f"history {recording.name}: cannot be written ({exc.strerror}); not recorded"
     facts = replace(result.history, notices=(*result.history.notices, notice))
     return replace(result, history=facts)

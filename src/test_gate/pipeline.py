@@ -32,11 +32,13 @@ from test_gate.read.files import gc_paused
 from test_gate.read.history import (
     History,
     Lane,
+    display,
     latest_lane,
     load_history,
     load_lanes,
 )
 from test_gate.read.identity import changed_files
+from test_gate.read.pg_store import is_url
 from test_gate.read.quarantine import Quarantine
 from test_gate.read.records import RunData
 from test_gate.read.report import (
@@ -175,18 +177,25 @@ def merge(settings: MergeSettings) -> int:
     return conclude(result, settings.outputs, settings.fail_on_gate, scratch)
 
 
+def store_source(file: str) -> Path | str:
+    """FILE of the history commands: a file that must be there, or a PostgreSQL URL."""
+    if is_url(file):
+        return file
+    if not Path(file).is_file():
+        raise UsageError(f"FILE: {file!r} is not a file; give the history store (--history)")
+    return Path(file)
+
+
 def _stored(file: str, branch: str | None, lane: str | None, window: int) -> tuple[History, Lane]:
     """A history store as `test-gate history` reads it, and the lane read: the newest run's
     branch and lane unless named."""
-    path = Path(file)
-    if not path.is_file():
-        raise UsageError(f"FILE: {file!r} is not a file; give the history store (--history)")
+    source = store_source(file)
     try:
-        latest = latest_lane(path)
+        latest = latest_lane(source)
         if latest is None:
-            raise UsageError(f"FILE: {file!r} holds no runs yet")
+            raise UsageError(f"FILE: {display(source)} holds no runs yet")
         chosen = Lane(branch or latest[0], None, lane or latest[1])
-        return load_history(path, chosen, window, (), trend=window), chosen
+        return load_history(source, chosen, window, (), trend=window), chosen
     except HistoryUnusable as exc:
         raise UsageError(str(exc)) from None
 
@@ -221,19 +230,20 @@ MAX_LANES = 50  # lanes on the dashboard, the most recently run first
 def dashboard_after(history: HistorySettings) -> None:
     """--dashboard: the page, written once the run is recorded; a store that cannot be read
     is a notice, never a failure of the gate."""
-    if history.dashboard is None or history.path is None:
+    source = history.source
+    if history.dashboard is None or source is None:
         return
     try:
-        write_dashboard(str(history.path), history.dashboard, history.window, history.quarantine)
+        write_dashboard(str(source), history.dashboard, history.window, history.quarantine)
     except (UsageError, OSError) as exc:
         print(f"test-gate: the dashboard was not written: {exc}", flush=True)
 
 
 def write_dashboard(file: str, directory: Path, window: int, quarantine: Quarantine | None) -> int:
     """`test-gate history FILE --html DIR`: one self-contained page of every lane."""
-    path = Path(file)
+    source = store_source(file)
     try:
-        lanes = load_lanes(path, window, MAX_LANES)
+        lanes = load_lanes(source, window, MAX_LANES)
     except HistoryUnusable as exc:
         raise UsageError(str(exc)) from None
     views = [
@@ -246,7 +256,7 @@ def write_dashboard(file: str, directory: Path, window: int, quarantine: Quarant
     ]
     page = dashboard.render(
         views,
-        source=path.name,
+        source=source.name if isinstance(source, Path) else display(source),
         generated=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         quarantine=quarantine.entries if quarantine else (),
         quarantine_file=quarantine.path if quarantine else "",

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pytest_test_gate.split import SplitError, parse_shard, read_durations
 
 from test_gate.analyse.verdict import Policy
 from test_gate.read.files import REPORT_LIMIT, Unreadable, check_regular
+from test_gate.read.pg_store import is_url, redacted
 from test_gate.read.quarantine import Quarantine, QuarantineError, load_quarantine
 
 MAX_SEED = 2**32 - 1
@@ -302,11 +306,17 @@ class HistorySettings:
     require_stable: int | None = None  # the last N runs of the lane each met `threshold`
     threshold: Decimal = Decimal(98)
     dashboard: Path | None = None  # a directory: the dashboard is written there after the run
+    url: str | None = None  # a PostgreSQL history, instead of the file
+
+    @property
+    def source(self) -> Path | str | None:
+        """The store: a PostgreSQL URL, or a file."""
+        return self.url or self.path
 
     @property
     def asked(self) -> bool:
         return (
-            self.path is not None
+            self.source is not None
             or self.quarantine is not None
             or (self.max_flaky_rate is not None)
         )
@@ -327,17 +337,20 @@ def history_settings(
     require_stable: str = "none",
     threshold: Decimal = Decimal(98),
     dashboard: str = "",
+    url_env: str = "",
+    env: Mapping[str, str] | None = None,
 ) -> HistorySettings:
-    history = output_file(path, "--history")
+    url = history_url(path, url_env, os.environ if env is None else env)
+    history = None if url or (path and is_url(path)) else output_file(path, "--history")
     chosen = parse_fail_on(fail_on)
-    if chosen == "new" and history is None:
+    if chosen == "new" and history is None and url is None:
         raise UsageError(
             "--fail-on: 'new' needs --history FILE: a failure is new against the runs before"
         )
     size = parse_positive(window, "--window", "runs")
     kept = parse_positive(keep, "--keep-runs", "runs")
     stable = parse_count(require_stable, "--require-stable", allow_none=True) or None
-    if stable is not None and history is None:
+    if stable is not None and history is None and url is None:
         raise UsageError(
             "--require-stable: needs --history FILE: the runs before this one are read there"
         )
@@ -364,11 +377,35 @@ def history_settings(
         max_quarantined=parse_count(max_quarantined, "--max-quarantined", allow_none=True),
         require_stable=stable,
         threshold=threshold,
-        dashboard=_dashboard(dashboard, history),
+        dashboard=_dashboard(dashboard, history or url),
+        url=url,
     )
 
 
-def _dashboard(text: str, history: Path | None) -> Path | None:
+def history_url(path: str | None, url_env: str, env: Mapping[str, str]) -> str | None:
+    """A PostgreSQL history: given as --history (it then shows in the process list), or,
+    better, named by --history-url-env, the environment variable that holds it (a secret)."""
+    from_env = env.get(url_env, "").strip() if url_env else ""
+    if path and from_env:
+        raise UsageError(
+            f"--history-url-env: {url_env} holds a history URL, and --history names one too; "
+            "give one of them"
+        )
+    text = from_env or (path or "")
+    if not is_url(text):
+        if from_env:
+            raise UsageError(
+                f"--history-url-env: {url_env} does not hold a postgresql:// or postgres:// URL"
+            )
+        return None
+    if not urlsplit(text).path.strip("/"):
+        raise UsageError(
+            f"--history: {redacted(text)} names no database (postgresql://host/DATABASE)"
+        )
+    return text
+
+
+def _dashboard(text: str, history: Path | str | None) -> Path | None:
     if not text:
         return None
     if history is None:

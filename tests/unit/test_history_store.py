@@ -14,7 +14,7 @@ from test_gate.publish import history as store
 from test_gate.read import store as store_file
 from test_gate.read.history import Lane, latest_lane, load_history
 from test_gate.read.store import HistoryUnusable
-from test_gate.render import history as view
+from test_gate.render import history_report
 from test_gate.render.history import RunEntry
 
 LANE = Lane("main", None, "py3.12-linux")
@@ -145,7 +145,8 @@ def test_a_newer_schema_is_not_read_or_written(tmp_path: Path) -> None:
     store.record_run(path, entry(), 200)
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {store_file.SCHEMA + 1}")
-    with pytest.raises(HistoryUnusable, match="schema 2 is newer than this test-gate's 1"):
+    newer = f"schema {store_file.SCHEMA + 1} is newer than this test-gate.s {store_file.SCHEMA}"
+    with pytest.raises(HistoryUnusable, match=newer):
         load_history(path, LANE, 20, [])
     with pytest.raises(HistoryUnusable, match="upgrade test-gate"):
         store.record_run(path, entry(), 200)
@@ -227,6 +228,54 @@ def test_a_store_with_values_of_the_wrong_type_reads_as_safe_defaults(tmp_path: 
         "fail",
         0,
     )
-    text = view.report("main", "lane", history.runs, [], [], as_json=False)
+    text = history_report.report("main", "lane", history.runs, [], [], as_json=False)
     assert "n/a" in text
-    json.loads(view.report("main", "lane", history.runs, [], [], as_json=True))
+    json.loads(history_report.report("main", "lane", history.runs, [], [], as_json=True))
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_its_runs_stay_visible(tmp_path: Path) -> None:
+    """A store 0.5 wrote (schema 1, no repositories): read as it is, then migrated by the next
+    write; its runs belong to any repository."""
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as db:
+        for statement in store_file.statements(store_file.MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('tool', 'test-gate')")
+        db.execute("PRAGMA user_version = 1")
+        old = entry(n=1).run
+        columns = list(old)
+        db.execute(
+            f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            list(old.values()),
+        )
+    db.close()
+    mine = Lane("main", None, "py3.12-linux", "org/app")
+    assert [r.id for r in load_history(path, mine, 20, []).window] == [1]  # read at schema 1
+    made = entry(n=2)
+    made.run["repository"] = "org/app"
+    store.record_run(path, made, 200)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == store_file.SCHEMA == 2
+        assert db.execute("SELECT repository FROM runs ORDER BY id").fetchall() == [
+            ("",),
+            ("org/app",),
+        ]
+    db.close()
+    assert [r.id for r in load_history(path, mine, 20, []).window] == [1, 2]
+    other = Lane("main", None, "py3.12-linux", "org/other")
+    assert [r.id for r in load_history(path, other, 20, []).window] == [1]  # not org/app's
+
+
+def test_a_pull_requests_flaky_tests_count_toward_its_base(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    store.record_run(path, entry(n=1), 200)  # main
+    pr = entry(branch="feature", n=2)
+    pr.run.update(base="main", pull_request=1)
+    pr.tests[0] = ("", "t.py::a", "passed", 2, 12, "flaky")
+    store.record_run(path, pr, 200)
+    history = load_history(path, LANE, 20, [])
+    assert history.pull_request_flaky == {("", "t.py::a")}
+    assert (
+        load_history(path, Lane("feature", "main", "py3.12-linux"), 20, []).pull_request_flaky
+        == frozenset()
+    )

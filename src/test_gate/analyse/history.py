@@ -117,6 +117,7 @@ class HistoryFacts:
     time: str = ""  # this run's, as the store keeps it
     commit: str = ""
     stable: Stable | None = None  # with --require-stable
+    pull_request_flaky: int = 0  # of `flaky_tests`, those flaky only in pull requests into it
 
     @property
     def flaky_rate(self) -> Fraction | None:
@@ -384,7 +385,11 @@ def assess(
     now_flaky = flaky_now(run, diagnosis)
     now = {key(t): ("flaky" if key(t) in now_flaky else t.outcome.value) for t in run.tests}
     ran = flips(history.ran, history.results, now)
-    flaky_tests = sum(1 for f in ran if f.flaky)
+    flaky_here = {f.key for f in ran if f.flaky}
+    # a test that failed and then passed on one commit is flaky wherever it ran: pull
+    # requests into this branch count, when the store holds them
+    from_pull_requests = (history.pull_request_flaky & {f.key for f in ran}) - flaky_here
+    flaky_tests = len(flaky_here) + len(from_pull_requests)
     quarantined: list[Quarantined] = []
     expired: list[Entry] = []
     unmatched: list[Entry] = []
@@ -427,6 +432,7 @@ def assess(
         time=when[0],
         commit=when[1],
         stable=_stable(run, history, policy, excused),
+        pull_request_flaky=len(from_pull_requests),
     )
     reasons = [
         f"quarantine entry {e.id!r} ({facts.quarantine_file}:{e.line}, owner {e.owner}) expired "

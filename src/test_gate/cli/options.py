@@ -95,8 +95,16 @@ def history_options(parser: argparse.ArgumentParser) -> None:
         "--history",
         default="",
         metavar="FILE",
-        help="the history store (SQLite): read to tell new failures from known ones and to "
-        "measure the flaky rate, then this run is appended (made when missing)",
+        help="the history store, an SQLite file or a postgresql:// URL: read to tell new "
+        "failures from known ones and to measure the flaky rate, then this run is appended "
+        "(made when missing)",
+    )
+    group.add_argument(
+        "--history-url-env",
+        default="",
+        metavar="NAME",
+        help="the environment variable that holds a postgresql:// history URL, so that its "
+        "password never shows in a command line or a log",
     )
     group.add_argument(
         "--fail-on",
@@ -180,6 +188,7 @@ def history(args: argparse.Namespace) -> HistorySettings:
         max_quarantined=args.max_quarantined,
         require_stable=args.require_stable,
         dashboard=args.dashboard,
+        url_env=args.history_url_env,
         threshold=parse_threshold(args.threshold),
     )
 

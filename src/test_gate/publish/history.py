@@ -13,6 +13,8 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from test_gate.read import pg_store
+from test_gate.read.pg_store import PgConnection, is_url, pg_errors, redacted
 from test_gate.read.store import (
     MIGRATIONS,
     SCHEMA,
@@ -49,7 +51,19 @@ RUN_COLUMNS = [
     "reruns",
     "collected",
     "wall_time",
+    "repository",
+    "workflow",
+    "base",
+    "pull_request",
 ]
+
+
+# the columns a run may leave out (they came with schema 2), and what they then hold
+DEFAULTS: dict[str, object] = {"repository": "", "workflow": "", "base": "", "pull_request": 0}
+
+
+def run_values(entry: RunEntry) -> list[object]:
+    return [entry.run[c] if c in entry.run else DEFAULTS[c] for c in RUN_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
     (no dict of every name the store holds, no lookup that can miss)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        values = [entry.run[c] for c in RUN_COLUMNS]
+        values = run_values(entry)
         cursor = connection.execute(
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
@@ -124,8 +138,9 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
         old = [
             r[0]
             for r in connection.execute(
-                "SELECT id FROM runs WHERE branch = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
-                (entry.run["branch"], keep),
+                "SELECT id FROM runs WHERE repository = ? AND branch = ? "
+                "ORDER BY id DESC LIMIT -1 OFFSET ?",
+                (entry.run.get("repository", ""), entry.run["branch"], keep),
             )
         ]
         if old:
@@ -146,8 +161,94 @@ def _append(connection: sqlite3.Connection, entry: RunEntry, keep: int) -> tuple
     return run_id, len(old), stored
 
 
-def record_run(path: Path, entry: RunEntry, keep: int) -> Recorded:
+def _append_pg(connection: PgConnection, entry: RunEntry, keep: int) -> tuple[int, int, int]:
+    """The same append in PostgreSQL, in a few round trips whatever the run's size: the
+    run's tests are copied into a temporary table and joined there. New test names go in
+    sorted, so that two jobs adding the same names never wait on each other in a cycle."""
+    values = run_values(entry)
+    run_id = int(
+        connection.execute(
+            f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(RUN_COLUMNS))}) RETURNING id",
+            values,
+        ).fetchone()[0]
+    )
+    connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS incoming (cell TEXT, nodeid TEXT, outcome TEXT, "
+        "attempts INTEGER, duration_ms INTEGER, category TEXT) ON COMMIT DELETE ROWS"
+    )
+    cursor = connection.connection.cursor()
+    with cursor.copy(
+        "COPY incoming (cell, nodeid, outcome, attempts, duration_ms, category) FROM STDIN"
+    ) as copy:
+        for row in entry.tests:
+            copy.write_row(row)
+    connection.execute(
+        "INSERT INTO tests (nodeid, cell) SELECT DISTINCT nodeid, cell FROM incoming "
+        "ORDER BY nodeid, cell ON CONFLICT DO NOTHING"
+    )
+    stored = connection.execute(
+        "INSERT INTO results SELECT ?, t.id, i.outcome, i.attempts, i.duration_ms, i.category "
+        "FROM incoming i JOIN tests t ON t.nodeid = i.nodeid AND t.cell = i.cell "
+        "ON CONFLICT (run, test) DO UPDATE SET outcome = EXCLUDED.outcome",
+        (run_id,),
+    ).rowcount
+    if stored != len(entry.tests):
+        raise StoreDamaged(f"it stored {stored} of the run's {len(entry.tests)} tests")
+    old = [
+        int(r[0])
+        for r in connection.execute(
+            "SELECT id FROM runs WHERE repository = ? AND branch = ? ORDER BY id DESC OFFSET ?",
+            (entry.run.get("repository", ""), entry.run["branch"], keep),
+        )
+    ]
+    if old:
+        connection.execute("DELETE FROM runs WHERE id = ANY(?)", (old,))  # results cascade
+    kept = int(
+        connection.execute(
+            "SELECT count(*) FROM runs WHERE repository = ?", (entry.run.get("repository", ""),)
+        ).fetchone()[0]
+    )
+    return run_id, len(old), kept
+
+
+def _forget_names(connection: PgConnection, live: int) -> None:
+    """The test names no run holds any more, once they outnumber the live ones; a name
+    another job is adding results for right now is locked, and skipped."""
+    names = int(connection.execute("SELECT count(*) FROM tests").fetchone()[0])
+    if names <= 2 * live + 100:
+        return
+    connection.execute(
+        "DELETE FROM tests WHERE id IN (SELECT id FROM tests t WHERE NOT EXISTS ("
+        "SELECT 1 FROM results r WHERE r.test = t.id) FOR UPDATE SKIP LOCKED)"
+    )
+
+
+def _record_pg(url: str, entry: RunEntry, keep: int) -> Recorded:
+    name = redacted(url)
+    with pg_errors(url, "written"), pg_store.connect(url) as raw:
+        connection = PgConnection(raw)
+        with raw.transaction():
+            pg_store.migrate(connection, name)
+        with raw.transaction():
+            run_id, pruned, stored = _append_pg(connection, entry, keep)
+        with suppress(Exception), raw.transaction():  # housekeeping, never the run's loss
+            _forget_names(connection, len(entry.tests))
+        size = int(
+            connection.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'test_gate' AND c.relkind = 'r'"
+            ).fetchone()[0]
+        )
+    return Recorded(run_id, stored, pruned, size)
+
+
+def record_run(source: Path | str, entry: RunEntry, keep: int) -> Recorded:
     """Append one run; HistoryUnusable when the store cannot take it."""
+    if isinstance(source, str) and is_url(source):
+        return _record_pg(source, entry, keep)
+    path = Path(source)
     check_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 

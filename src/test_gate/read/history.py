@@ -8,17 +8,19 @@ reason: the run is still gated on its own data, and the file is left as it is.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from test_gate.read import pg_store
+from test_gate.read.pg_store import is_url, redacted
 from test_gate.read.store import check_file, connect, retried, schema_of
 from test_gate.read.values import integer, number, text
 
 Key = tuple[str, str]  # (cell, test id): a test is the same test in the same cell
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,38 @@ class PastResult:
 @dataclass(frozen=True)
 class Lane:
     """Which runs are compared with this one: the same lane (cell and shard, or the merge),
-    on this branch and on the base branch."""
+    on this branch and on the base branch, of this repository."""
 
     branch: str
     base: str | None
     lane: str
+    repository: str = ""
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Queryable(Protocol):
+    """What the reads need of a connection: sqlite3's, or PostgreSQL's through `pg_store`."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which runs of a store are this repository's. A store of schema 1 knows no
+    repositories; in a later one, a run recorded before it did (repository '') is anyone's."""
+
+    version: int
+    repository: str = ""
+
+    def clause(self, alias: str = "") -> tuple[str, tuple[str, ...]]:
+        if self.version < 2:
+            return "", ()
+        return f" AND {alias}repository IN (?, '')", (self.repository,)
 
 
 @dataclass(frozen=True)
@@ -76,16 +105,7 @@ class History:
     last_base: Mapping[Key, str] = field(default_factory=dict)  # latest outcome, any age
     stored_runs: int = 0  # every run in the file, all branches
     new: bool = False  # the file does not exist yet: it is made when the run is recorded
-
-
-def _runs(connection: sqlite3.Connection, branch: str, lane: str, limit: int) -> list[PastRun]:
-    rows = connection.execute(
-        "SELECT id, time, commit_sha, branch, verdict, pass_rate, passed, failed, flaky, "
-        "passed + failed + error + interrupted, wall_time FROM runs "
-        "WHERE branch = ? AND lane = ? ORDER BY id DESC LIMIT ?",
-        (branch, lane, limit),
-    ).fetchall()
-    return [_past_run(row) for row in reversed(rows)]
+    pull_request_flaky: frozenset[Key] = frozenset()  # flaky in pull requests into this branch
 
 
 def _past_run(row: Sequence[Any]) -> PastRun:
@@ -108,27 +128,52 @@ def _past_run(row: Sequence[Any]) -> PastRun:
 
 
 RAN = ("passed", "failed", "error", "interrupted")
+CHUNK = 400  # test keys per statement: SQLite allows 32,766 parameters; PostgreSQL 65,535
+RUN_FIELDS = (
+    "id, time, commit_sha, branch, verdict, pass_rate, passed, failed, flaky, "
+    "passed + failed + error + interrupted, wall_time"
+)
 
 
 def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
-def _ran(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[Key, int]:
-    """How many of these runs each test ran in (passed or failed): counted by SQLite."""
+def _chunks(keys: Sequence[Key]) -> Iterator[Sequence[Key]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
+
+
+def _keyed(keys: Sequence[Key]) -> tuple[str, list[str]]:
+    """`(nodeid, cell) IN (VALUES ...)`, as SQLite and PostgreSQL both read it."""
+    rows = ", ".join("(?, ?)" for _ in keys)
+    return f"(t.nodeid, t.cell) IN (VALUES {rows})", [v for c, n in keys for v in (n, c)]
+
+
+def _runs(connection: Queryable, scope: Scope, branch: str, lane: str, limit: int) -> list[PastRun]:
+    where, params = scope.clause()
+    rows = connection.execute(
+        f"SELECT {RUN_FIELDS} FROM runs WHERE branch = ? AND lane = ?{where} "
+        "ORDER BY id DESC LIMIT ?",
+        (branch, lane, *params, limit),
+    ).fetchall()
+    return [_past_run(row) for row in reversed(rows)]
+
+
+def _ran(connection: Queryable, ids: Sequence[int]) -> dict[Key, int]:
+    """How many of these runs each test ran in (passed or failed): counted by the database."""
     if not ids:
         return {}
     rows = connection.execute(
         "SELECT t.cell, t.nodeid, count(*) FROM results r JOIN tests t ON t.id = r.test "
-        f"WHERE r.run IN ({_marks(ids)}) AND r.outcome IN ({_marks(RAN)}) GROUP BY r.test",
+        f"WHERE r.run IN ({_marks(ids)}) AND r.outcome IN ({_marks(RAN)}) "
+        "GROUP BY t.id, t.cell, t.nodeid",
         (*ids, *RAN),
     )
-    return {(text(cell), text(nodeid)): count for cell, nodeid, count in rows}
+    return {(text(cell), text(nodeid)): int(count) for cell, nodeid, count in rows}
 
 
-def _unstable(
-    connection: sqlite3.Connection, ids: Sequence[int]
-) -> dict[Key, tuple[PastResult, ...]]:
+def _unstable(connection: Queryable, ids: Sequence[int]) -> dict[Key, tuple[PastResult, ...]]:
     """Every row, in run order, of the tests that did not pass plainly in one of these runs."""
     if not ids:
         return {}
@@ -141,124 +186,180 @@ def _unstable(
         (*ids, *ids),
     ):
         key = (text(cell), text(nodeid))
-        out.setdefault(key, []).append(PastResult(run, text(outcome), category == "flaky"))
+        out.setdefault(key, []).append(PastResult(int(run), text(outcome), category == "flaky"))
     return {key: tuple(values) for key, values in out.items()}
 
 
-def _flaky_among(
-    connection: sqlite3.Connection, ids: Sequence[int], keys: Iterable[Key]
-) -> frozenset[Key]:
-    """Which of these tests were flaky in one of these runs."""
-    found = set()
-    for cell, nodeid in keys:
-        row = connection.execute(
-            "SELECT 1 FROM results WHERE test = (SELECT id FROM tests WHERE nodeid = ? AND "
-            f"cell = ?) AND run IN ({_marks(ids)}) AND category = 'flaky' LIMIT 1",
-            (nodeid, cell, *ids),
-        ).fetchone()
-        if row is not None:
-            found.add((cell, nodeid))
-    return frozenset(found)
+def _flaky_among(connection: Queryable, ids: Sequence[int], keys: Sequence[Key]) -> set[Key]:
+    """Which of these tests were flaky in one of these runs: a statement per few hundred."""
+    found: set[Key] = set()
+    if not ids:
+        return found
+    for part in _chunks(keys):
+        match, params = _keyed(part)
+        for cell, nodeid in connection.execute(
+            "SELECT DISTINCT t.cell, t.nodeid FROM results r JOIN tests t ON t.id = r.test "
+            f"WHERE r.run IN ({_marks(ids)}) AND r.category = 'flaky' AND {match}",
+            (*ids, *params),
+        ):
+            found.add((text(cell), text(nodeid)))
+    return found
 
 
 EVIDENCE_RUNS = 20  # of this branch's own runs of a failing test, the newest read
 
 
 def _last(
-    connection: sqlite3.Connection, branch: str, lane: str, keys: Iterable[Key], limit: int
+    connection: Queryable,
+    scope: Scope,
+    branch: str,
+    lane: str,
+    keys: Sequence[Key],
+    limit: int,
 ) -> dict[Key, tuple[tuple[str, str], ...]]:
     """Each test's commit and outcome the last `limit` times it ran in this lane of
     `branch`, however long ago, newest first: passed, failed or error (a skipped test did not
-    run, and one that never finished, in a stopped run, tells nothing)."""
-    out = {}
-    for cell, nodeid in keys:
-        # the lane's runs newest first (their index), each probed for the test (the key)
+    run, and one that never finished, in a stopped run, tells nothing). A statement per few
+    hundred tests, not one per test."""
+    out: dict[Key, list[tuple[str, str]]] = {}
+    where, params = scope.clause("u.")
+    for part in _chunks(keys):
+        match, values = _keyed(part)
         rows = connection.execute(
-            "SELECT u.commit_sha, r.outcome FROM runs u JOIN results r ON r.run = u.id "
-            "AND r.test = (SELECT id FROM tests WHERE nodeid = ? AND cell = ?) "
-            "WHERE u.branch = ? AND u.lane = ? AND r.outcome IN ('passed', 'failed', 'error') "
-            "ORDER BY u.id DESC LIMIT ?",
-            (nodeid, cell, branch, lane, limit),
-        ).fetchall()
-        if rows:
-            out[(cell, nodeid)] = tuple((text(c), text(o)) for c, o in rows)
-    return out
+            "SELECT t.cell, t.nodeid, x.commit_sha, x.outcome FROM ("
+            "SELECT r.test AS test, u.commit_sha AS commit_sha, r.outcome AS outcome, "
+            "ROW_NUMBER() OVER (PARTITION BY r.test ORDER BY u.id DESC) AS n "
+            "FROM results r JOIN runs u ON u.id = r.run "
+            f"WHERE u.branch = ? AND u.lane = ?{where} "
+            "AND r.outcome IN ('passed', 'failed', 'error') "
+            f"AND r.test IN (SELECT t.id FROM tests t WHERE {match})"
+            ") x JOIN tests t ON t.id = x.test WHERE x.n <= ? ORDER BY t.id, x.n",
+            (branch, lane, *params, *values, limit),
+        )
+        for cell, nodeid, commit, outcome in rows:
+            out.setdefault((text(cell), text(nodeid)), []).append((text(commit), text(outcome)))
+    return {key: tuple(values) for key, values in out.items()}
+
+
+def _pull_request_flaky(
+    connection: Queryable, scope: Scope, base: str, lane: str, since: int
+) -> frozenset[Key]:
+    """The tests flaky in a pull request's run into `base` (this lane, since run `since`):
+    a test that failed and then passed on one commit is flaky wherever it ran."""
+    if scope.version < 2:
+        return frozenset()
+    where, params = scope.clause("u.")
+    rows = connection.execute(
+        "SELECT DISTINCT t.cell, t.nodeid FROM runs u JOIN results r ON r.run = u.id "
+        "JOIN tests t ON t.id = r.test WHERE u.pull_request = 1 AND u.base = ? AND u.lane = ?"
+        f"{where} AND u.id >= ? AND r.category = 'flaky'",
+        (base, lane, *params, since),
+    )
+    return frozenset((text(cell), text(nodeid)) for cell, nodeid in rows)
 
 
 def load_history(
-    path: Path, lane: Lane, past: int, failing: Iterable[Key], trend: int = 9
+    source: Path | str, lane: Lane, past: int, failing: Iterable[Key], trend: int = 9
 ) -> History:
     """What the verdict needs of the past: the `past` runs before this one in this lane of
     the branch (and of the base branch), the `trend` newest for the trend, and the last
     outcome of each failing test."""
-    if not check_file(path):
-        return History(str(path), new=True)
-    failing = list(failing)
+    keys = list(failing)
 
-    def read() -> History:
-        with closing(connect(path)) as connection:
-            if schema_of(connection, path) == 0:
-                return History(str(path), new=True)
-            connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
-            history = _read(connection, path, lane, past, failing, trend)
-            connection.execute("COMMIT")
-        return history
+    def read(connection: Queryable, version: int) -> History:
+        return _read(connection, Scope(version, lane.repository), str(source), lane, past,
+                     keys, trend)  # fmt: skip
 
-    return retried(path, "read", read)
+    found = reading(source, read)
+    return found if found is not None else History(display(source), new=True)
 
 
 def _read(
-    connection: sqlite3.Connection,
-    path: Path,
+    connection: Queryable,
+    scope: Scope,
+    name: str,
     lane: Lane,
     past: int,
     failing: Sequence[Key],
     trend: int,
 ) -> History:
-    runs = _runs(connection, lane.branch, lane.lane, max(past, trend))
+    runs = _runs(connection, scope, lane.branch, lane.lane, max(past, trend))
     window = runs[-past:] if past else []
     ids = [r.id for r in window]
-    base_runs = _runs(connection, lane.base, lane.lane, past) if lane.base and past else []
+    base_runs = _runs(connection, scope, lane.base, lane.lane, past) if lane.base and past else []
     base_ids = [r.id for r in base_runs]
     return History(
-        path=str(path),
+        path=display(name),
         runs=tuple(runs[-trend:] if trend else ()),
         window=tuple(window),
         ran=_ran(connection, ids),
         results=_unstable(connection, ids),
         base_runs=tuple(base_runs),
-        base_flaky=_flaky_among(connection, base_ids, failing) if base_ids else frozenset(),
-        ran_here=_last(connection, lane.branch, lane.lane, failing, EVIDENCE_RUNS),
+        base_flaky=frozenset(_flaky_among(connection, base_ids, failing)),
+        ran_here=_last(connection, scope, lane.branch, lane.lane, failing, EVIDENCE_RUNS),
         last_base={
-            k: v[0][1] for k, v in _last(connection, lane.base, lane.lane, failing, 1).items()
+            k: v[0][1]
+            for k, v in _last(connection, scope, lane.base, lane.lane, failing, 1).items()
         }
         if lane.base
         else {},
         stored_runs=int(connection.execute("SELECT count(*) FROM runs").fetchone()[0]),
+        pull_request_flaky=_pull_request_flaky(
+            connection, scope, lane.branch, lane.lane, window[0].id if window else 0
+        ),
     )
 
 
-def latest_lane(path: Path) -> tuple[str, str] | None:
+def latest_lane(source: Path | str, repository: str = "") -> tuple[str, str] | None:
     """The branch and lane of the newest run in the store, for `test-gate history`."""
+
+    def read(connection: Queryable, version: int) -> tuple[str, str] | None:
+        where, params = Scope(version, repository).clause()
+        found = connection.execute(
+            f"SELECT branch, lane FROM runs WHERE 1 = 1{where} ORDER BY id DESC LIMIT 1",
+            params,
+        ).fetchone()
+        return (text(found[0]), text(found[1])) if found else None
+
+    return reading(source, read)
+
+
+def display(source: Path | str) -> str:
+    """How a store is named in messages: a file's path, or a URL without its password."""
+    if isinstance(source, str) and is_url(source):
+        return redacted(source)
+    return str(source)
+
+
+def reading(source: Path | str, action: Callable[[Queryable, int], T]) -> T | None:
+    """`action` on the store, in one read-only snapshot, with its schema version; None when
+    there is no store yet. Every failure is HistoryUnusable."""
+    if isinstance(source, str) and is_url(source):
+        return pg_store.reading(source, action)
+    path = Path(source)
     if not check_file(path):
         return None
 
-    def read() -> tuple[str, str] | None:
+    def read() -> T | None:
         with closing(connect(path)) as connection:
-            if schema_of(connection, path) == 0:
+            version = schema_of(connection, path)
+            if version == 0:
                 return None
-            row = connection.execute("SELECT branch, lane FROM runs ORDER BY id DESC LIMIT 1")
-            found = row.fetchone()
-        return (text(found[0]), text(found[1])) if found else None
+            connection.execute("BEGIN")  # one snapshot, whatever other jobs write meanwhile
+            found = action(connection, version)
+            connection.execute("COMMIT")
+        return found
 
     return retried(path, "read", read)
 
 
 @dataclass(frozen=True)
 class LaneHistory:
-    """One branch and lane of the store, for the dashboard: its newest runs (oldest first),
-    the runs each test ran in, and every row of the tests that did not always pass plainly."""
+    """One repository, branch and lane of the store, for the dashboard: its newest runs
+    (oldest first), the runs each test ran in, and every row of the tests that did not always
+    pass plainly."""
 
+    repository: str
     branch: str
     lane: str
     runs: tuple[PastRun, ...]
@@ -266,35 +367,35 @@ class LaneHistory:
     results: Mapping[Key, tuple[PastResult, ...]]
 
 
-def load_lanes(path: Path, window: int, max_lanes: int) -> list[LaneHistory]:
-    """Every lane of the store, the most recently run first (at most `max_lanes`), each with
-    its `window` newest runs: one snapshot of the file."""
-    if not check_file(path):
-        return []
+def load_lanes(
+    source: Path | str, window: int, max_lanes: int, repository: str | None = None
+) -> list[LaneHistory]:
+    """Every lane of the store (of one repository, when named), the most recently run first
+    (at most `max_lanes`), each with its `window` newest runs: one snapshot."""
 
-    def read() -> list[LaneHistory]:
-        with closing(connect(path)) as connection:
-            if schema_of(connection, path) == 0:
-                return []
-            connection.execute("BEGIN")
-            lanes = connection.execute(
-                "SELECT branch, lane FROM runs GROUP BY branch, lane ORDER BY max(id) DESC LIMIT ?",
-                (max_lanes,),
-            ).fetchall()
-            out = []
-            for branch, lane in lanes:
-                runs = _runs(connection, text(branch), text(lane), window)
-                ids = [r.id for r in runs]
-                out.append(
-                    LaneHistory(
-                        text(branch),
-                        text(lane),
-                        tuple(runs),
-                        _ran(connection, ids),
-                        _unstable(connection, ids),
-                    )
+    def read(connection: Queryable, version: int) -> list[LaneHistory]:
+        named = "repository" if version >= 2 else "''"
+        where, params = ("", ()) if repository is None else Scope(version, repository).clause()
+        lanes = connection.execute(
+            f"SELECT {named}, branch, lane FROM runs WHERE 1 = 1{where} "
+            f"GROUP BY {named}, branch, lane ORDER BY max(id) DESC LIMIT ?",
+            (*params, max_lanes),
+        ).fetchall()
+        out = []
+        for repo, branch, lane in lanes:
+            scope = Scope(version, text(repo))
+            runs = _runs(connection, scope, text(branch), text(lane), window)
+            ids = [r.id for r in runs]
+            out.append(
+                LaneHistory(
+                    text(repo),
+                    text(branch),
+                    text(lane),
+                    tuple(runs),
+                    _ran(connection, ids),
+                    _unstable(connection, ids),
                 )
-            connection.execute("COMMIT")
+            )
         return out
 
-    return retried(path, "read", read)
+    return reading(source, read) or []

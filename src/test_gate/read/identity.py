@@ -24,6 +24,8 @@ class Identity:
     branch: str
     base: str | None  # the branch a failure is compared with when it never ran here
     pull_request: bool = False  # the run tests a change not yet in its base branch
+    repository: str = ""  # owner/name: GitHub's, else git's origin, else ""
+    workflow: str = ""  # the workflow's name in GitHub Actions
 
 
 _SHA = re.compile(r"[0-9a-f]{7,64}")
@@ -117,9 +119,28 @@ def identify(
         or (env.get("GITHUB_SHA", "") if actions else "")
     ) or _git(path, "rev-parse", "HEAD")
     moment = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    repository = (env.get("GITHUB_REPOSITORY", "") if actions else "") or repository_of(path)
     return Identity(
-        run_key, moment.isoformat(), commit, found_branch or "(none)", found_base, pull_request
+        run_key,
+        moment.isoformat(),
+        commit,
+        found_branch or "(none)",
+        found_base,
+        pull_request,
+        repository,
+        env.get("GITHUB_WORKFLOW", "") if actions else "",
     )
+
+
+_REMOTE = re.compile(r"[:/]([\w.-]+/[\w.-]+?)(?:\.git)?/?$")
+
+
+def repository_of(path: Path) -> str:
+    """owner/name from git's `origin` remote (`git@host:owner/name.git`,
+    `https://host/owner/name`), or ""."""
+    url = _git(path, "remote", "get-url", "origin")
+    found = _REMOTE.search(url) if url else None
+    return found.group(1) if found else ""
 
 
 ANCESTRY_CHECKS = 20  # commits asked about at most: git answers each in milliseconds

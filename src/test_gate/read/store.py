@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from test_gate.run.cancel import Cancelled, requested
 
-SCHEMA = 1  # PRAGMA user_version of the store this test-gate writes
+SCHEMA = 2  # PRAGMA user_version of the store this test-gate writes
 TOOL = "test-gate"
 BUSY_SECONDS = 30.0  # how long a reader or writer waits for another job's write
 LOCK_STEP = 1.0  # SQLite's own wait for a lock, between two tries (a cancel is seen between)
@@ -80,6 +80,17 @@ MIGRATIONS: tuple[str, ...] = (
         category TEXT,
         PRIMARY KEY (run, test)
     ) WITHOUT ROWID;
+    """,
+    # 2: one store for many repositories and workflows; a pull request's run says so, with
+    # its base branch (its flaky tests count toward the base's flaky rate)
+    """
+    ALTER TABLE runs ADD COLUMN repository TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN base TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX runs_by_lane;
+    CREATE INDEX runs_by_lane ON runs (repository, branch, lane, id);
+    CREATE INDEX runs_by_base ON runs (repository, base, lane, id);
     """,
 )
 assert len(MIGRATIONS) == SCHEMA

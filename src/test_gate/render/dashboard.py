@@ -157,8 +157,10 @@ def _lane(view: LaneView) -> str:
         else "no runs"
     )
     return (
-        f'<section class="lane" data-branch="{text(lane.branch)}" data-lane="{text(lane.lane)}">'
-        f"<h3>{text(lane.branch)} · {text(lane.lane or 'run')}</h3><p>{summary}</p>"
+        f'<section class="lane" data-repository="{text(lane.repository)}" '
+        f'data-branch="{text(lane.branch)}" data-lane="{text(lane.lane)}">'
+        f"<h3>{text(lane.repository) + ' · ' if lane.repository else ''}"
+        f"{text(lane.branch)} · {text(lane.lane or 'run')}</h3><p>{summary}</p>"
         f"{chart(lane.runs)}"
         '<p class="legend"><span class="key pass"></span> pass rate '
         '<span class="key flaky"></span> flaky rate (tests flaky in the run)</p>'
@@ -183,9 +185,9 @@ def _quarantine(entries: Sequence[Entry], today: dt.date, source: str) -> str:
     )
 
 
-def _options(values: Sequence[str]) -> str:
+def _options(values: Sequence[str], empty: str = "run") -> str:
     return '<option value="">all</option>' + "".join(
-        f'<option value="{text(v)}">{text(v or "run")}</option>' for v in values
+        f'<option value="{text(v)}">{text(v or empty)}</option>' for v in values
     )
 
 
@@ -205,17 +207,14 @@ padding:4px 8px;text-align:left;vertical-align:top}code{font-size:90%;word-break
 """
 
 SCRIPT = """
+const FILTERS = ["repository", "branch", "lane"];
 const pick = () => {
-  const branch = document.getElementById("branch").value;
-  const lane = document.getElementById("lane").value;
+  const chosen = FILTERS.map(name => [name, document.getElementById(name).value]);
   for (const section of document.querySelectorAll("section.lane")) {
-    const shown = (!branch || section.dataset.branch === branch)
-      && (!lane || section.dataset.lane === lane);
-    section.hidden = !shown;
+    section.hidden = !chosen.every(([name, value]) => !value || section.dataset[name] === value);
   }
 };
-document.getElementById("branch").addEventListener("change", pick);
-document.getElementById("lane").addEventListener("change", pick);
+for (const name of FILTERS) document.getElementById(name).addEventListener("change", pick);
 """
 
 
@@ -229,6 +228,7 @@ def render(
     today: dt.date | None = None,
 ) -> str:
     """The whole page."""
+    repositories = sorted({v.lane.repository for v in views})
     branches = sorted({v.lane.branch for v in views})
     lanes = sorted({v.lane.lane for v in views})
     runs = sum(len(v.lane.runs) for v in views)
@@ -239,7 +239,9 @@ def render(
         f"<title>test-gate history: {text(source)}</title><style>{STYLE}</style></head><body>"
         f"<h1>test-gate history</h1><p><code>{text(source)}</code>: {len(views)} lane(s), "
         f"{runs} run(s) shown; made {text(generated)}.</p>"
-        '<p><label>branch <select id="branch">'
+        '<p><label>repository <select id="repository">'
+        f"{_options(repositories, '(any)')}</select></label> "
+        '<label>branch <select id="branch">'
         f"{_options(branches)}</select></label> "
         f'<label>lane <select id="lane">{_options(lanes)}</select></label></p>'
         f"{body}"

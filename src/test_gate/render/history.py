@@ -61,6 +61,10 @@ def run_entry(
         "reruns": c.reruns,
         "collected": c.collected,
         "wall_time": result.run.session.seconds,
+        "repository": identity.repository,
+        "workflow": identity.workflow,
+        "base": (identity.base or "") if identity.pull_request else "",
+        "pull_request": int(identity.pull_request),
     }
     tests = [
         (
@@ -110,7 +114,8 @@ def headline(facts: HistoryFacts) -> str:
         )
         parts.append(
             f"flaky rate {percent_text(facts.flaky_rate)} over {facts.window} run(s) "
-            f"({facts.flaky_tests} of {facts.ran} tests flaky at least once{limit})"
+            f"({facts.flaky_tests} of {facts.ran} tests flaky at least once{limit}"
+            f"{_from_pull_requests(facts)})"
         )
         if failures := counted(facts):
             parts.append("failures: " + failures)
@@ -122,6 +127,11 @@ def headline(facts: HistoryFacts) -> str:
     lines += [f"> ⚠️ {md(broad_text(b, facts.quarantine_file), 500)}" for b in facts.broad]
     lines += [f"> ℹ️ {md(notice, 500)}" for notice in facts.notices]
     return "\n\n".join(lines)
+
+
+def _from_pull_requests(facts: HistoryFacts) -> str:
+    n = facts.pull_request_flaky
+    return f"; {n} of them only in pull requests into this branch" if n else ""
 
 
 def stable_text(found: Stable) -> str:
@@ -323,7 +333,7 @@ def terminal_lines(facts: HistoryFacts) -> str:
         lines.append(
             f"  history: branch {one_line(facts.branch, 100)}{base}; flaky rate "
             f"{percent_text(facts.flaky_rate)} over {facts.window} run(s) ({facts.flaky_tests} of "
-            f"{facts.ran} tests)"
+            f"{facts.ran} tests{_from_pull_requests(facts)})"
         )
     if failures := counted(facts):
         lines.append(f"  failures: {failures}")
@@ -372,6 +382,7 @@ def result_keys(facts: HistoryFacts) -> dict[str, Any]:
             "flaky_rate": percent_number(facts.flaky_rate),
             "flaky_tests": facts.flaky_tests,
             "tests_ran": facts.ran,
+            "pull_request_flaky": facts.pull_request_flaky,
             "failures": [
                 {"nodeid": k[1], "cell": k[0] or None, "class": c} for k, c in facts.classes.items()
             ],

@@ -1,0 +1,255 @@
+"""The history in PostgreSQL: one database an organisation shares, many repositories,
+workflows and jobs writing to it at once.
+
+The same schema as the SQLite store (its migrations in PostgreSQL's words), in a schema of
+its own, `test_gate`, so that it can live beside an application's tables. A URL's password
+never reaches a message. Every statement runs under a time limit; a database that is down,
+refuses the login, or holds a newer schema is a `HistoryUnusable` with a one-line reason, the
+same contract as the SQLite file. psycopg 3 is imported only when a URL is given: the
+`postgresql` extra (`pip install 'test-gate[postgresql]'`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from test_gate.read.store import SCHEMA, TOOL, HistoryUnusable, StoreDamaged
+from test_gate.run.cancel import Cancelled, requested
+
+if TYPE_CHECKING:
+    import psycopg
+
+T = TypeVar("T")
+NAMESPACE = "test_gate"
+SCHEMES = ("postgresql://", "postgres://")
+STATEMENT_MS = 20_000  # one statement's work, at most
+LOCK_MS = 30_000  # waiting for another writer's lock, at most
+CONNECT_SECONDS = 10
+LOCK_KEY = 7_305_160_313  # the advisory lock that makes the schema once, whoever comes first
+
+# Migration N takes the store from schema N-1 to N, as in SQLite (read/store.py)
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runs (
+        id BIGSERIAL PRIMARY KEY,
+        run_key TEXT NOT NULL,
+        time TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        seed TEXT,
+        verdict TEXT NOT NULL,
+        blind INTEGER NOT NULL,
+        pass_rate DOUBLE PRECISION,
+        passed INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        error INTEGER NOT NULL,
+        skipped INTEGER NOT NULL,
+        xfailed INTEGER NOT NULL,
+        xpassed INTEGER NOT NULL,
+        interrupted INTEGER NOT NULL,
+        flaky INTEGER NOT NULL,
+        reruns INTEGER NOT NULL,
+        collected INTEGER NOT NULL,
+        wall_time DOUBLE PRECISION
+    );
+    CREATE INDEX runs_by_lane ON runs (branch, lane, id);
+    CREATE TABLE tests (
+        id BIGSERIAL PRIMARY KEY,
+        nodeid TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        UNIQUE (nodeid, cell)
+    );
+    CREATE TABLE results (
+        run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        test BIGINT NOT NULL REFERENCES tests (id),
+        outcome TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        category TEXT,
+        PRIMARY KEY (run, test)
+    );
+    CREATE INDEX results_by_test ON results (test)
+    """,
+    """
+    ALTER TABLE runs ADD COLUMN repository TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN base TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX runs_by_lane;
+    CREATE INDEX runs_by_lane ON runs (repository, branch, lane, id);
+    CREATE INDEX runs_by_base ON runs (repository, base, lane, id)
+    """,
+)
+assert len(MIGRATIONS) == SCHEMA
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """The URL as messages show it: no password, no query (it may hold one too)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "postgresql://(a URL that does not parse)"
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
+
+
+class PgConnection:
+    """A psycopg connection that takes the reads' SQL as written for SQLite (`?` marks), and
+    looks for a cancelled job before each statement."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        name = requested()
+        if name is not None:
+            raise Cancelled(name)
+        return self.connection.execute(sql.replace("?", "%s"), tuple(parameters))
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise HistoryUnusable(
+            "needs psycopg to use a PostgreSQL history: pip install 'test-gate[postgresql]'"
+        ) from None
+    return psycopg
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+@contextmanager
+def pg_errors(url: str, doing: str) -> Iterator[None]:
+    """Every failure of the database as one line that names it, its password left out."""
+    name = redacted(url)
+    try:
+        psycopg = _psycopg()
+    except HistoryUnusable as exc:
+        raise HistoryUnusable(f"history {name}: {exc}") from None
+    try:
+        yield
+    except (HistoryUnusable, Cancelled):
+        raise
+    except StoreDamaged as exc:
+        raise HistoryUnusable(f"history {name}: damaged: {exc}") from None
+    except psycopg.errors.QueryCanceled:
+        raise HistoryUnusable(
+            f"history {name}: took over {STATEMENT_MS / 1000:.0f} s while {doing}: stopped"
+        ) from None
+    except psycopg.errors.LockNotAvailable:
+        raise HistoryUnusable(
+            f"history {name}: locked by another writer for over {LOCK_MS / 1000:.0f} s while "
+            f"{doing}"
+        ) from None
+    except psycopg.OperationalError as exc:
+        raise HistoryUnusable(f"history {name}: cannot connect: {_first_line(exc)}") from None
+    except psycopg.Error as exc:
+        raise HistoryUnusable(f"history {name}: cannot be {doing}: {_first_line(exc)}") from None
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    module = _psycopg()
+    connection: psycopg.Connection[Any] = module.connect(
+        url,
+        connect_timeout=CONNECT_SECONDS,
+        application_name="test-gate",
+        options=(
+            f"-c search_path={NAMESPACE} -c statement_timeout={STATEMENT_MS} "
+            f"-c lock_timeout={LOCK_MS} -c idle_in_transaction_session_timeout=60000"
+        ),
+    )
+    return connection
+
+
+EXPECTED_COLUMNS = {
+    1: {
+        "id", "run_key", "time", "commit_sha", "branch", "lane", "cell", "kind", "seed",
+        "verdict", "blind", "pass_rate", "passed", "failed", "error", "skipped", "xfailed",
+        "xpassed", "interrupted", "flaky", "reruns", "collected", "wall_time",
+    },
+}  # fmt: skip
+EXPECTED_COLUMNS[2] = EXPECTED_COLUMNS[1] | {"repository", "workflow", "base", "pull_request"}
+
+
+def schema_of(connection: PgConnection, name: str) -> int:
+    """The store's schema version, once checked; 0 when the database holds none yet."""
+    found = connection.execute("SELECT to_regclass('test_gate.meta')").fetchone()
+    if found is None or found[0] is None:
+        return 0
+    rows = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    if rows.get("tool") != TOOL:
+        raise HistoryUnusable(f"history {name}: a schema test_gate that is not test-gate's")
+    try:
+        version = int(rows.get("schema", ""))
+    except ValueError:
+        raise HistoryUnusable(f"history {name}: damaged: no schema version in its meta") from None
+    if version > SCHEMA:
+        raise HistoryUnusable(
+            f"history {name}: schema {version} is newer than this test-gate's {SCHEMA}; "
+            "upgrade test-gate to use it"
+        )
+    if version < 1:
+        raise HistoryUnusable(f"history {name}: damaged: schema version {version}")
+    columns = {
+        r[0]
+        for r in connection.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'test_gate' AND table_name = 'runs'"
+        )
+    }
+    if columns != EXPECTED_COLUMNS[version]:
+        raise HistoryUnusable(
+            f"history {name}: its table runs is not the one test-gate made (schema {version})"
+        )
+    return version
+
+
+def reading(url: str, action: Callable[[PgConnection, int], T]) -> T | None:
+    """`action` in one read-only snapshot, with the schema version; None before the first
+    run is recorded."""
+    with pg_errors(url, "read"), connect(url) as raw:
+        raw.read_only = True
+        raw.isolation_level = _psycopg().IsolationLevel.REPEATABLE_READ
+        with raw.transaction():
+            connection = PgConnection(raw)
+            version = schema_of(connection, redacted(url))
+            return None if version == 0 else action(connection, version)
+
+
+def statements(migration: str) -> list[str]:
+    return [s for s in migration.split(";") if s.strip()]
+
+
+def migrate(connection: PgConnection, name: str) -> None:
+    """Bring the store to SCHEMA, once, whoever comes first: an advisory lock orders the
+    jobs that find no store (or an older one) at the same moment."""
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {NAMESPACE}")
+    connection.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+    version = schema_of(connection, name)
+    for number in range(version + 1, SCHEMA + 1):
+        for statement in statements(MIGRATIONS[number - 1]):
+            connection.execute(statement)
+        if number == 1:
+            connection.execute("INSERT INTO meta VALUES ('tool', ?)", (TOOL,))
+        connection.execute(
+            "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE "
+            "SET value = EXCLUDED.value",
+            (str(number),),
+        )
