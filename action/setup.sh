@@ -38,6 +38,17 @@ else
     --require-hashes --target "$lib" -r "$requirements"
 fi
 touch "$lib/test-gate-ready"
+# a PostgreSQL history (INPUT_POSTGRESQL=true): psycopg, pinned and hashed, into the same folder
+if [ "${INPUT_POSTGRESQL:-false}" = "true" ] && [ ! -f "$lib/test-gate-postgresql" ]; then
+  extra="$here/requirements-postgresql.txt"
+  if command -v uv >/dev/null 2>&1; then
+    uv pip install --quiet --python "$base" --target "$lib" --no-deps --require-hashes -r "$extra"
+  else
+    "$base" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --target "$lib" -r "$extra"
+  fi
+  touch "$lib/test-gate-postgresql"
+fi
 "$base" "$here/gate.py" "$lib" --version
 {
   echo "python=$base"

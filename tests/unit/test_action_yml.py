@@ -61,6 +61,8 @@ FILE_OPTIONS = {"junit-file": "--junit-file", "ctrf-file": "--ctrf-file"}
 OPTIONS.update(HISTORY_OPTIONS)
 OPTIONS.update(FILE_OPTIONS)
 CACHE_INPUTS = {"history-cache", "history-key"}  # for the cache steps, not the gate
+# a secret: the gate reads it from the environment variable it names, never from its argv
+SECRET_INPUTS = {"history-url"}
 SCRIPTS = [step for step in STEPS if "run" in step]
 OUTPUTS = {
     "verdict",
@@ -105,8 +107,15 @@ def test_every_input_is_documented_with_its_default(name: str) -> None:
     assert spec.get("required", False) is False
 
 
+def test_a_history_url_reaches_the_gate_by_the_name_of_its_variable() -> None:
+    for step in (RUN_STEP, MERGE_STEP):
+        assert step["env"]["INPUT_HISTORY_URL"] == "${{ inputs.history-url }}"
+        assert "--history-url-env=INPUT_HISTORY_URL" in step["run"]
+        assert "$INPUT_HISTORY_URL" not in step["run"]
+
+
 def test_every_input_reaches_the_gate_through_env() -> None:
-    assert set(ACTION["inputs"]) == set(OPTIONS) | CACHE_INPUTS
+    assert set(ACTION["inputs"]) == set(OPTIONS) | CACHE_INPUTS | SECRET_INPUTS
     env = RUN_STEP["env"]
     script = RUN_STEP["run"]
     for name, option in OPTIONS.items():
@@ -169,8 +178,15 @@ def test_the_gate_installs_exactly_its_pinned_hashed_dependencies() -> None:
     assert MERGE_STEPS[0]["run"] == 'bash "$GITHUB_ACTION_PATH/../action/setup.sh"'
     setup = (REPO / "action" / "setup.sh").read_text(encoding="utf-8")
     assert setup.count("--no-deps --require-hashes") + setup.count("--no-deps \\\n") >= 1
-    assert setup.count("--require-hashes") == 2  # uv and pip alike
+    assert setup.count("--require-hashes") == 4  # uv and pip alike, for each of the two files
     assert 'requirements="$here/requirements.txt"' in setup
+    # a PostgreSQL history adds psycopg, pinned and hashed, as the `postgresql` extra allows
+    extra = re.search(r"^postgresql = \[(.*?)\]", pyproject, re.M | re.S)
+    assert extra
+    wanted = Requirement(re.findall(r'"([^"]+)"', extra[1])[0])
+    text = (REPO / "action" / "requirements-postgresql.txt").read_text(encoding="utf-8")
+    found = re.findall(r"^psycopg==([\w.]+) \\\n\s+--hash=sha256:[0-9a-f]{64}$", text, re.M)
+    assert found and wanted.specifier.contains(found[0])
 
 
 def test_the_gate_runs_from_the_actions_own_source_without_pythonpath() -> None:
@@ -199,7 +215,13 @@ MERGE_OPTIONS = {
 
 def test_the_merge_action_forwards_every_input_through_env() -> None:
     assert MERGE["runs"]["using"] == "composite"
-    assert set(MERGE["inputs"]) == {*MERGE_OPTIONS, *CACHE_INPUTS, "results", "python"}
+    assert set(MERGE["inputs"]) == {
+        *MERGE_OPTIONS,
+        *CACHE_INPUTS,
+        *SECRET_INPUTS,
+        "results",
+        "python",
+    }
     script = MERGE_STEP["run"]
     env = MERGE_STEP["env"]
     for name, option in MERGE_OPTIONS.items():
