@@ -76,6 +76,8 @@ def test_runs_are_recorded_and_read_back_per_repository(url: str, tmp_path: Path
     # another repository in the same database: its own lanes only
     other = gated(two, url, "org/two", BREAK="1")
     assert other["history"]["failures"][0]["class"] == "new"
+    shown = cli("history", url)  # every repository's lanes, the newest first
+    assert shown.returncode == 0 and "history of branch main" in shown.stdout, shown.stderr
     site = tmp_path / "site"
     made = cli("history", url, "--html", str(site))
     assert made.returncode == 0, made.stderr

@@ -57,7 +57,7 @@ class Lane:
     branch: str
     base: str | None
     lane: str
-    repository: str = ""
+    repository: str | None = None  # None: any repository's runs (`test-gate history`)
 
 
 class Cursor(Protocol):
@@ -78,10 +78,10 @@ class Scope:
     repositories; in a later one, a run recorded before it did (repository '') is anyone's."""
 
     version: int
-    repository: str = ""
+    repository: str | None = None  # None: every repository's
 
     def clause(self, alias: str = "") -> tuple[str, tuple[str, ...]]:
-        if self.version < 2:
+        if self.version < 2 or self.repository is None:
             return "", ()
         return f" AND {alias}repository IN (?, '')", (self.repository,)
 
@@ -310,7 +310,7 @@ def _read(
     )
 
 
-def latest_lane(source: Path | str, repository: str = "") -> tuple[str, str] | None:
+def latest_lane(source: Path | str, repository: str | None = None) -> tuple[str, str] | None:
     """The branch and lane of the newest run in the store, for `test-gate history`."""
 
     def read(connection: Queryable, version: int) -> tuple[str, str] | None:
@@ -375,7 +375,7 @@ def load_lanes(
 
     def read(connection: Queryable, version: int) -> list[LaneHistory]:
         named = "repository" if version >= 2 else "''"
-        where, params = ("", ()) if repository is None else Scope(version, repository).clause()
+        where, params = Scope(version, repository).clause()
         lanes = connection.execute(
             f"SELECT {named}, branch, lane FROM runs WHERE 1 = 1{where} "
             f"GROUP BY {named}, branch, lane ORDER BY max(id) DESC LIMIT ?",
