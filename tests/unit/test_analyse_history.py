@@ -232,3 +232,19 @@ def test_only_code_the_change_did_not_write_is_evidence() -> None:
         evidence=Evidence(commit=a, pull_request=True),
     )
     assert facts.classes == {("", "t.py::x"): "new", ("", "t.py::y"): "new"}
+
+
+def test_tests_flaky_in_pull_requests_into_the_branch_count_toward_its_flaky_rate() -> None:
+    history = History(
+        "h.db",
+        runs=(past(1),),
+        window=(past(1),),
+        ran={("", "t.py::a"): 1, ("", "t.py::b"): 1},
+        pull_request_flaky=frozenset({("", "t.py::a"), ("", "t.py::gone")}),
+    )
+    facts, _ = assess(
+        run_of(rec("a"), rec("b")), None, history, None, today=TODAY, policy=HistoryPolicy()
+    )
+    # t.py::a counts (it ran here); t.py::gone did not run in the window: it does not
+    assert (facts.flaky_tests, facts.ran, facts.pull_request_flaky) == (1, 2, 1)
+    assert "1 of them only in pull requests into this branch" in view.headline(facts)
