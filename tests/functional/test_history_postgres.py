@@ -67,14 +67,14 @@ def gated(root: Path, url: str, repository: str, *args: str, **env: str) -> dict
 def test_runs_are_recorded_and_read_back_per_repository(url: str, tmp_path: Path) -> None:
     one = write_tree(tmp_path / "one" / "project", SUITE)
     two = write_tree(tmp_path / "two" / "project", SUITE)
-    first = gated(one, url, "org/one", BREAK="1")
+    first = gated(one, url, "org/one", BREAK="1", GITHUB_SHA="a" * 40)
     assert first["history"]["failures"][0]["class"] == "new" and first["verdict"] == "fail"
     assert "none yet; this run starts it" in first["stdout"]
     assert "tg:" not in first["stdout"]  # the URL shows without credentials
-    again = gated(one, url, "org/one", BREAK="1")
+    again = gated(one, url, "org/one", BREAK="1", GITHUB_SHA="b" * 40)  # a later commit
     assert again["history"]["failures"][0]["class"] == "known" and again["verdict"] == "pass"
     # another repository in the same database: its own lanes only
-    other = gated(two, url, "org/two", BREAK="1")
+    other = gated(two, url, "org/two", BREAK="1", GITHUB_SHA="c" * 40)
     assert other["history"]["failures"][0]["class"] == "new"
     shown = cli("history", url)  # every repository's lanes, the newest first
     assert shown.returncode == 0 and "history of branch main" in shown.stdout, shown.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 from typing import NoReturn
 
 from test_gate.analyse.verdict import Policy
@@ -175,7 +176,7 @@ def cell_option(parser: argparse.ArgumentParser) -> None:
 
 
 def history(args: argparse.Namespace) -> HistorySettings:
-    return history_settings(
+    settings = history_settings(
         path=args.history,
         branch=args.branch,
         base=args.base_branch,
@@ -191,6 +192,11 @@ def history(args: argparse.Namespace) -> HistorySettings:
         url_env=args.history_url_env,
         threshold=parse_threshold(args.threshold),
     )
+    if args.history_url_env:
+        # read once: the variable is then gone from the gate's environment, so that neither
+        # pytest nor any test inherits the URL and its password
+        os.environ.pop(args.history_url_env, None)
+    return settings
 
 
 def outputs(args: argparse.Namespace) -> Outputs:

@@ -240,8 +240,10 @@ def statements(migration: str) -> list[str]:
 def migrate(connection: PgConnection, name: str) -> None:
     """Bring the store to SCHEMA, once, whoever comes first: an advisory lock orders the
     jobs that find no store (or an older one) at the same moment."""
-    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {NAMESPACE}")
+    if schema_of(connection, name) == SCHEMA:
+        return  # the usual case: nothing to wait for
     connection.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {NAMESPACE}")
     version = schema_of(connection, name)
     for number in range(version + 1, SCHEMA + 1):
         for statement in statements(MIGRATIONS[number - 1]):
