@@ -131,7 +131,7 @@ def test_a_database_that_is_down_is_a_notice_without_the_password(tmp_path: Path
     down = f"postgresql://tg:s3cret@/tg?host={tmp_path}"  # no server listens there
     result = gated(root, down, "org/one", BREAK="1")
     notices = result["history"]["notices"]
-    assert len(notices) == 1 and notices[0].startswith(f"history postgresql://tg@/tg: cannot")
+    assert len(notices) == 1 and notices[0].startswith("history postgresql://tg@/tg: cannot")
     assert "s3cret" not in result["stdout"] and "s3cret" not in json.dumps(result)
     # gated on its own data: the failure counts, as new
     assert result["verdict"] == "fail"
