@@ -67,6 +67,7 @@ h2 { font-size: 1.5em; border-bottom: 1px solid #d1d9e0; padding-bottom: .3em;
 h3 { font-size: 1.25em; margin: 24px 0 16px; }
 p, ul, table, pre, details { margin: 0 0 16px; }
 code { font: 85% ui-monospace, SFMono-Regular, Menlo, monospace; background: #eff1f3;
+       white-space: break-spaces;
        padding: .2em .4em; border-radius: 6px; }
 pre { font: 85% ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa;
       padding: 16px; overflow: auto; white-space: pre; border-radius: 6px; }
@@ -92,6 +93,9 @@ window.addEventListener("load", () => {
     clipped: pres.filter(p => p.scrollWidth > p.clientWidth + 1)
       .map(p => p.textContent.slice(0, 120)),
     tables: document.querySelectorAll("table").length,
+    wide_tables: [...document.querySelectorAll("table")]
+      .filter(t => t.scrollWidth > t.clientWidth + 1)
+      .map(t => t.textContent.slice(0, 120)),
     headline: (document.querySelector("h2") || {}).textContent || "",
     details_at: details ? details.getBoundingClientRect().top : null,
     height: document.documentElement.scrollHeight,

@@ -23,6 +23,7 @@ def test_the_summary_reads_in_a_browser(name: str, work: Path) -> None:
     html_file.write_text(page(markdown, name), encoding="utf-8")
     found = check(html_file)
     assert found["clipped"] == [], "a code block needs a horizontal scrollbar"
+    assert found["wide_tables"] == [], "a table is wider than a job summary"
     assert found["console"] == []
     verdict = "✅ test-gate passed" if name == "demo" else "❌ test-gate failed"
     assert found["headline"] == verdict

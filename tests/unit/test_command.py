@@ -18,7 +18,14 @@ def test_the_shell_reads_the_same_words(given_words: list[str]) -> None:
     shown = wrapped(command, width=40)
     # a backslash before a newline joins the lines: the shell drops both (POSIX 2.2.1)
     assert shlex.split(shown.replace("\\\n", "")) == shlex.split(command)
-    assert all(len(line) <= 40 or len(words(line)) == 1 for line in shown.split(" \\\n"))
+    # a line is over the width only when it holds one word, or a one-letter option and its value
+    assert all(
+        len(line) <= 40
+        or len(words(line)) == 1
+        or line.lstrip().startswith("-")
+        and len(words(line)) == 2
+        for line in shown.split(" \\\n")
+    )
 
 
 def test_a_real_command_keeps_its_operators() -> None:
@@ -30,3 +37,11 @@ def test_a_real_command_keeps_its_operators() -> None:
     assert shown.count(" \\\n  ") >= 1
     assert shown.replace(" \\\n  ", " ") == command
     assert wrapped("python -m pytest") == "python -m pytest"
+    assert "-p no:randomly" in wrapped(command, width=30).split(" \\\n")[2]
+
+
+def test_an_option_keeps_its_value_on_its_line() -> None:
+    command = "python -m pytest " + "-p no:randomly " * 8 + "-k 'a and b'"
+    for line in wrapped(command, width=30).split(" \\\n"):
+        split = words(line)
+        assert split[-1][0] != "-" or split[-1] == "pytest", line

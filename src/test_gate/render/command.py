@@ -40,6 +40,18 @@ def words(command: str) -> list[str]:
     return found
 
 
+def _units(split: list[str]) -> list[str]:
+    """Words that stay on one line: a one-letter option and its value (`-p no:randomly`)."""
+    units: list[str] = []
+    for word in split:
+        last = units[-1] if units else ""
+        if len(last) == 2 and last[0] == "-" and last[1].isalpha() and not word.startswith("-"):
+            units[-1] = f"{last} {word}"
+        else:
+            units.append(word)
+    return units
+
+
 def wrapped(command: str, width: int = WIDTH) -> str:
     """The command over several lines joined by `\\`, each at most about `width` wide; a
     command with a newline of its own, or one that fits, is left as it is."""
@@ -47,7 +59,7 @@ def wrapped(command: str, width: int = WIDTH) -> str:
         return command
     lines: list[str] = []
     line = ""
-    for word in words(command):
+    for word in _units(words(command)):
         if line and len(line) + 1 + len(word) > width - 2:
             lines.append(line)
             line = "  " + word

@@ -129,12 +129,17 @@ def _flaky_table(view: LaneView) -> str:
     )
 
 
+def _at_commit(commit: str) -> str:
+    """A run recorded outside git has no commit: nothing is said of it."""
+    return f", <code>{text(commit[:12])}</code>" if commit else ""
+
+
 def _failing_table(view: LaneView) -> str:
     if not view.failing:
         return ""
     rows = "".join(
         f"<tr><td><code>{text(_name(f.key))}</code></td><td>run #{f.since.id}, "
-        f"{text(f.since.time)}, <code>{text(f.since.commit[:12])}</code></td>"
+        f"{text(f.since.time)}{_at_commit(f.since.commit)}</td>"
         f"<td>{f.runs}</td><td>{strip(view.lane.runs, view.lane.results.get(f.key, ()))}</td>"
         "</tr>"
         for f in view.failing

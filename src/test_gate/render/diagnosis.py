@@ -17,7 +17,7 @@ from test_gate.analyse.findings import (
 )
 from test_gate.read.records import TestRecord
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation
-from test_gate.render.escape import code, code_block, md, one_line
+from test_gate.render.escape import code, code_block, md, node_cell, one_line
 from test_gate.render.markdown import Block, Section
 
 MAX_TESTS_NAMED = 5
@@ -87,7 +87,7 @@ class Explained:
 
 
 def _culprits(names: Sequence[str]) -> str:
-    shown = ", ".join(code(n, in_table=True) for n in names[:2])
+    shown = ", ".join(node_cell(n) for n in names[:2])
     return shown + (f" and {len(names) - 2} more" if len(names) > 2 else "")
 
 

@@ -48,6 +48,15 @@ def code(text: str, limit: int = 300, *, in_table: bool = False) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+def node_cell(nodeid: str) -> str:
+    """A test id in a table cell, broken after its file with a <br>: an id has no space to
+    wrap at, and a table with two long ids is wider than a job summary."""
+    path, sep, rest = nodeid.partition("::")
+    if not sep or len(nodeid) <= 40:
+        return code(nodeid, in_table=True)
+    return f"{code(path, in_table=True)}<br>{code(sep + rest, in_table=True)}"
+
+
 def code_block(text: str, lang: str = "") -> str:
     """A fenced block whose fence is longer than any backtick run inside it."""
     text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -18,7 +18,7 @@ from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import history as history_view
 from test_gate.render.command import wrapped
-from test_gate.render.escape import code, code_block, html, md, one_line
+from test_gate.render.escape import code, code_block, html, md, node_cell, one_line
 from test_gate.render.markdown import Block, Section, table
 
 Key = tuple[str, str]  # (cell, test id)
@@ -125,7 +125,7 @@ def entries(result: GateResult) -> list[Entry]:
 
 def _name(test: TestRecord, *, in_table: bool = False) -> str:
     cell = f" in {md(test.cell)}" if test.cell else ""
-    return code(test.nodeid, in_table=in_table) + cell
+    return (node_cell(test.nodeid) if in_table else code(test.nodeid)) + cell
 
 
 def first_line(test: TestRecord) -> str:
