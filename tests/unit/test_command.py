@@ -22,8 +22,7 @@ def test_the_shell_reads_the_same_words(given_words: list[str]) -> None:
     assert all(
         len(line) <= 40
         or len(words(line)) == 1
-        or line.lstrip().startswith("-")
-        and len(words(line)) == 2
+        or (line.lstrip().startswith("-") and len(words(line)) == 2)
         for line in shown.split(" \\\n")
     )
 
