@@ -5,6 +5,7 @@ pipeline shares. `run_pipeline.py` puts `run` together the same way, with pytest
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -26,6 +27,7 @@ from test_gate.analyse.result import (
 )
 from test_gate.analyse.verdict import Verdict
 from test_gate.publish import github
+from test_gate.publish.history import merge_stores
 from test_gate.publish.publisher import publish
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
@@ -221,6 +223,24 @@ def show_history(
     )
     with github.output_guard():  # test ids come from the project
         print(text, end="")
+    return EXIT_PASS
+
+
+def merge_history(file: str, other: str, keep: int, as_json: bool) -> int:
+    """`test-gate history FILE --merge-from OTHER`: FILE takes the runs of OTHER it lacks."""
+    target, source = Path(file), Path(other)
+    if is_url(file) or is_url(other):
+        raise UsageError("--merge-from: merges two history files; a PostgreSQL store loses no run")
+    try:
+        merged = merge_stores(target, source, keep)
+    except HistoryUnusable as exc:
+        raise UsageError(str(exc)) from None
+    if as_json:
+        print(json.dumps({"added": merged.added, "runs": merged.runs}))
+    else:
+        print(
+            f"history {file}: {merged.added} run(s) added from {other}; {merged.runs} run(s) in all"
+        )
     return EXIT_PASS
 
 

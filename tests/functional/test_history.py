@@ -464,3 +464,32 @@ def test_require_stable_says_which_earlier_run_fell_short(suite: Path, tmp_path:
     assert reason.endswith(", 91.66%)")
     bad = cli("run", str(suite), "--require-stable", "2")
     assert bad.returncode == 2 and "--require-stable: needs --history FILE" in bad.stderr
+
+
+def test_two_jobs_copies_of_one_history_merge_into_one(suite: Path, tmp_path: Path) -> None:
+    """Two runs that restored the same history each recorded their own; `history FILE
+    --merge-from OTHER` gives FILE the other's run, and says how many it took."""
+    common = tmp_path / "common.db"
+    gated(suite, tmp_path / "o0", f"--history={common}")
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    one.write_bytes(common.read_bytes())
+    two.write_bytes(common.read_bytes())
+    gated(suite, tmp_path / "o1", f"--history={one}", env={"BREAK": "1"})
+    gated(suite, tmp_path / "o2", f"--history={two}")
+    proc = cli("history", str(one), "--merge-from", str(two), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"added": 1, "runs": 3}
+    proc = cli("history", str(one), "--merge-from", str(two))
+    assert proc.stdout == f"history {one}: 0 run(s) added from {two}; 3 run(s) in all\n"
+    report = json.loads(cli("history", str(one), "--json").stdout)
+    assert len(report["runs"]) == 3
+    # a store it cannot use: one line, exit 2, the file untouched
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    before = one.read_bytes()
+    proc = cli("history", str(one), "--merge-from", str(bad))
+    assert proc.returncode == 2 and one.read_bytes() == before
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("test-gate: error: ") and "not an SQLite database" in line
+    proc = cli("history", str(one), "--merge-from", str(two), "--keep-runs", "0")
+    assert proc.returncode == 2 and "--keep-runs" in proc.stderr

@@ -21,8 +21,8 @@ import pytest
 from conftest import clean_env
 
 from test_gate.publish import history as store
+from test_gate.read.history_runs import RunEntry
 from test_gate.render.escape import md
-from test_gate.render.history import RunEntry
 
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
 

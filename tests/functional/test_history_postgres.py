@@ -17,8 +17,8 @@ from pg_server import MISSING, binaries, database, server
 
 from test_gate.publish import history as store
 from test_gate.read.history import Lane, load_history
+from test_gate.read.history_runs import RunEntry
 from test_gate.read.store import HistoryUnusable
-from test_gate.render.history import RunEntry
 
 pytestmark = pytest.mark.skipif(binaries() is None, reason=MISSING)
 

@@ -13,7 +13,7 @@ from conftest import clean_env, cli, write_tree
 from workflow_commands import commands
 
 from test_gate.publish import history as store
-from test_gate.render.history import RunEntry
+from test_gate.read.history_runs import RunEntry
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 FORGED = "##[error title=forged]forged ::error::forged"

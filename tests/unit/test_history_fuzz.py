@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_gate.publish import history as store
 from test_gate.read import store as checked
 from test_gate.read.history import Lane, load_history
-from test_gate.render.history import RunEntry
+from test_gate.read.history_runs import RunEntry
 
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
 STATEMENTS = [

@@ -13,9 +13,9 @@ import pytest
 from test_gate.publish import history as store
 from test_gate.read import store as store_file
 from test_gate.read.history import Lane, latest_lane, load_history
+from test_gate.read.history_runs import RunEntry
 from test_gate.read.store import HistoryUnusable
 from test_gate.render import history_report
-from test_gate.render.history import RunEntry
 
 LANE = Lane("main", None, "py3.12-linux")
 
@@ -279,3 +279,76 @@ def test_a_pull_requests_flaky_tests_count_toward_its_base(tmp_path: Path) -> No
         load_history(path, Lane("feature", "main", "py3.12-linux"), 20, []).pull_request_flaky
         == frozenset()
     )
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as db:
+        found = db.execute(
+            "SELECT r.run_key, r.branch, t.nodeid, x.outcome FROM runs r "
+            "JOIN results x ON x.run = r.id JOIN tests t ON t.id = x.test ORDER BY r.id, t.nodeid"
+        ).fetchall()
+    db.close()
+    return found
+
+
+def test_two_copies_of_one_history_become_one(tmp_path: Path) -> None:
+    """Two jobs restored the same store and each appended its run: either copy takes the
+    other's run, with its tests, and taking it again adds nothing."""
+    common = tmp_path / "common.db"
+    for n in range(3):
+        store.record_run(common, entry(n=n), 200)
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    one.write_bytes(common.read_bytes())
+    two.write_bytes(common.read_bytes())
+    store.record_run(one, entry(outcomes={"t.py::a": "failed", "t.py::c": "passed"}, n=10), 200)
+    store.record_run(two, entry("feature", n=11), 200)
+    merged = store.merge_stores(one, two, 200)
+    assert (merged.added, merged.runs) == (1, 5)
+    keys = [r[0] for r in _rows(one)]
+    assert sorted(set(keys)) == ["run-0", "run-1", "run-10", "run-11", "run-2"]
+    assert ("run-11", "feature", "t.py::b", "passed") in _rows(one)
+    assert ("run-10", "main", "t.py::a", "failed") in _rows(one)
+    assert store.merge_stores(one, two, 200).added == 0
+    # the other way round: the same runs
+    assert store.merge_stores(two, one, 200).added == 1
+    assert sorted(set(_rows(two))) == sorted(set(_rows(one)))
+    # into no store at all: a copy
+    fresh = tmp_path / "fresh" / "history.db"
+    assert store.merge_stores(fresh, one, 200) == store.Merged(5, 5)
+    # a branch is still kept to its bound
+    assert store.merge_stores(tmp_path / "bounded.db", one, 2).runs == 3  # 2 of main, 1 feature
+
+
+def test_a_merge_from_a_store_it_cannot_use_changes_nothing(tmp_path: Path) -> None:
+    into = tmp_path / "history.db"
+    store.record_run(into, entry(n=1), 200)
+    before = into.read_bytes()
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(HistoryUnusable):
+        store.merge_stores(into, bad, 200)
+    assert into.read_bytes() == before
+
+
+def test_a_schema_1_copy_merges_into_a_schema_2_store(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as db:
+        for statement in store_file.statements(store_file.MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('tool', 'test-gate')")
+        db.execute("PRAGMA user_version = 1")
+        run = entry(n=1).run
+        db.execute(
+            f"INSERT INTO runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
+            list(run.values()),
+        )
+    db.close()
+    into = tmp_path / "history.db"
+    store.record_run(into, entry(n=2), 200)
+    assert store.merge_stores(into, old, 200).added == 1
+    with sqlite3.connect(into) as db:
+        assert db.execute("SELECT run_key, repository FROM runs ORDER BY id").fetchall() == [
+            ("run-2", ""),
+            ("run-1", ""),
+        ]
+    db.close()

@@ -31,6 +31,15 @@ def add_history(sub: argparse._SubParsersAction[options.Parser]) -> None:
         "--quarantine", default="", metavar="FILE", help="show this quarantine on the dashboard"
     )
     history.add_argument(
+        "--merge-from",
+        metavar="OTHER",
+        help="FILE takes the runs of the history file OTHER that it lacks (FILE is made when "
+        "there is none): two copies of one history become one",
+    )
+    history.add_argument(
+        "--keep-runs", default="200", help="with --merge-from: runs FILE keeps per branch (200)"
+    )
+    history.add_argument(
         "--threshold",
         default="98",
         help="the pass rate the newest runs in a row are counted against (98)",
@@ -55,6 +64,9 @@ def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
 def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
     window = parse_positive(args.window, "--window", "runs")
     threshold = parse_threshold(args.threshold)
+    if args.merge_from:
+        keep = parse_positive(args.keep_runs, "--keep-runs", "runs")
+        return pipeline.merge_history(args.file, args.merge_from, keep, args.json)
     if args.html:
         target = Path(args.html)
         if target.exists() and not target.is_dir():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from test_gate.read import pg_store
+from test_gate.read.history_runs import RUN_COLUMNS, SCHEMA_2, RunEntry, run_keys, runs_missing
 from test_gate.read.pg_store import PgConnection, is_url, pg_errors, redacted
 from test_gate.read.store import (
     MIGRATIONS,
@@ -26,44 +27,10 @@ from test_gate.read.store import (
     schema_of,
     statements,
 )
-from test_gate.render.history import RunEntry
-
-RUN_COLUMNS = [
-    "run_key",
-    "time",
-    "commit_sha",
-    "branch",
-    "lane",
-    "cell",
-    "kind",
-    "seed",
-    "verdict",
-    "blind",
-    "pass_rate",
-    "passed",
-    "failed",
-    "error",
-    "skipped",
-    "xfailed",
-    "xpassed",
-    "interrupted",
-    "flaky",
-    "reruns",
-    "collected",
-    "wall_time",
-    "repository",
-    "workflow",
-    "base",
-    "pull_request",
-]
-
-
-# the columns a run may leave out (they came with schema 2), and what they then hold
-DEFAULTS: dict[str, object] = {"repository": "", "workflow": "", "base": "", "pull_request": 0}
 
 
 def run_values(entry: RunEntry) -> list[object]:
-    return [entry.run[c] if c in entry.run else DEFAULTS[c] for c in RUN_COLUMNS]
+    return [entry.run[c] if c in entry.run else SCHEMA_2[c] for c in RUN_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -259,3 +226,31 @@ def record_run(source: Path | str, entry: RunEntry, keep: int) -> Recorded:
         return Recorded(run_id, stored, pruned, path.stat().st_size)
 
     return retried(path, "written", append)
+
+
+@dataclass(frozen=True)
+class Merged:
+    added: int  # runs of the other store this one lacked, now appended
+    runs: int  # runs this store holds afterwards
+
+
+def merge_stores(into: Path, other: Path, keep: int) -> Merged:
+    """`into` takes the runs of `other` it lacks, oldest first, each appended as a gated run
+    is (its branch kept to `keep` runs); `into` is made when there is none. Two copies of one
+    history, saved by two jobs that restored the same entry, become one. HistoryUnusable when
+    either store cannot be used; each run is appended whole or not at all."""
+    check_file(into)
+    missing = runs_missing(other, run_keys(into))
+    if not missing:
+        return Merged(0, len(run_keys(into)))
+    into.parent.mkdir(parents=True, exist_ok=True)
+
+    def append() -> Merged:
+        with closing(connect(into, write=True)) as connection:
+            _migrate(connection, into)
+            stored = 0
+            for entry in missing:
+                stored = _append(connection, entry, keep)[2]
+        return Merged(len(missing), stored)
+
+    return retried(into, "written", append)

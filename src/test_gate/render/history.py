@@ -4,13 +4,13 @@ run as the store keeps it, and the `history` and `quarantine suggest` commands' 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from test_gate.analyse.history import Broad, FailureClass, HistoryFacts, Stable, TestFlips
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import format_threshold, percent_number, percent_text
 from test_gate.read.history import Key, PastRun
+from test_gate.read.history_runs import RunEntry
 from test_gate.read.identity import Identity
 from test_gate.render.annotation import Annotation
 from test_gate.render.escape import code, md, one_line
@@ -22,15 +22,6 @@ LABELS: dict[FailureClass, str] = {
     "flaky-known": "flaky-known",
     "quarantined": "quarantined",
 }
-
-
-@dataclass(frozen=True)
-class RunEntry:
-    """One gated run as the store keeps it; `tests`: (cell, id, outcome, attempts,
-    duration in ms, category) per test."""
-
-    run: dict[str, object]
-    tests: Sequence[tuple[str, str, str, int, int, str | None]]
 
 
 def run_entry(
