@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ def make_repo(root: Path, workflow: str) -> Path:
         target = repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
-    for fixture in ("pass", "fail"):
+    for fixture in ("pass", "fail", "barrier"):
         shutil.copytree(FIXTURES / fixture, repo / "e2e" / fixture)
     (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     shutil.copy2(FIXTURES / "workflows" / workflow, repo / ".github" / "workflows" / workflow)
@@ -489,4 +490,49 @@ def test_the_history_travels_between_runs_and_a_known_failure_passes_with_fail_o
     assert any("Test failed (known)" in r["kvPairs"].get("title", "") for r in warnings)
     # each run saved its own entry: entries are never overwritten
     saved = sorted(p.name for p in (first.tmp.parent / "cache").iterdir())
-    assert saved == ["test-gate-history-master-101-1", "test-gate-history-master-102-1"]
+    assert saved == ["test-gate-history-master-s1", "test-gate-history-master-s2"]
+    assert any(
+        "the history entry test-gate-history-master-s2 holds this run" in r.get("msg", "")
+        for r in second.records
+    )
+
+
+@pytest.fixture(scope="module")
+def concurrent_runs(
+    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
+) -> tuple[list[ActRun], ActRun]:
+    """Three workflow runs of one branch at once (each waits in its tests until all three have
+    restored the history), then a fourth, all sharing one cache."""
+    root = tmp_path_factory.mktemp("act-concurrent")
+    barrier = root / "barrier"
+    barrier.mkdir()
+
+    def one(n: int, extra: dict[str, str]) -> ActRun:
+        env = {"GITHUB_RUN_ID": str(200 + n), "CACHE_STAND_IN_DIR": str(root / "cache")}
+        return run_act(root / f"run-{n}", "history-concurrent.yml", wheelhouse, env=env | extra)
+
+    together = {"BARRIER_DIR": str(barrier), "BARRIER_COUNT": "3"}
+    with ThreadPoolExecutor(3) as pool:
+        runs = list(pool.map(lambda n: one(n, together), (1, 2, 3)))
+    return runs, one(4, {})
+
+
+def test_runs_of_one_branch_at_once_all_stay_in_the_history(
+    concurrent_runs: tuple[list[ActRun], ActRun],
+) -> None:
+    together, after = concurrent_runs
+    for run in together:
+        assert run.steps["gate"]["outcome"] == "success", run.stderr[-2000:]
+        # all three restored nothing: each began the history
+        assert "none yet; this run starts it" in run.summary("gate")
+    said = [r.get("msg", "") for run in together for r in run.records]
+    # one took the first number; the others found it taken, took its runs, went on
+    assert sum("saved the history entry test-gate-history-master-s1 first" in m for m in said) == 2
+    assert sum("saved the history entry test-gate-history-master-s2 first" in m for m in said) == 1
+    cache = after.tmp.parent / "cache"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        f"test-gate-history-master-s{n}" for n in (1, 2, 3, 4)
+    ]
+    # the fourth run restored the newest entry: all three runs are in it, and its own
+    assert after.steps["gate"]["outcome"] == "success", after.stderr[-2000:]
+    assert "### Across runs (last 4)" in after.summary("gate")

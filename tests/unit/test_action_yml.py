@@ -193,7 +193,13 @@ def test_the_gate_runs_from_the_actions_own_source_without_pythonpath() -> None:
     for step in [*SCRIPTS, MERGE_STEPS[0], MERGE_STEP]:
         assert "PYTHONPATH" not in step["run"] and "PYTHONPATH" not in step.get("env", {})
     for step in SCRIPTS[1:]:
-        assert '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/action/gate.py" "$GATE_LIB"' in step["run"]
+        if "history_cache.sh" in step["run"]:  # the action's own script, which runs gate.py
+            assert re.fullmatch(
+                r'bash "\$GITHUB_ACTION_PATH/action/history_cache\.sh" (keys|set-aside|merge)',
+                step["run"],
+            )
+        elif "gate.py" in step["run"] or "GATE_PYTHON" in step.get("env", {}):
+            assert '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/action/gate.py" "$GATE_LIB"' in step["run"]
     gate = '"$GATE_PYTHON" "$GITHUB_ACTION_PATH/../action/gate.py" "$GATE_LIB" merge'
     assert gate in MERGE_STEP["run"]
 
@@ -250,23 +256,39 @@ def test_the_history_is_restored_before_the_gate_and_saved_after_whatever_the_ve
     steps: list[dict[str, Any]], main: str
 ) -> None:
     """actions/cache, pinned to a commit: this branch's newest history, else the base
-    branch's; saved under a key of its own per run attempt (cache entries are immutable)."""
+    branch's; saved after the gate, pass or fail, under numbered keys (cache entries are
+    immutable), each save read back and merged before the next."""
     ids = [step.get("id") or step.get("uses", "").split("@")[0] for step in steps]
-    restore, save = ids.index("actions/cache/restore"), ids.index("actions/cache/save")
-    assert restore < ids.index(main) < save == len(steps) - 1
-    for step in (steps[restore], steps[save]):
-        assert re.fullmatch(r"actions/cache/(restore|save)@[0-9a-f]{40}", step["uses"])
-        assert step["with"]["path"] == "${{ inputs.history }}"
-        assert "inputs.history != '' && inputs.history-cache == 'true'" in step["if"]
-        assert step["with"]["key"].endswith("-${{ github.run_id }}-${{ github.run_attempt }}")
-    assert steps[save]["if"].startswith("always() && ")
-    prefixes = steps[restore]["with"]["restore-keys"].strip().splitlines()
+    restore, keys = ids.index("history-restore"), ids.index("history-keys")
+    assert restore < keys < ids.index(main)
+    first = steps[restore]
+    assert re.fullmatch(r"actions/cache/restore@[0-9a-f]{40}", first["uses"])
+    assert first["if"] == "inputs.history != '' && inputs.history-cache == 'true'"
+    assert first["with"]["key"].endswith("-${{ github.run_id }}-${{ github.run_attempt }}")
+    prefixes = first["with"]["restore-keys"].strip().splitlines()
     assert prefixes == [
         "${{ inputs.history-key }}-${{ github.head_ref || github.ref_name }}-",
         "${{ inputs.history-key }}-"
         "${{ github.base_ref || github.event.repository.default_branch }}-",
     ]
-    assert steps[restore]["uses"].split("@")[1] == steps[save]["uses"].split("@")[1]
+    after = steps[ids.index(main) + 1 :]
+    caches = [s for s in after if "actions/cache/" in s.get("uses", "")]
+    assert [s["uses"].split("@")[0] for s in caches] == [
+        "actions/cache/save",
+        "actions/cache/restore",
+    ] * 3
+    for round_, (save, back) in enumerate(zip(caches[::2], caches[1::2], strict=True), 1):
+        for step in (save, back):
+            assert step["uses"].split("@")[1] == first["uses"].split("@")[1]
+            assert step["with"] == {
+                "path": "${{ inputs.history }}",
+                "key": f"${{{{ steps.history-keys.outputs.key-{round_} }}}}",
+            }
+            assert step["if"].startswith("always() && ")
+            assert step["if"] == save["if"]
+        if round_ > 1:
+            assert save["if"].endswith(f"steps.history-merge-{round_ - 1}.outputs.again == 'true'")
+    assert all(s["if"].startswith("always() && ") for s in after if "history" in s["name"])
 
 
 def test_the_tests_never_run_on_the_gates_own_python() -> None:
