@@ -233,22 +233,26 @@ def test_a_store_with_values_of_the_wrong_type_reads_as_safe_defaults(tmp_path: 
     json.loads(history_report.report("main", "lane", history.runs, [], [], as_json=True))
 
 
-def test_a_schema_1_store_is_migrated_in_place_and_its_runs_stay_visible(tmp_path: Path) -> None:
-    """A store 0.5 wrote (schema 1, no repositories): read as it is, then migrated by the next
-    write; its runs belong to any repository."""
-    path = tmp_path / "history.db"
+def _schema_1_store(path: Path, made: RunEntry) -> Path:
+    """A store as 0.5 wrote it (schema 1, no repositories), holding one run with no tests."""
     with sqlite3.connect(path) as db:
         for statement in store_file.statements(store_file.MIGRATIONS[0]):
             db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('tool', 'test-gate')")
         db.execute("PRAGMA user_version = 1")
-        old = entry(n=1).run
-        columns = list(old)
+        run = made.run
         db.execute(
-            f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            list(old.values()),
+            f"INSERT INTO runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
+            list(run.values()),
         )
     db.close()
+    return path
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_its_runs_stay_visible(tmp_path: Path) -> None:
+    """A store 0.5 wrote (schema 1, no repositories): read as it is, then migrated by the next
+    write; its runs belong to any repository."""
+    path = _schema_1_store(tmp_path / "history.db", entry(n=1))
     mine = Lane("main", None, "py3.12-linux", "org/app")
     assert [r.id for r in load_history(path, mine, 20, []).window] == [1]  # read at schema 1
     made = entry(n=2)
@@ -331,18 +335,7 @@ def test_a_merge_from_a_store_it_cannot_use_changes_nothing(tmp_path: Path) -> N
 
 
 def test_a_schema_1_copy_merges_into_a_schema_2_store(tmp_path: Path) -> None:
-    old = tmp_path / "old.db"
-    with sqlite3.connect(old) as db:
-        for statement in store_file.statements(store_file.MIGRATIONS[0]):
-            db.execute(statement)
-        db.execute("INSERT INTO meta VALUES ('tool', 'test-gate')")
-        db.execute("PRAGMA user_version = 1")
-        run = entry(n=1).run
-        db.execute(
-            f"INSERT INTO runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
-            list(run.values()),
-        )
-    db.close()
+    old = _schema_1_store(tmp_path / "old.db", entry(n=1))
     into = tmp_path / "history.db"
     store.record_run(into, entry(n=2), 200)
     assert store.merge_stores(into, old, 200).added == 1
