@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from test_gate.read.store import MIGRATIONS as SQLITE_MIGRATIONS
 from test_gate.read.store import SCHEMA, TOOL, HistoryUnusable, StoreDamaged
 from test_gate.run.cancel import Cancelled, requested
 
@@ -30,62 +31,30 @@ LOCK_MS = 30_000  # waiting for another writer's lock, at most
 CONNECT_SECONDS = 10
 LOCK_KEY = 7_305_160_313  # the advisory lock that makes the schema once, whoever comes first
 
-# Migration N takes the store from schema N-1 to N, as in SQLite (read/store.py)
+# SQLite's words for a column or a table, and PostgreSQL's: ids are 64-bit sequences there
+_DIALECT = (
+    ("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
+    ("id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY"),
+    ("INTEGER NOT NULL REFERENCES", "BIGINT NOT NULL REFERENCES"),
+    (" REAL", " DOUBLE PRECISION"),
+    (") WITHOUT ROWID", ")"),
+)
+
+
+def in_postgresql(migration: str) -> str:
+    """A migration of the SQLite store (read/store.py) in PostgreSQL's words: one schema,
+    written once."""
+    for sqlite, postgresql in _DIALECT:
+        migration = migration.replace(sqlite, postgresql)
+    return migration
+
+
+# Migration N takes the store from schema N-1 to N, as in SQLite; PostgreSQL also indexes the
+# results by test, for the cascade and the names' pruning
 MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE runs (
-        id BIGSERIAL PRIMARY KEY,
-        run_key TEXT NOT NULL,
-        time TEXT NOT NULL,
-        commit_sha TEXT NOT NULL,
-        branch TEXT NOT NULL,
-        lane TEXT NOT NULL,
-        cell TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        seed TEXT,
-        verdict TEXT NOT NULL,
-        blind INTEGER NOT NULL,
-        pass_rate DOUBLE PRECISION,
-        passed INTEGER NOT NULL,
-        failed INTEGER NOT NULL,
-        error INTEGER NOT NULL,
-        skipped INTEGER NOT NULL,
-        xfailed INTEGER NOT NULL,
-        xpassed INTEGER NOT NULL,
-        interrupted INTEGER NOT NULL,
-        flaky INTEGER NOT NULL,
-        reruns INTEGER NOT NULL,
-        collected INTEGER NOT NULL,
-        wall_time DOUBLE PRECISION
-    );
-    CREATE INDEX runs_by_lane ON runs (branch, lane, id);
-    CREATE TABLE tests (
-        id BIGSERIAL PRIMARY KEY,
-        nodeid TEXT NOT NULL,
-        cell TEXT NOT NULL,
-        UNIQUE (nodeid, cell)
-    );
-    CREATE TABLE results (
-        run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        test BIGINT NOT NULL REFERENCES tests (id),
-        outcome TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        duration_ms INTEGER NOT NULL,
-        category TEXT,
-        PRIMARY KEY (run, test)
-    );
-    CREATE INDEX results_by_test ON results (test)
-    """,
-    """
-    ALTER TABLE runs ADD COLUMN repository TEXT NOT NULL DEFAULT '';
-    ALTER TABLE runs ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
-    ALTER TABLE runs ADD COLUMN base TEXT NOT NULL DEFAULT '';
-    ALTER TABLE runs ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
-    DROP INDEX runs_by_lane;
-    CREATE INDEX runs_by_lane ON runs (repository, branch, lane, id);
-    CREATE INDEX runs_by_base ON runs (repository, base, lane, id)
-    """,
+    in_postgresql(SQLITE_MIGRATIONS[0]).rstrip().rstrip(";")
+    + ";\n    CREATE INDEX results_by_test ON results (test)",
+    *(in_postgresql(m) for m in SQLITE_MIGRATIONS[1:]),
 )
 assert len(MIGRATIONS) == SCHEMA
 
