@@ -5,6 +5,7 @@ exception and never past the deadline; a store that could not be used is left as
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def _mutated(path: Path, template: bytes, data: st.DataObject) -> None:
     if how == "sql":
         statements = data.draw(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=3))
         db = sqlite3.connect(path, isolation_level=None)
+        # a statement that fires the endless trigger stops here too: it is interrupted (an
+        # sqlite3.Error, so the next statement still runs)
+        stop = time.monotonic() + 1.0
+        db.set_progress_handler(lambda: int(time.monotonic() > stop), 10_000)
         try:
             for statement in statements:
                 with suppress(sqlite3.Error):  # a statement refused: the next one still runs

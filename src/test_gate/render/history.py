@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from test_gate.analyse.history import Broad, FailureClass, HistoryFacts, Stable, TestFlips
+from test_gate.analyse.history import Broad, FailureClass, HistoryFacts, TestFlips
 from test_gate.analyse.result import GateResult
+from test_gate.analyse.stability import Stable
 from test_gate.analyse.verdict import format_threshold, percent_number, percent_text
 from test_gate.read.history import Key, PastRun
 from test_gate.read.history_runs import RunEntry

@@ -9,7 +9,8 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
-from test_gate.analyse.history import Failing, TestFlips, met_threshold
+from test_gate.analyse.history import Failing, TestFlips
+from test_gate.analyse.stability import met_threshold
 from test_gate.analyse.verdict import format_threshold, percent_text
 from test_gate.read.history import PastRun
 from test_gate.render.escape import one_line
