@@ -53,9 +53,12 @@ case "${1:-}" in
         again=true
       fi
     else
-      # the entry cannot be read as a history: this run's copy replaces it
-      echo "test-gate: the history entry $KEY is not usable (${out//$'\n'/ }); this run's" \
-        "history is saved as the next entry"
+      # the entry cannot be read as a history: this run's copy replaces it. The reason is
+      # one line, and a legacy workflow command in it (a value of the file's) is made inert
+      reason="${out//$'\n'/ }"
+      reason="${reason//'##['/'## ['}"
+      echo "test-gate: the history entry $KEY is not usable ($reason); this run's history" \
+        "is saved as the next entry"
       mv -f -- "$ours" "$HISTORY"
       again=true
     fi

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from test_gate.read.history_runs import RunEntry
+
 REPO = Path(__file__).resolve().parent.parent
 
 # The fuzz tests draw their cases from a fixed seed in CI (TEST_GATE_HYPOTHESIS=ci, set by
@@ -201,3 +203,37 @@ def passing_report(tmp_path_factory: pytest.TempPathFactory) -> RealReport:
 def failing_report(tmp_path_factory: pytest.TempPathFactory) -> RealReport:
     files = {**REPORT_SUITE, "tests/test_fails.py": FAILING_TEST}
     return real_report(tmp_path_factory.mktemp("failing"), files, "run-fail")
+
+
+def history_entry(
+    branch: str = "main", outcomes: dict[str, str] | None = None, n: int = 0
+) -> RunEntry:
+    """One run of a two-test suite, as the history store keeps it."""
+    outcomes = outcomes or {"t.py::a": "passed", "t.py::b": "passed"}
+    failed = sum(1 for o in outcomes.values() if o == "failed")
+    run = {
+        "run_key": f"run-{n}",
+        "time": f"2026-11-29T10:{n % 60:02d}:00+00:00",
+        "commit_sha": f"{n:040x}",
+        "branch": branch,
+        "lane": "py3.12-linux",
+        "cell": "py3.12-linux",
+        "kind": "run",
+        "seed": "7",
+        "verdict": "fail" if failed else "pass",
+        "blind": 0,
+        "pass_rate": 100.0 * (len(outcomes) - failed) / len(outcomes),
+        "passed": len(outcomes) - failed,
+        "failed": failed,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+        "interrupted": 0,
+        "flaky": 0,
+        "reruns": 0,
+        "collected": len(outcomes),
+        "wall_time": 1.5,
+    }
+    tests = [("", nodeid, o, 1, 12, None) for nodeid, o in outcomes.items()]
+    return RunEntry(run, tests)

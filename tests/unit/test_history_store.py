@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import history_entry as entry
 
 from test_gate.publish import history as store
 from test_gate.read import store as store_file
@@ -18,37 +19,6 @@ from test_gate.read.store import HistoryUnusable
 from test_gate.render import history_report
 
 LANE = Lane("main", None, "py3.12-linux")
-
-
-def entry(branch: str = "main", outcomes: dict[str, str] | None = None, n: int = 0) -> RunEntry:
-    outcomes = outcomes or {"t.py::a": "passed", "t.py::b": "passed"}
-    failed = sum(1 for o in outcomes.values() if o == "failed")
-    run = {
-        "run_key": f"run-{n}",
-        "time": f"2026-11-29T10:{n % 60:02d}:00+00:00",
-        "commit_sha": f"{n:040x}",
-        "branch": branch,
-        "lane": "py3.12-linux",
-        "cell": "py3.12-linux",
-        "kind": "run",
-        "seed": "7",
-        "verdict": "fail" if failed else "pass",
-        "blind": 0,
-        "pass_rate": 100.0 * (len(outcomes) - failed) / len(outcomes),
-        "passed": len(outcomes) - failed,
-        "failed": failed,
-        "error": 0,
-        "skipped": 0,
-        "xfailed": 0,
-        "xpassed": 0,
-        "interrupted": 0,
-        "flaky": 0,
-        "reruns": 0,
-        "collected": len(outcomes),
-        "wall_time": 1.5,
-    }
-    tests = [("", nodeid, o, 1, 12, None) for nodeid, o in outcomes.items()]
-    return RunEntry(run, tests)
 
 
 def test_a_new_store_is_made_with_its_schema_and_read_back(tmp_path: Path) -> None:
