@@ -27,7 +27,7 @@ from test_gate.analyse.result import (
 )
 from test_gate.analyse.verdict import Verdict
 from test_gate.publish import github
-from test_gate.publish.history import merge_stores
+from test_gate.publish.history import MAX_MERGED, merge_stores
 from test_gate.publish.publisher import publish
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
@@ -235,12 +235,16 @@ def merge_history(file: str, other: str, keep: int, as_json: bool) -> int:
         merged = merge_stores(target, source, keep)
     except HistoryUnusable as exc:
         raise UsageError(str(exc)) from None
-    if as_json:
-        print(json.dumps({"added": merged.added, "runs": merged.runs}))
-    else:
-        print(
-            f"history {file}: {merged.added} run(s) added from {other}; {merged.runs} run(s) in all"
-        )
+    older = f"; {merged.left_out} older run(s) left out (at most {MAX_MERGED} a merge)"
+    with github.output_guard():  # the paths are the caller's
+        if as_json:
+            found = {"added": merged.added, "runs": merged.runs, "left_out": merged.left_out}
+            print(json.dumps(found))
+        else:
+            print(
+                f"history {file}: {merged.added} run(s) added from {other}; "
+                f"{merged.runs} run(s) in all{older if merged.left_out else ''}"
+            )
     return EXIT_PASS
 
 

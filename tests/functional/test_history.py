@@ -478,7 +478,7 @@ def test_two_jobs_copies_of_one_history_merge_into_one(suite: Path, tmp_path: Pa
     gated(suite, tmp_path / "o2", f"--history={two}")
     proc = cli("history", str(one), "--merge-from", str(two), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"added": 1, "runs": 3}
+    assert json.loads(proc.stdout) == {"added": 1, "runs": 3, "left_out": 0}
     proc = cli("history", str(one), "--merge-from", str(two))
     assert proc.stdout == f"history {one}: 0 run(s) added from {two}; 3 run(s) in all\n"
     report = json.loads(cli("history", str(one), "--json").stdout)

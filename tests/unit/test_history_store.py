@@ -315,3 +315,16 @@ def test_a_schema_1_copy_merges_into_a_schema_2_store(tmp_path: Path) -> None:
             ("run-1", ""),
         ]
     db.close()
+
+
+def test_a_merge_takes_the_newest_runs_it_lacks_up_to_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy that claims more runs than any history keeps is not taken whole."""
+    other = tmp_path / "other.db"
+    for n in range(5):
+        store.record_run(other, entry(n=n), 200)
+    monkeypatch.setattr(store, "MAX_MERGED", 2)
+    merged = store.merge_stores(tmp_path / "history.db", other, 200)
+    assert merged == store.Merged(added=2, runs=2, left_out=3)
+    assert sorted({r[0] for r in _rows(tmp_path / "history.db")}) == ["run-3", "run-4"]

@@ -228,10 +228,14 @@ def record_run(source: Path | str, entry: RunEntry, keep: int) -> Recorded:
     return retried(path, "written", append)
 
 
+MAX_MERGED = 2_000  # runs one merge takes at most: 10 branches' worth at the default --keep-runs
+
+
 @dataclass(frozen=True)
 class Merged:
     added: int  # runs of the other store this one lacked, now appended
     runs: int  # runs this store holds afterwards
+    left_out: int = 0  # older runs it lacked too, beyond MAX_MERGED
 
 
 def merge_stores(into: Path, other: Path, keep: int) -> Merged:
@@ -240,7 +244,7 @@ def merge_stores(into: Path, other: Path, keep: int) -> Merged:
     history, saved by two jobs that restored the same entry, become one. HistoryUnusable when
     either store cannot be used; each run is appended whole or not at all."""
     check_file(into)
-    missing = runs_missing(other, run_keys(into))
+    missing, left_out = runs_missing(other, run_keys(into), MAX_MERGED)
     if not missing:
         return Merged(0, len(run_keys(into)))
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -251,6 +255,6 @@ def merge_stores(into: Path, other: Path, keep: int) -> Merged:
             stored = 0
             for entry in missing:
                 stored = _append(connection, entry, keep)[2]
-        return Merged(len(missing), stored)
+        return Merged(len(missing), stored, left_out)
 
     return retried(into, "written", append)

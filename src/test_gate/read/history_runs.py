@@ -119,12 +119,15 @@ def _tests(connection: Queryable, run: int) -> list[TestRow]:
     ]
 
 
-def runs_missing(source: Path, known: frozenset[RunKey]) -> list[RunEntry]:
-    """The runs of `source` that are not in `known`, oldest first, with their tests."""
+def runs_missing(source: Path, known: frozenset[RunKey], limit: int) -> tuple[list[RunEntry], int]:
+    """The runs of `source` that are not in `known`, oldest first, with their tests: the
+    newest `limit` of them, and how many older ones were left out (a copy that claims more
+    runs than any history keeps is not read whole)."""
 
-    def read(connection: Queryable, version: int) -> list[RunEntry]:
+    def read(connection: Queryable, version: int) -> tuple[list[RunEntry], int]:
         ids = _keyed_ids(connection, version)
-        wanted = [run_id for key, run_id in ids.items() if key not in known]
+        every = [run_id for key, run_id in ids.items() if key not in known]
+        wanted = every[-limit:] if limit else []
         columns = _columns(version)
         out = []
         for start in range(0, len(wanted), CHUNK):
@@ -138,6 +141,6 @@ def runs_missing(source: Path, known: frozenset[RunKey]) -> list[RunEntry]:
                 values = {c: _value(c, v) for c, v in zip(columns, row[1:], strict=True)}
                 run = {**SCHEMA_2, **values}
                 out.append(RunEntry(run, _tests(connection, integer(row[0]) or 0)))
-        return out
+        return out, len(every) - len(wanted)
 
-    return reading(source, read) or []
+    return reading(source, read) or ([], 0)
