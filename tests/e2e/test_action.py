@@ -442,6 +442,13 @@ def test_the_merge_action_gives_one_verdict_over_the_shards(merged: ActRun) -> N
     summary = merged.summary("merged", "merge")
     assert summary.startswith("## ✅ test-gate passed")
     assert "| e2e | 2 of 2 shards |" in summary
+    # the merged verdict is recorded, and saved as the history's first numbered entry
+    assert "none yet; this run starts it" in summary
+    assert sorted(p.name for p in (merged.tmp / "cache").iterdir()) == [
+        "test-gate-history-master-s1"
+    ]
+    said = [r.get("msg", "") for r in merged.records]
+    assert any("the history entry test-gate-history-master-s1 holds this run" in m for m in said)
 
 
 def test_the_merge_action_fails_on_a_missing_shard(merged: ActRun) -> None:
