@@ -328,3 +328,23 @@ def test_a_merge_takes_the_newest_runs_it_lacks_up_to_its_bound(
     merged = store.merge_stores(tmp_path / "history.db", other, 200)
     assert merged == store.Merged(added=2, runs=2, left_out=3)
     assert sorted({r[0] for r in _rows(tmp_path / "history.db")}) == ["run-3", "run-4"]
+
+
+def test_a_merge_cut_short_by_a_lock_takes_up_again_without_a_run_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other.db"
+    for n in range(3):
+        store.record_run(other, entry(n=n), 200)
+    append, calls = store._append, []
+
+    def locked_once(*args: object) -> tuple[int, int, int]:
+        calls.append(1)
+        if len(calls) == 2:  # the first run is in; another writer holds the lock
+            raise store_file.StoreLocked("history: locked")
+        return append(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_append", locked_once)
+    merged = store.merge_stores(tmp_path / "history.db", other, 200)
+    assert (merged.added, merged.runs) == (3, 3)
+    assert [r[0] for r in _rows(tmp_path / "history.db")].count("run-0") == 2  # its two tests

@@ -242,19 +242,23 @@ def merge_stores(into: Path, other: Path, keep: int) -> Merged:
     """`into` takes the runs of `other` it lacks, oldest first, each appended as a gated run
     is (its branch kept to `keep` runs); `into` is made when there is none. Two copies of one
     history, saved by two jobs that restored the same entry, become one. HistoryUnusable when
-    either store cannot be used; each run is appended whole or not at all."""
+    either store cannot be used; each run is appended whole or not at all. A try that another
+    writer's lock cut short is taken up again from what `into` then holds: no run twice."""
     check_file(into)
-    missing, left_out = runs_missing(other, run_keys(into), MAX_MERGED)
-    if not missing:
-        return Merged(0, len(run_keys(into)))
-    into.parent.mkdir(parents=True, exist_ok=True)
+    added = 0
 
     def append() -> Merged:
+        nonlocal added
+        known = run_keys(into)
+        missing, left_out = runs_missing(other, known, MAX_MERGED)
+        if not missing:
+            return Merged(added, len(known), left_out)
+        into.parent.mkdir(parents=True, exist_ok=True)
         with closing(connect(into, write=True)) as connection:
             _migrate(connection, into)
-            stored = 0
             for entry in missing:
                 stored = _append(connection, entry, keep)[2]
-        return Merged(len(missing), stored, left_out)
+                added += 1
+        return Merged(added, stored, left_out)
 
     return retried(into, "written", append)

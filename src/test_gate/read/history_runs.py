@@ -66,10 +66,6 @@ class RunEntry:
     run: dict[str, object]
     tests: Sequence[TestRow]
 
-    @property
-    def key(self) -> RunKey:
-        return tuple(str(self.run.get(c, "")) for c in IDENTITY)
-
 
 def _value(column: str, value: Any) -> object:
     if column in TEXTS:
@@ -89,8 +85,8 @@ def _keyed_ids(connection: Queryable, version: int) -> dict[RunKey, int]:
     columns = _columns(version)
     found: dict[RunKey, int] = {}
     for row in connection.execute(f"SELECT id, {', '.join(columns)} FROM runs ORDER BY id"):
-        run = {**SCHEMA_2, **{c: _value(c, v) for c, v in zip(columns, row[1:], strict=True)}}
-        found[tuple(str(run[c]) for c in IDENTITY)] = integer(row[0]) or 0
+        run = {c: _value(c, v) for c, v in zip(columns, row[1:], strict=True)}
+        found[tuple(str(run.get(c, SCHEMA_2.get(c))) for c in IDENTITY)] = integer(row[0]) or 0
     return found
 
 
