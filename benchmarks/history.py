@@ -25,11 +25,14 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
 from measure import cpu, peak_mib
 from results_file import write_section
+from stored_run import stored_run
 
 from test_gate.publish.history import record_run
-from test_gate.render.history import RunEntry
+from test_gate.read.history_runs import RunEntry
 
 HERE = Path(__file__).resolve().parent
 PER_FILE = 100
@@ -58,30 +61,20 @@ def entry(ids: list[str], n: int, draw: random.Random) -> RunEntry:
             flaky += 1
         else:
             tests.append(("", nodeid, "passed", 1, 3, None))
-    run = {
-        "run_key": f"{n}.1",
-        "time": f"2026-{1 + n // 100 % 12:02d}-01T00:00:00+00:00",
-        "commit_sha": f"{n:040x}",
-        "branch": "main",
-        "lane": "py3.11-linux",
-        "cell": "py3.11-linux",
-        "kind": "gate",
-        "seed": None,
-        "verdict": "fail" if failed else "pass",
-        "blind": 0,
-        "pass_rate": 100.0 * (len(ids) - failed) / len(ids),
-        "passed": len(ids) - failed,
-        "failed": failed,
-        "error": 0,
-        "skipped": 0,
-        "xfailed": 0,
-        "xpassed": 0,
-        "interrupted": 0,
-        "flaky": flaky,
-        "reruns": 0,
-        "collected": len(ids),
-        "wall_time": 4.2,
-    }
+    run = stored_run(
+        run_key=f"{n}.1",
+        time=f"2026-{1 + n // 100 % 12:02d}-01T00:00:00+00:00",
+        commit_sha=f"{n:040x}",
+        lane="py3.11-linux",
+        cell="py3.11-linux",
+        verdict="fail" if failed else "pass",
+        pass_rate=100.0 * (len(ids) - failed) / len(ids),
+        passed=len(ids) - failed,
+        failed=failed,
+        flaky=flaky,
+        collected=len(ids),
+        wall_time=4.2,
+    )
     return RunEntry(run, tests)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from stored_run import stored_run
 
 from test_gate.read.history_runs import RunEntry
 
@@ -211,29 +212,19 @@ def history_entry(
     """One run of a two-test suite, as the history store keeps it."""
     outcomes = outcomes or {"t.py::a": "passed", "t.py::b": "passed"}
     failed = sum(1 for o in outcomes.values() if o == "failed")
-    run = {
-        "run_key": f"run-{n}",
-        "time": f"2026-11-29T10:{n % 60:02d}:00+00:00",
-        "commit_sha": f"{n:040x}",
-        "branch": branch,
-        "lane": "py3.12-linux",
-        "cell": "py3.12-linux",
-        "kind": "run",
-        "seed": "7",
-        "verdict": "fail" if failed else "pass",
-        "blind": 0,
-        "pass_rate": 100.0 * (len(outcomes) - failed) / len(outcomes),
-        "passed": len(outcomes) - failed,
-        "failed": failed,
-        "error": 0,
-        "skipped": 0,
-        "xfailed": 0,
-        "xpassed": 0,
-        "interrupted": 0,
-        "flaky": 0,
-        "reruns": 0,
-        "collected": len(outcomes),
-        "wall_time": 1.5,
-    }
+    run = stored_run(
+        run_key=f"run-{n}",
+        time=f"2026-11-29T10:{n % 60:02d}:00+00:00",
+        commit_sha=f"{n:040x}",
+        branch=branch,
+        kind="run",
+        seed="7",
+        verdict="fail" if failed else "pass",
+        pass_rate=100.0 * (len(outcomes) - failed) / len(outcomes),
+        passed=len(outcomes) - failed,
+        failed=failed,
+        collected=len(outcomes),
+        wall_time=1.5,
+    )
     tests = [("", nodeid, o, 1, 12, None) for nodeid, o in outcomes.items()]
     return RunEntry(run, tests)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import clean_env
+from stored_run import stored_run
 
 from test_gate.publish import history as store
 from test_gate.read.history_runs import RunEntry
@@ -28,15 +29,10 @@ ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
 
 
 def _entry(n: int) -> RunEntry:
-    counts = dict.fromkeys(
-        ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "interrupted"), 0
-    )
-    run = {
-        "run_key": f"r{n}", "time": "2026-12-01T00:00:00+00:00", "commit_sha": f"{n:040x}",
-        "branch": "main", "lane": "py3.11-linux", "cell": "py3.11-linux", "kind": "gate",
-        "seed": None, "verdict": "pass", "blind": 0, "pass_rate": 100.0, **counts,
-        "flaky": 0, "reruns": 0, "collected": 1, "wall_time": 1.0,
-    }  # fmt: skip
+    run = stored_run(
+        run_key=f"r{n}", commit_sha=f"{n:040x}", lane="py3.11-linux", cell="py3.11-linux",
+        collected=1,
+    )  # fmt: skip
     return RunEntry(run, [("", "t.py::a", "passed", 1, 3, None)])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import cli, write_tree
 from pg_server import MISSING, binaries, database, server
+from stored_run import stored_run
 
 from test_gate.publish import history as store
 from test_gate.read.history import Lane, load_history
@@ -86,15 +87,11 @@ def test_runs_are_recorded_and_read_back_per_repository(url: str, tmp_path: Path
 
 
 def _entry(n: int, writer: int) -> RunEntry:
-    run = {
-        "run_key": f"w{writer}-{n}", "time": "2026-12-04T10:00:00+00:00",
-        "commit_sha": f"{n:040x}", "branch": f"b{writer % 2}", "lane": "py3.12-linux",
-        "cell": "py3.12-linux", "kind": "run", "seed": "1", "verdict": "pass", "blind": 0,
-        "pass_rate": 100.0, "passed": 50, "failed": 0, "error": 0, "skipped": 0,
-        "xfailed": 0, "xpassed": 0, "interrupted": 0, "flaky": 0, "reruns": 0,
-        "collected": 50, "wall_time": 1.0, "repository": f"org/r{writer % 3}",
-        "workflow": "ci", "base": "", "pull_request": 0,
-    }  # fmt: skip
+    run = stored_run(
+        run_key=f"w{writer}-{n}", time="2026-12-04T10:00:00+00:00", commit_sha=f"{n:040x}",
+        branch=f"b{writer % 2}", kind="run", seed="1", passed=50, collected=50,
+        repository=f"org/r{writer % 3}", workflow="ci", base="", pull_request=0,
+    )  # fmt: skip
     # every writer adds names the others add too, in another order, and names of its own
     tests = [("", f"t.py::shared_{(i * 7 + writer) % 40}", "passed", 1, 3, None) for i in range(40)]
     tests += [("", f"t.py::own_{writer}_{n}_{i}", "passed", 1, 3, None) for i in range(10)]

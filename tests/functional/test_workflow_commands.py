@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import clean_env, cli, write_tree
+from stored_run import stored_run
 from workflow_commands import commands
 
 from test_gate.publish import history as store
@@ -53,13 +54,10 @@ def test_a_quarantine_files_values_never_issue_a_command(tmp_path: Path) -> None
 
 
 def _entry(nodeid: str, outcome: str) -> RunEntry:
-    counts = dict.fromkeys(("error", "skipped", "xfailed", "xpassed", "interrupted"), 0)
-    run = {
-        "run_key": "r", "time": "2026-12-01T00:00:00+00:00", "commit_sha": "a" * 40,
-        "branch": "main", "lane": "lane", "cell": "", "kind": "gate", "seed": None,
-        "verdict": "fail", "blind": 0, "pass_rate": 0.0, "passed": 0, "failed": 1, **counts,
-        "flaky": 0, "reruns": 0, "collected": 1, "wall_time": 1.0,
-    }  # fmt: skip
+    run = stored_run(
+        commit_sha="a" * 40, lane="lane", cell="", verdict="fail", pass_rate=0.0, failed=1,
+        collected=1,
+    )  # fmt: skip
     return RunEntry(run, [("", nodeid, outcome, 1, 3, None)])
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stored_run import stored_run
 
 from test_gate.publish import history as store
 from test_gate.read import store as checked
@@ -57,13 +58,11 @@ LANE = Lane("main", "base", "lane")
 
 
 def entry(n: int, outcome: str) -> RunEntry:
-    counts = dict.fromkeys(("error", "skipped", "xfailed", "xpassed", "interrupted"), 0)
-    run = {
-        "run_key": f"r{n}", "time": "2026-12-01T00:00:00+00:00", "commit_sha": f"{n:040x}",
-        "branch": "main" if n % 2 else "base", "lane": "lane", "cell": "", "kind": "gate",
-        "seed": "7", "verdict": "pass", "blind": 0, "pass_rate": 50.0, "passed": 1,
-        "failed": 1, **counts, "flaky": 1, "reruns": 1, "collected": 2, "wall_time": 1.0,
-    }  # fmt: skip
+    run = stored_run(
+        run_key=f"r{n}", commit_sha=f"{n:040x}", branch="main" if n % 2 else "base",
+        lane="lane", cell="", seed="7", pass_rate=50.0, passed=1, failed=1, flaky=1, reruns=1,
+        collected=2,
+    )  # fmt: skip
     tests = [("", "t.py::a", outcome, 2, 3, "flaky"), ("", "t.py::b", "failed", 1, 3, None)]
     return RunEntry(run, tests)
 
