@@ -176,7 +176,8 @@ def main() -> None:
         ),
         "",
         "PostgreSQL keeps a deleted row's space until VACUUM: the store as filled holds the "
-        "800 pruned runs' rows too, until autovacuum makes their space reusable (VACUUM FULL "
+        f"{max(args.runs - 200, 0):,} pruned runs' rows too, until autovacuum makes their "
+        "space reusable (VACUUM FULL "
         "gives it back; the live size is the other column). A table just filled has no "
         "statistics for the planner until autovacuum's ANALYZE: the read is measured both "
         "ways. SQLite gives pruned pages back at once (incremental vacuum), and needs no "

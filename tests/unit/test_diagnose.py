@@ -13,6 +13,7 @@ from test_gate.analyse.findings import (
     POLLUTED,
     UNCONFIRMED,
     BudgetSpent,
+    Diagnosis,
     OrderedRun,
     ProbeResult,
 )
@@ -53,6 +54,11 @@ def main_run(order: Sequence[str], suite: Suite) -> list[OrderedRun]:
     return [OrderedRun(RunData(tests=tests), 5)]
 
 
+def examined(runs: list[OrderedRun], prober: Prober) -> Diagnosis:
+    """The diagnosis of every failure, with time to spare."""
+    return diagnose(runs, Diagnoser(prober, lambda _: None), max_victims=None, budget_seconds=9)
+
+
 def polluted_by(victim: str, *polluters: str, broken: Sequence[str] = ()) -> Suite:
     def suite(order: Sequence[str]) -> dict[str, str]:
         out = {}
@@ -68,12 +74,7 @@ def test_one_polluter_and_a_broken_test() -> None:
     order = [f"t{i}" for i in range(10)]
     suite = polluted_by("t8", "t3", broken=["t5"])
     prober = FakeProber(suite)
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     by_name = {e.nodeid: e for e in result.examined}
     assert (by_name["t8"].category, by_name["t8"].kind, by_name["t8"].culprits) == (
         ORDER_DEPENDENT,
@@ -98,12 +99,7 @@ def test_a_state_setter_that_ran_after_the_victim() -> None:
 
     order = ["a", "b", "v", "c", "setup", "d"]
     prober = FakeProber(suite)
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     (item,) = result.examined
     assert (item.category, item.kind, item.culprits) == (ORDER_DEPENDENT, NEEDS_SETTER, ("setup",))
     assert item.command == "pytest v" and item.passing_command == "pytest setup v"
@@ -121,12 +117,7 @@ def test_a_failure_that_does_not_come_back_is_not_explained() -> None:
         return out
 
     order = ["a", "b", "v"]
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(FakeProber(suite), lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), FakeProber(suite))
     (item,) = result.examined
     assert item.category == UNCONFIRMED
     assert "did not come back" in item.note
@@ -136,12 +127,7 @@ def test_budget_spent_lists_the_rest_as_not_examined() -> None:
     order = [f"t{i}" for i in range(6)]
     suite = polluted_by("t5", "t0", broken=["t1", "t2"])
     prober = FakeProber(suite, max_runs=1)
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     assert [e.nodeid for e in result.examined] == ["t1"]
     assert [n for n, _ in result.not_examined] == ["t2", "t5"]
     assert all("time budget (9 s)" in why for _, why in result.not_examined)
@@ -168,7 +154,7 @@ def test_a_victim_that_fails_at_random_gets_no_polluter() -> None:
     order = ["a", "b", "c", "v"]
     runs = main_run(order, suite)
     prober = FakeProber(suite)
-    result = diagnose(runs, Diagnoser(prober, lambda _: None), max_victims=None, budget_seconds=9)
+    result = examined(runs, prober)
     (item,) = result.examined
     assert item.category == UNCONFIRMED and item.culprits == ()
     assert "changes between identical runs (flaky)" in item.note
@@ -179,12 +165,7 @@ def test_the_answer_is_kept_when_the_victim_passes_alone_again() -> None:
     suite = polluted_by("v", "b")
     prober = FakeProber(suite)
     order = ["a", "b", "c", "v"]
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     (item,) = result.examined
     assert item.culprits == ("b",)
     assert [a for a in prober.asked if a == (("v",), True)] == [(("v",), True)] * 2
@@ -197,12 +178,7 @@ def test_a_setter_is_not_named_when_the_victim_then_passes_alone() -> None:
     # fails alone, passes after the tests after it, ... then passes alone: flaky
     suite = scripted("v", ["failed", "failed", "passed", "passed", "passed", "passed"])
     prober = FakeProber(suite)
-    result = diagnose(
-        main_run(["v", "a", "b"], suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(["v", "a", "b"], suite), prober)
     (item,) = result.examined
     assert item.category == UNCONFIRMED and item.culprits == ()
     assert "failed alone, then passed alone" in item.note
@@ -218,12 +194,7 @@ def test_a_new_polluter_costs_at_most_one_miss_of_a_known_one() -> None:
 
     order = ["p1", "p2", "a", "b", "c", "d", "e", "v1", "v2"]
     prober = FakeProber(suite)
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     second = {e.nodeid: e for e in result.examined}["v2"]
     assert second.culprits == ("p2",)
     # alone, the known polluter p1 (a miss), ceil(log2 8) probes, the printed command, alone
@@ -247,12 +218,7 @@ class HangingProber(FakeProber):
 def test_a_hanging_run_is_reported_and_the_next_test_is_examined() -> None:
     suite = polluted_by("z", "a", broken=["h"])
     prober = HangingProber(suite, "h")
-    result = diagnose(
-        main_run(["a", "h", "z"], suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(["a", "h", "z"], suite), prober)
     by_name = {e.nodeid: e for e in result.examined}
     assert by_name["h"].category == UNCONFIRMED
     assert "hangs when run alone" in by_name["h"].note
@@ -280,7 +246,7 @@ def test_the_test_that_changed_what_the_victim_saw_is_tried_first() -> None:
         ("t07", "os.environ['MODE']", "unset", "'strict'"),
         ("t30", "logging: logger 'x' level", "NOTSET", "ERROR"),
     )
-    result = diagnose(runs, Diagnoser(prober, lambda _: None), max_victims=None, budget_seconds=9)
+    result = examined(runs, prober)
     (item,) = result.examined
     assert item.culprits == ("t07",)  # t30 changed state too, and later: tried, not named
     assert item.runs <= 4
@@ -310,12 +276,7 @@ def test_a_flaky_test_costs_at_most_three_runs() -> None:
     runs = [OrderedRun(RunData(tests=tests), 5)]
     for extra in ((), (("t03", "os.environ['MODE']", "unset", "'x'"),)):
         prober = FakeProber(suite)
-        result = diagnose(
-            with_state(runs, *extra),
-            Diagnoser(prober, lambda _: None),
-            max_victims=None,
-            budget_seconds=9,
-        )
+        result = examined(with_state(runs, *extra), prober)
         (item,) = result.examined
         assert item.masked and item.category == UNCONFIRMED
         assert item.runs == 1 + len(extra) <= 3
@@ -332,12 +293,7 @@ def test_a_setter_found_once_is_tried_first_for_the_next_victim() -> None:
 
     order = ["v1", "a", "v2", "b", "c", "d", "e", "setup"]
     prober = FakeProber(suite)
-    result = diagnose(
-        main_run(order, suite),
-        Diagnoser(prober, lambda _: None),
-        max_victims=None,
-        budget_seconds=9,
-    )
+    result = examined(main_run(order, suite), prober)
     first, second = result.examined
     assert first.culprits == second.culprits == ("setup",)
     # alone, the known setter then the victim, alone once more
