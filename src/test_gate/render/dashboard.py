@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from test_gate.analyse.history import Failing, TestFlips
@@ -114,18 +114,27 @@ def strip(runs: Sequence[PastRun], rows: Sequence[PastResult]) -> str:
     return '<span class="strip">' + "".join(_cell(by_run.get(r.id), r) for r in runs) + "</span>"
 
 
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table of cells already made HTML; the headers are plain words."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def _flaky_table(view: LaneView) -> str:
     if not view.flakiest:
         return "<p>No test failed or was flaky in these runs.</p>"
-    rows = "".join(
-        f"<tr><td><code>{text(_name(f.key))}</code></td><td>{f.flaky} of {f.runs}</td>"
-        f"<td>{percent_text(f.flip_rate)}</td>"
-        f"<td>{strip(view.lane.runs, view.lane.results.get(f.key, ()))}</td></tr>"
-        for f in view.flakiest[:MAX_STRIPS]
-    )
-    return (
-        "<table><thead><tr><th>test</th><th>flaky in</th><th>flip rate</th>"
-        "<th>outcome by run, oldest first</th></tr></thead><tbody>" + rows + "</tbody></table>"
+    return _table(
+        ("test", "flaky in", "flip rate", "outcome by run, oldest first"),
+        (
+            (
+                f"<code>{text(_name(f.key))}</code>",
+                f"{f.flaky} of {f.runs}",
+                percent_text(f.flip_rate),
+                strip(view.lane.runs, view.lane.results.get(f.key, ())),
+            )
+            for f in view.flakiest[:MAX_STRIPS]
+        ),
     )
 
 
@@ -137,17 +146,17 @@ def _at_commit(commit: str) -> str:
 def _failing_table(view: LaneView) -> str:
     if not view.failing:
         return ""
-    rows = "".join(
-        f"<tr><td><code>{text(_name(f.key))}</code></td><td>run #{f.since.id}, "
-        f"{text(f.since.time)}{_at_commit(f.since.commit)}</td>"
-        f"<td>{f.runs}</td><td>{strip(view.lane.runs, view.lane.results.get(f.key, ()))}</td>"
-        "</tr>"
-        for f in view.failing
-    )
-    return (
-        f"<h4>Failing in the newest run ({len(view.failing)})</h4><table><thead><tr>"
-        "<th>test</th><th>failing since</th><th>runs in a row</th>"
-        "<th>outcome by run, oldest first</th></tr></thead><tbody>" + rows + "</tbody></table>"
+    return f"<h4>Failing in the newest run ({len(view.failing)})</h4>" + _table(
+        ("test", "failing since", "runs in a row", "outcome by run, oldest first"),
+        (
+            (
+                f"<code>{text(_name(f.key))}</code>",
+                f"run #{f.since.id}, {text(f.since.time)}{_at_commit(f.since.commit)}",
+                str(f.runs),
+                strip(view.lane.runs, view.lane.results.get(f.key, ())),
+            )
+            for f in view.failing
+        ),
     )
 
 
@@ -176,17 +185,21 @@ def _lane(view: LaneView) -> str:
 def _quarantine(entries: Sequence[Entry], today: dt.date, source: str) -> str:
     if not entries:
         return ""
-    rows = "".join(
-        f"<tr><td><code>{text(e.id)}</code></td><td>{text(e.reason)}</td>"
-        f"<td>{text(e.owner)}</td><td>{e.expires.isoformat()}"
-        + (' <b class="expired">expired</b>' if e.expires < today else "")
-        + "</td></tr>"
-        for e in entries
-    )
     return (
         f"<h2>Quarantine</h2><p>{len(entries)} entries in <code>{text(source)}</code>.</p>"
-        "<table><thead><tr><th>entry</th><th>reason</th><th>owner</th><th>expires</th></tr>"
-        "</thead><tbody>" + rows + "</tbody></table>"
+        + _table(
+            ("entry", "reason", "owner", "expires"),
+            (
+                (
+                    f"<code>{text(e.id)}</code>",
+                    text(e.reason),
+                    text(e.owner),
+                    e.expires.isoformat()
+                    + (' <b class="expired">expired</b>' if e.expires < today else ""),
+                )
+                for e in entries
+            ),
+        )
     )
 
 
