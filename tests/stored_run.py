@@ -4,7 +4,7 @@ out unless given (a store of schema 1 is made from such rows too)."""
 
 from __future__ import annotations
 
-from test_gate.read.history_runs import RUN_COLUMNS
+from test_gate.read.store import RUN_COLUMNS
 
 DEFAULTS: dict[str, object] = {
     "run_key": "r",

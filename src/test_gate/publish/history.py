@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from test_gate.read import pg_store
-from test_gate.read.history_runs import RUN_COLUMNS, SCHEMA_2, RunEntry, run_keys, runs_missing
+from test_gate.read.history_runs import RunEntry, run_keys, runs_missing
 from test_gate.read.pg_store import PgConnection, is_url, pg_errors, redacted
 from test_gate.read.store import (
     MIGRATIONS,
+    RUN_COLUMNS,
     SCHEMA,
+    SCHEMA_2,
     TOOL,
     StoreDamaged,
     check_file,

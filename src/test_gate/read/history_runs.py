@@ -14,46 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from test_gate.read.history import CHUNK, Queryable, reading
+from test_gate.read.store import RUN_COLUMNS, SCHEMA_2
 from test_gate.read.values import integer, number, text
 
 TestRow = tuple[str, str, str, int, int, "str | None"]  # cell, id, outcome, attempts, ms, category
 
-RUN_COLUMNS = (
-    "run_key",
-    "time",
-    "commit_sha",
-    "branch",
-    "lane",
-    "cell",
-    "kind",
-    "seed",
-    "verdict",
-    "blind",
-    "pass_rate",
-    "passed",
-    "failed",
-    "error",
-    "skipped",
-    "xfailed",
-    "xpassed",
-    "interrupted",
-    "flaky",
-    "reruns",
-    "collected",
-    "wall_time",
-    "repository",
-    "workflow",
-    "base",
-    "pull_request",
-)
 TEXTS = frozenset(
     {"run_key", "time", "commit_sha", "branch", "lane", "cell", "kind", "verdict"}
     | {"repository", "workflow", "base"}
 )
 REALS = frozenset({"pass_rate", "wall_time"})
 IDENTITY = ("run_key", "time", "repository", "branch", "lane", "cell", "kind")
-# the columns schema 1 lacks, and what a run recorded then holds in them
-SCHEMA_2 = {"repository": "", "workflow": "", "base": "", "pull_request": 0}
 
 RunKey = tuple[str, ...]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from test_gate.read.store import MIGRATIONS as SQLITE_MIGRATIONS
-from test_gate.read.store import SCHEMA, TOOL, HistoryUnusable, StoreDamaged
+from test_gate.read.store import RUN_COLUMNS, SCHEMA, SCHEMA_2, TOOL, HistoryUnusable, StoreDamaged
 from test_gate.run.cancel import Cancelled, requested
 
 if TYPE_CHECKING:
@@ -148,13 +148,9 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 EXPECTED_COLUMNS = {
-    1: {
-        "id", "run_key", "time", "commit_sha", "branch", "lane", "cell", "kind", "seed",
-        "verdict", "blind", "pass_rate", "passed", "failed", "error", "skipped", "xfailed",
-        "xpassed", "interrupted", "flaky", "reruns", "collected", "wall_time",
-    },
-}  # fmt: skip
-EXPECTED_COLUMNS[2] = EXPECTED_COLUMNS[1] | {"repository", "workflow", "base", "pull_request"}
+    1: {"id", *(c for c in RUN_COLUMNS if c not in SCHEMA_2)},
+    2: {"id", *RUN_COLUMNS},
+}
 
 
 def schema_of(connection: PgConnection, name: str) -> int:

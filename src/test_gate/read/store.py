@@ -95,6 +95,38 @@ MIGRATIONS: tuple[str, ...] = (
 )
 assert len(MIGRATIONS) == SCHEMA
 
+# a run's columns as a gated run gives them (the store adds its id), in the order written
+RUN_COLUMNS = (
+    "run_key",
+    "time",
+    "commit_sha",
+    "branch",
+    "lane",
+    "cell",
+    "kind",
+    "seed",
+    "verdict",
+    "blind",
+    "pass_rate",
+    "passed",
+    "failed",
+    "error",
+    "skipped",
+    "xfailed",
+    "xpassed",
+    "interrupted",
+    "flaky",
+    "reruns",
+    "collected",
+    "wall_time",
+    "repository",
+    "workflow",
+    "base",
+    "pull_request",
+)
+# the columns schema 1 lacks, and what a run recorded then holds in them
+SCHEMA_2: dict[str, object] = {"repository": "", "workflow": "", "base": "", "pull_request": 0}
+
 SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, SQL of sqlite_master
 
 
