@@ -49,7 +49,7 @@ from test_gate.read.report import (
     read_report,
 )
 from test_gate.read.report import merge as merge_reports
-from test_gate.read.results import ResultRefused, read_result, result_files
+from test_gate.read.results import read_results, result_files
 from test_gate.read.store import HistoryUnusable
 from test_gate.render import dashboard, history_report, terminal
 from test_gate.run.scratch import clean_up, work_dir
@@ -148,21 +148,14 @@ def gate(settings: GateSettings) -> int:
 def merge(settings: MergeSettings) -> int:
     """`test-gate merge`: one verdict over the results of shards and matrix cells."""
     files, problems = result_files(settings.paths)
-    jobs = []
     expected = Expected(
         shards=settings.expect_shards,
         cells=settings.expect_cells,
         allow_no_tests=settings.policy.allow_no_tests,
     )
     with gc_paused():
-        for path in files:
-            try:
-                jobs.append(read_result(path))
-            except ResultRefused as exc:
-                problems.extend(exc.lines)
-            except ReportError as exc:
-                problems.append(str(exc))
-        records, facts = merge_jobs(jobs, problems, expected)
+        jobs, refused = read_results(files)
+        records, facts = merge_jobs(jobs, [*problems, *refused], expected)
     scratch = work_dir()
     records, looked, recording = look_back(records, None, settings.history, MERGE_LANE, Path.cwd())
     result = analyse(

@@ -19,8 +19,7 @@ from test_shards import shard_run
 
 from test_gate.analyse.merge import merge_jobs
 from test_gate.analyse.verdict import Policy, decide
-from test_gate.read.report import ReportError
-from test_gate.read.results import ResultRefused, read_result
+from test_gate.read.results import read_results
 
 SUITE = {
     "tests/test_a.py": """
@@ -67,17 +66,11 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 def merged(folder: Path, files: list[dict[str, Any]]) -> bool:
     """Whether the merge of these result files passes; problems as the merge command has them."""
-    jobs, problems = [], []
+    paths = []
     for number, data in enumerate(files):
-        path = folder / f"r{number}.json"
-        path.write_text(json.dumps(data))
-        try:
-            jobs.append(read_result(path))
-        except ResultRefused as exc:
-            problems.extend(exc.lines)
-        except ReportError as exc:
-            problems.append(str(exc))
-    run, _ = merge_jobs(jobs, problems)
+        paths.append(folder / f"r{number}.json")
+        paths[-1].write_text(json.dumps(data))
+    run, _ = merge_jobs(*read_results(paths))
     return decide(run, Policy()).passed
 
 

@@ -207,6 +207,21 @@ def read_result(path: Path) -> JobResult:
     )
 
 
+def read_results(paths: Iterable[Path]) -> tuple[list[JobResult], list[str]]:
+    """Every result file that can be merged, and for each one that cannot, why (a refused
+    file gives every reason it found)."""
+    jobs: list[JobResult] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            jobs.append(read_result(path))
+        except ResultRefused as exc:
+            problems.extend(exc.lines)
+        except ReportError as exc:
+            problems.append(str(exc))
+    return jobs, problems
+
+
 def _cell(value: Any, findings: Findings) -> str:
     if value is None:
         return "default"
