@@ -17,9 +17,10 @@ here="$(cd -- "$(dirname -- "$0")" && pwd)"
 case "${1:-}" in
   keys)
     own="${PREFIX:?}-s"
-    rest="${MATCHED#"$own"}"
+    matched="${MATCHED:-}"
+    rest="${matched#"$own"}"
     n=0
-    if [[ -n "${MATCHED:-}" && "$MATCHED" == "$own"* && "$rest" =~ ^[0-9]{1,9}$ ]]; then
+    if [[ "$matched" == "$own"* && "$rest" =~ ^[0-9]{1,9}$ ]]; then
       n=$((10#$rest))
     fi
     for round in 1 2 3; do
