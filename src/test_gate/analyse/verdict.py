@@ -82,6 +82,7 @@ class Verdict:
     collect_errors: tuple[CollectError, ...]
     flaky: tuple[TestRecord, ...]
     slowest: tuple[TestRecord, ...]
+    skipped: tuple[TestRecord, ...]  # skipped and xfailed tests, in run order
     ignored: tuple[IgnoredPath, ...]
     seed: str | None
     exit_code: int | None
@@ -173,6 +174,11 @@ def _named(test: TestRecord) -> str:
     return f"{test.nodeid} [{test.cell}]" if test.cell else test.nodeid
 
 
+def _skipped(tests: tuple[TestRecord, ...]) -> tuple[TestRecord, ...]:
+    skips = (Outcome.SKIPPED, Outcome.XFAILED)
+    return tuple(t for t in tests if t.attempts[-1].outcome in skips)
+
+
 def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdict:
     gating = gating or Gating()
     counts = count(run)
@@ -255,6 +261,7 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
         collect_errors=run.collect_errors,
         flaky=tuple(t for t in run.tests if len(t.attempts) > 1 and t.flaky),
         slowest=slowest,
+        skipped=_skipped(run.tests) if counts.skipped or counts.xfailed else (),
         ignored=run.ignored,
         seed=run.seed,
         exit_code=run.exit_code,

@@ -7,7 +7,6 @@ without it has only the last attempt's stages, which are read the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from pytest_test_gate.protocol import PASSED, PHASES
@@ -162,7 +161,7 @@ def _location(nodeid: str, loc: Any) -> tuple[str, int | None]:
 def _rooted(attempt: Attempt, root: str) -> Attempt:
     if not attempt.crash_path:
         return attempt
-    return replace(attempt, crash_path=relative_posix(attempt.crash_path, root))
+    return attempt._replace(crash_path=relative_posix(attempt.crash_path, root))
 
 
 def is_row(entry: Mapping[str, Any]) -> bool:
@@ -294,27 +293,22 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     return records
 
 
-PLAIN_STAGE = frozenset({"duration", "outcome"})  # a stage that passed and says nothing else
-
-
 def _plain_stages(test: dict[str, Any], order: int) -> TestRecord | None:
     """A test pytest-json-report calls passed, whose three stages passed and say nothing
-    else: what the long way would make of it, made from one check (as a record's row is).
-    None for anything else, which is read the long way."""
+    else (an outcome and a duration, two keys): what the long way would make of it, made from
+    one check (as a record's row is). None for anything else, which is read the long way."""
     setup, call, teardown = test.get("setup"), test.get("call"), test.get("teardown")
     nodeid, line = test.get("nodeid"), test.get("lineno")
     if not (
-        type(setup) is dict
-        and type(call) is dict
-        and type(teardown) is dict
-        and setup.keys() == call.keys() == teardown.keys() == PLAIN_STAGE
-        and setup["outcome"] == call["outcome"] == teardown["outcome"] == "passed"
+        type(setup) is type(call) is type(teardown) is dict
+        and len(setup) == len(call) == len(teardown) == 2
+        and setup.get("outcome") == call.get("outcome") == teardown.get("outcome") == "passed"
         and type(nodeid) is str
         and nodeid.isascii()
         and (line is None or type(line) is int)
     ):
         return None
-    first, second, third = setup["duration"], call["duration"], teardown["duration"]
+    first, second, third = setup.get("duration"), call.get("duration"), teardown.get("duration")
     if not (type(first) is type(second) is type(third) is float):
         return None
     duration = (first + second) + third
@@ -322,9 +316,9 @@ def _plain_stages(test: dict[str, Any], order: int) -> TestRecord | None:
         return None
     return TestRecord(
         nodeid,
-        nodeid.split("::", 1)[0],
+        nodeid.partition("::")[0],
         line + 1 if line is not None else None,
-        (Attempt(Outcome.PASSED, duration=duration),),
+        (Attempt(Outcome.PASSED, "", "", duration),),
         order,
     )
 

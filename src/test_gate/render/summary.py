@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
-from test_gate.read.records import Outcome, TestRecord
+from test_gate.read.records import TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import failures, unrun
 from test_gate.render import history as history_view
@@ -197,7 +197,7 @@ def skip_reason(test: TestRecord) -> str:
 
 def skipped_section(result: GateResult) -> Section | None:
     """Skipped and xfailed tests, grouped by reason (the largest group first), each folded."""
-    skipped = [t for t in result.run.tests if t.outcome in (Outcome.SKIPPED, Outcome.XFAILED)]
+    skipped = result.verdict.skipped
     if not skipped:
         return None
     groups: dict[tuple[str, str], list[TestRecord]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
-from test_gate.read.records import Outcome, files_ignored
+from test_gate.read.records import files_ignored
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import failures, unrun
 from test_gate.render import history as history_view
@@ -83,11 +83,10 @@ def _tests(result: GateResult) -> list[str]:
 def _skipped(result: GateResult) -> list[str]:
     """Skipped and xfailed tests by reason, the largest group first."""
     groups: dict[tuple[str, str], int] = {}
-    for test in result.run.tests:
-        if test.outcome in (Outcome.SKIPPED, Outcome.XFAILED):
-            reason = one_line(skip_reason(test), 120)
-            key = (test.outcome.value, reason)
-            groups[key] = groups.get(key, 0) + 1
+    for test in result.verdict.skipped:
+        reason = one_line(skip_reason(test), 120)
+        key = (test.outcome.value, reason)
+        groups[key] = groups.get(key, 0) + 1
     if not groups:
         return []
     ranked = sorted(groups.items(), key=lambda kv: -kv[1])
