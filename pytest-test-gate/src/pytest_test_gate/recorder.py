@@ -102,42 +102,61 @@ def environment() -> dict[str, str]:
     return found
 
 
+_STRING = json.encoder.encode_basestring_ascii  # json.dumps of a str, in C, without a call tree
+
+
+def _number(value: Any) -> str | None:
+    """A finite float or an int as JSON, or None where json.dumps must decide."""
+    if type(value) is float and value - value == 0.0:
+        return repr(value)
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+def _location_json(location: Any) -> str | None:
+    """A report's (path, line) as JSON, or None where json.dumps must decide."""
+    if len(location) != 2 or type(location[0]) is not str:
+        return None
+    line = "null" if location[1] is None else _number(location[1])
+    return None if line is None else f"[{_STRING(location[0])}, {line}]"
+
+
 def _plain(entry: dict[str, Any]) -> bool:
     """A phase that passed and says nothing else (protocol.PLAIN_KEYS): most phases of most
     tests, and what a row of the record is made of."""
     return entry["outcome"] == "passed" and entry.keys() == PLAIN_KEYS and entry["when"] in PHASES
 
 
-def _plain_pass(entry: dict[str, Any]) -> bool:
-    """A plain call or teardown, which the record file writes with its test's end. (A setup
-    is written at once: it starts an attempt, so a test that ends the process in its call
-    still has one.)"""
-    return _plain(entry) and entry["when"] != "setup"
+def keep(
+    reports: list[dict[str, Any]], row: dict[str, Any] | None, entry: dict[str, Any], plain: bool
+) -> dict[str, Any] | None:
+    """`entry` added to `reports`, compact: phases that plainly passed (`plain`) in a row, of
+    one test, are one entry, which `row` is when the last entry is one. A passing test is one
+    entry instead of three: most of the record's size and of the time test-gate takes to read
+    it. Returns the row `reports` ends with, or None."""
+    if not plain:
+        reports.append(entry)
+        return None
+    same = row is not None and row["nodeid"] == entry["nodeid"]
+    if same and row is not None and row["location"] == entry["location"]:
+        row[PASSED].append([entry["when"], entry["duration"]])
+        return row
+    row = {
+        "nodeid": entry["nodeid"],
+        "location": entry["location"],
+        PASSED: [[entry["when"], entry["duration"]]],
+    }
+    reports.append(row)
+    return row
 
 
 def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The reports with each row of plainly passed phases of one test as one entry: a passing
-    test is one entry instead of three, which is most of the record's size and of the time
-    test-gate takes to read it."""
+    """Full phase reports made compact, as the recorder keeps them as they come."""
     out: list[dict[str, Any]] = []
-    row: dict[str, Any] | None = None
+    row = None
     for entry in reports:
-        if not _plain(entry):
-            row = None
-            out.append(entry)
-        elif (
-            row is not None
-            and row["nodeid"] == entry["nodeid"]
-            and row["location"] == entry["location"]
-        ):
-            row[PASSED].append([entry["when"], entry["duration"]])
-        else:
-            row = {
-                "nodeid": entry["nodeid"],
-                "location": entry["location"],
-                PASSED: [[entry["when"], entry["duration"]]],
-            }
-            out.append(row)
+        row = keep(out, row, entry, _plain(entry))
     return out
 
 
@@ -171,6 +190,8 @@ class Recorder:
         self.stream: IO[str] | None = None
         self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
         self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
+        self.current = ("", "")  # the test running: its id, and its id as JSON
+        self.row: dict[str, Any] | None = None  # the last entry of `reports`, if a row
         if record_file:
             self.stream = open(record_file, "w", encoding="utf-8")  # noqa: SIM115
             self._write("start", self.header, flush=True)
@@ -237,15 +258,55 @@ class Recorder:
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         # pytest-rerunfailures logs an attempt's reports only when it ends: this is what
         # names the test a hanging run is in
-        self._write("test_start", {"nodeid": nodeid}, flush=True)
+        if self.stream is None:
+            return
+        # the lines of a plainly passing test are built as text around its id, encoded once:
+        # json.dumps of each event costs as much as the rest of the record together
+        self.current = (nodeid, _STRING(nodeid))
+        self.stream.write(f'{{"event": "test_start", "nodeid": {self.current[1]}}}\n')
+        self.stream.flush()
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        end: dict[str, Any] = {"nodeid": nodeid}
+        if self.stream is None:
+            return
         passed = self.passed.pop(nodeid, [])
+        line = self._end_line(nodeid, passed)
+        if line is not None:
+            self.stream.write(line)
+            return
+        end: dict[str, Any] = {"nodeid": nodeid}
         if passed:
             end["location"] = passed[0]["location"]
             end[PASSED] = [[e["when"], e["duration"]] for e in passed]
         self._write("test_end", end)
+
+    def _end_line(self, nodeid: str, passed: list[dict[str, Any]]) -> str | None:
+        """A test's end as text, or None where json.dumps must build it."""
+        if self.current[0] != nodeid:
+            return None
+        if not passed:
+            return f'{{"event": "test_end", "nodeid": {self.current[1]}}}\n'
+        location = _location_json(passed[0]["location"])
+        seconds = [_number(e["duration"]) for e in passed]
+        if location is None or None in seconds:
+            return None
+        rows = ", ".join(f'["{e["when"]}", {n}]' for e, n in zip(passed, seconds, strict=True))
+        return (
+            f'{{"event": "test_end", "nodeid": {self.current[1]}, "location": {location}, '
+            f'"{PASSED}": [{rows}]}}\n'
+        )
+
+    def _setup_line(self, entry: dict[str, Any]) -> str | None:
+        """A setup that plainly passed, as text, or None where json.dumps must build it."""
+        if self.current[0] != entry["nodeid"]:
+            return None
+        location, seconds = _location_json(entry["location"]), _number(entry["duration"])
+        if location is None or seconds is None:
+            return None
+        return (
+            f'{{"event": "report", "nodeid": {self.current[1]}, "when": "setup", '
+            f'"outcome": "passed", "duration": {seconds}, "location": {location}}}\n'
+        )
 
     def state_changed(self, nodeid: str, changes: list[dict[str, Any]], worker: str = "") -> None:
         """A test left process-global state changed (the state watch says what)."""
@@ -273,11 +334,12 @@ class Recorder:
             self._write("report", entry)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        location = list(report.location) if getattr(report, "location", None) else []
+        nodeid, when, outcome = report.nodeid, report.when, report.outcome
+        location: Any = report.location if getattr(report, "location", None) else ()
         entry: dict[str, Any] = {
-            "nodeid": report.nodeid,
-            "when": report.when,
-            "outcome": report.outcome,
+            "nodeid": nodeid,
+            "when": when,
+            "outcome": outcome,
             "duration": getattr(report, "duration", 0.0),
             "location": (location[0], location[1]) if len(location) >= 2 else (),
         }
@@ -288,21 +350,28 @@ class Recorder:
             entry["wasxfail"] = _text(report.wasxfail)
         if getattr(report, "context", None) is not None or type(report).__name__ == "SubtestReport":
             entry["subtest"] = True
-        if report.outcome != "passed":
+        if outcome != "passed":
             entry["message"] = _crash_message(report)
             entry["crash"] = _crash_location(report)
-            if report.outcome != "skipped":
+            if outcome != "skipped":
                 entry["longrepr"] = _text(report.longrepr)
-        self.reports.append(entry)
+        # the five keys every entry has (PLAIN_KEYS) and no other: what `_plain` asks, cheaper
+        plain = len(entry) == len(PLAIN_KEYS) and outcome == "passed" and when in PHASES
+        self.row = keep(self.reports, self.row, entry, plain)
         if self.stream is None:
             return
-        if _plain_pass(entry):
-            self.passed.setdefault(report.nodeid, []).append(entry)
-        else:
-            self._write_passed(report.nodeid)
+        if plain and when != "setup":
+            self.passed.setdefault(nodeid, []).append(entry)
+            return
+        line = self._setup_line(entry) if plain and nodeid not in self.passed else None
+        if line is None:
+            self._write_passed(nodeid)
             # a setup is on disk before the call runs: a test that ends the process in its
             # call still shows it began, and how its setup went
-            self._write("report", entry, flush=entry["when"] == "setup")
+            self._write("report", entry, flush=when == "setup")
+        else:
+            self.stream.write(line)
+            self.stream.flush()
 
     def _ending(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)
@@ -321,7 +390,7 @@ class Recorder:
             **self.header,
             **self._counts(),
             "collect_errors": self.collect_errors,
-            "reports": compact(self.reports),
+            "reports": self.reports,
             SECTION_STATE: self.state,
             **self._ending(),
         }
