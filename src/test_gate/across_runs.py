@@ -8,27 +8,19 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from test_gate.analyse.findings import Diagnosis
-from test_gate.analyse.history import (
-    FAILING,
-    Evidence,
-    HistoryFacts,
-    HistoryPolicy,
-    assess,
-    categories,
-    key,
-)
 from test_gate.analyse.result import GateResult, with_root_cause
-from test_gate.analyse.verdict import Gating
-from test_gate.publish.history import record_run
-from test_gate.read.history import History, Key, Lane, display, load_history
-from test_gate.read.identity import Identity, identify, in_branch
 from test_gate.read.records import RunData
-from test_gate.read.store import HistoryUnusable
-from test_gate.render.history import run_entry
 from test_gate.run.cancel import Cancelled
 from test_gate.settings import HistorySettings
+
+if TYPE_CHECKING:  # the stores and the quarantine are imported when a run asks for them
+    from test_gate.analyse.findings import Diagnosis
+    from test_gate.analyse.history import Evidence, HistoryFacts
+    from test_gate.analyse.verdict import Gating
+    from test_gate.read.history import History, Key
+    from test_gate.read.identity import Identity
 
 
 @dataclass(frozen=True)
@@ -43,6 +35,8 @@ class Recording:
 
     @property
     def name(self) -> str:
+        from test_gate.read.history import display
+
         return display(self.path)
 
 
@@ -78,6 +72,11 @@ def _look_back(
     lane: str,
     where: Path,
 ) -> tuple[tuple[HistoryFacts, Gating], Recording | None]:
+    from test_gate.analyse.history import FAILING, HistoryPolicy, assess, categories, key
+    from test_gate.read.history import Lane, display, load_history
+    from test_gate.read.identity import identify
+    from test_gate.read.store import HistoryUnusable
+
     notices: list[str] = []
     history: History | None = None
     recording = None
@@ -131,6 +130,9 @@ def _look_back(
 def _evidence(history: History, identity: Identity, where: Path) -> Evidence:
     """On a pull request, which commits of its own earlier runs its base branch already
     holds (git is asked, for the commits a failing test ran at)."""
+    from test_gate.analyse.history import Evidence
+    from test_gate.read.identity import in_branch
+
     in_base: frozenset[str] = frozenset()
     if identity.pull_request and identity.base and history.ran_here:
         commits = [c for runs in history.ran_here.values() for c, _ in runs]
@@ -144,6 +146,10 @@ def record(result: GateResult, recording: Recording | None) -> GateResult:
     cannot take it is a notice too, never a failure of the gate."""
     if recording is None or result.history is None:
         return result
+    from test_gate.publish.history import record_run
+    from test_gate.read.store import HistoryUnusable
+    from test_gate.render.history import run_entry
+
     try:
         done = record_run(
             recording.path,

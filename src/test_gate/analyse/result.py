@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from test_gate.analyse.causes import ServiceGroup, group_unreachable
-from test_gate.analyse.findings import Diagnosis
-from test_gate.analyse.history import HistoryFacts
-from test_gate.analyse.merge import MergeFacts
 from test_gate.analyse.verdict import Gating, Policy, Verdict, decide
 from test_gate.read.records import Choice, RunData, files_ignored
+
+if TYPE_CHECKING:  # the facts of a diagnosis, a history, a merge: made elsewhere, when asked
+    from test_gate.analyse.findings import Diagnosis
+    from test_gate.analyse.history import HistoryFacts
+    from test_gate.analyse.merge import MergeFacts
 
 
 @dataclass(frozen=True)

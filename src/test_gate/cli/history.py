@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from test_gate import pipeline
 from test_gate.cli import options
 from test_gate.settings import UsageError, parse_positive, parse_threshold, quarantine_file
 
@@ -62,6 +61,8 @@ def add_quarantine(sub: argparse._SubParsersAction[options.Parser]) -> None:
 
 
 def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from test_gate import history_pipeline as pipeline  # the stores: only for these commands
+
     window = parse_positive(args.window, "--window", "runs")
     threshold = parse_threshold(args.threshold)
     if args.merge_from:
@@ -76,6 +77,8 @@ def history(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def quarantine(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from test_gate import history_pipeline as pipeline
+
     return pipeline.suggest_quarantine(
         args.history,
         args.branch,
