@@ -44,7 +44,6 @@ from test_gate.run import extra_runs
 from test_gate.run.cancel import Cancelled
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
-from test_gate.run.plugins import PLUGINS_FILE, install_plugins
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import PytestRun, draw_seed, run_pytest, shared_seed
 from test_gate.run.scratch import work_dir
@@ -253,6 +252,8 @@ def audit(settings: AuditSettings) -> int:
 
 def install(python: str, source: str | None, print_only: bool, verbose: bool = False) -> int:
     """`test-gate install-plugins`."""
+    from test_gate.run.plugins import PLUGINS_FILE, install_plugins  # packaging: only here
+
     if print_only:
         print(PLUGINS_FILE.read_text(encoding="utf-8"), end="")
         return EXIT_PASS

@@ -145,6 +145,15 @@ class _LoggingHook:
             vars(logging.root).pop(name, None)
 
 
+def _opened(directory: str) -> int | str:
+    """A directory as its mtime is read each test: a descriptor kept open (its stat costs half
+    of one by path, which walks the path again), or the path where one cannot be opened."""
+    try:
+        return os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return directory
+
+
 def _logger_state(logger: Any) -> tuple[int, int, bool]:
     return (logger.level, len(logger.handlers), bool(logger.disabled))
 
@@ -163,7 +172,7 @@ class StateWatch:
         self.project: dict[str, bool] = {}  # module name -> under the rootdir, ours
         self.module_names = set(sys.modules)
         self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
-        self.root_dir, self.temp_dir = (d if _mtime(d) else "" for d in self.dirs)
+        self.root_dir, self.temp_dir = (_opened(d) if _mtime(d) else None for d in self.dirs)
         self.listings = {d: self._listing(d) for d in self.dirs}
         self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
@@ -178,6 +187,11 @@ class StateWatch:
     def close(self) -> None:
         self.env.undo()
         self.loggers.undo()
+        for handle in (self.root_dir, self.temp_dir):
+            if isinstance(handle, int):
+                with suppress(OSError):
+                    os.close(handle)
+        self.root_dir = self.temp_dir = None
 
     # -- the fingerprint -----------------------------------------------------------------
     def _cheap(self) -> tuple[Any, ...]:
@@ -205,8 +219,8 @@ class StateWatch:
             _locale(locale),
             (context.prec, context.rounding) if context is not None else None,
             _clock(),
-            stat(self.root_dir).st_mtime_ns if self.root_dir else 0,
-            stat(self.temp_dir).st_mtime_ns if self.temp_dir else 0,
+            stat(self.root_dir).st_mtime_ns if self.root_dir is not None else 0,
+            stat(self.temp_dir).st_mtime_ns if self.temp_dir is not None else 0,
         )
 
     def _watched(self, item: Any) -> tuple[ModuleType, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from test_gate.analyse.result import GateResult
 from test_gate.publish import github
 from test_gate.render import annotations as annotation_view
-from test_gate.render import ctrf, junit, outputs, result_json, summary
+from test_gate.render import outputs, result_json, summary
 from test_gate.render.annotation import Annotation
 from test_gate.render.markdown import SUMMARY_LIMIT
 from test_gate.settings import Outputs
@@ -36,13 +36,21 @@ class Rendered:
 
 def render(result: GateResult, settings: Outputs, now: float | None = None) -> Rendered:
     ended = time.time() if now is None else now
+    interchange = {}
+    if settings.junit_file:  # the XML writer is imported only when a JUnit file is asked for
+        from test_gate.render import junit
+
+        interchange["junit"] = junit.render(result, ended)
+    if settings.ctrf_file:
+        from test_gate.render import ctrf
+
+        interchange["ctrf"] = ctrf.render(result, ended)
     return Rendered(
         result_json=result_json.render(result),
         summary=summary.render(result, summary_limit(settings)),
         outputs=outputs.render(result, settings),
         annotations=annotation_view.render(result),
-        junit=junit.render(result, ended) if settings.junit_file else "",
-        ctrf=ctrf.render(result, ended) if settings.ctrf_file else "",
+        **interchange,
     )
 
 
