@@ -17,7 +17,6 @@ test-gate's output thread as fast as it would outside valgrind.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import configurations, write_suite
-from results_file import write_section
+from results_file import section_parser, write_section
 
 PYTEST_LAYERS = ["bare", "json-report", "plugins", "record-nostate", "record"]
 
@@ -77,11 +76,8 @@ def measure(size: int, jobs: int) -> dict[str, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="10000")
+    parser = section_parser(__doc__, "10000")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows = [(int(s), measure(int(s), args.jobs)) for s in args.sizes.split(",")]
     layers = [

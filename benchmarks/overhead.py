@@ -22,7 +22,6 @@ a fresh CI checkout):
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import cpu
-from results_file import write_section
+from results_file import section_parser, write_section
 
 MODULE = """
 import pytest
@@ -122,11 +121,8 @@ def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="10000")
+    parser = section_parser(__doc__, "10000")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows = [measure(int(s), args.rounds, sys.executable) for s in args.sizes.split(",")]
     names = ["junitxml", "json-report", "plugins", "record-nostate", "record", "gate", "gate-gh"]

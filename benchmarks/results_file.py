@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
 def write_section(path: Path, name: str, text: str) -> None:
@@ -16,3 +19,13 @@ def write_section(path: Path, name: str, text: str) -> None:
     else:
         new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
     path.write_text(new, encoding="utf-8")
+
+
+def section_parser(doc: str | None, sizes: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that writes a section: the sizes, RESULTS.md or another
+    file, or nothing written."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--sizes", default=sizes)
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--no-write", action="store_true")
+    return parser
