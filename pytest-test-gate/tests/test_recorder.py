@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from record_helpers import read_events, record
+
+from pytest_test_gate.protocol import PASSED, PLAIN_KEYS
 
 
 def test_every_attempt_of_a_flaky_test_is_kept(pytester: pytest.Pytester) -> None:
@@ -90,3 +94,41 @@ def test_the_user_configuration_wins_over_test_gates_defaults(pytester: pytest.P
     plain = record(pytester, "-o", "addopts=", "--test-gate-reruns=2", "--test-gate-bucket=class")
     assert plain["chosen"]["reruns"] == {"value": 2, "by": "test-gate", "option": "--reruns"}
     assert plain["chosen"]["bucket"]["value"] == "class"
+
+
+def test_the_text_built_lines_say_what_the_reports_record_says(pytester: pytest.Pytester) -> None:
+    """A plainly passing test's lines are built as text around its id: ids with quotes,
+    backslashes, non-ASCII and control characters read back as the JSON report's record has
+    them, and a test that does anything else still goes through the encoder."""
+    pytester.makepyfile(
+        test_a=(
+            "import pytest\n\n"
+            "@pytest.mark.parametrize('v', ['a\"b', 'c\\\\d', 'é', 'tab\\tnl\\n', '}{'])\n"
+            "def test_odd(v):\n    pass\n\n"
+            "def test_fails():\n    assert False\n\n"
+            "@pytest.mark.skip(reason='r')\ndef test_skips():\n    pass\n"
+        )
+    )
+    path, report = pytester.path / "record.jsonl", pytester.path / "report.json"
+    pytester.runpytest_subprocess(
+        "-p", "no:randomly", f"--test-gate-record={path}",
+        "--json-report", f"--json-report-file={report}",
+    )  # fmt: skip
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+    from_file = read_events(path)["reports"]
+    in_report = json.loads(report.read_text(encoding="utf-8"))["test_gate"]["reports"]
+    plain = [r for r in from_file if r.keys() == PLAIN_KEYS]
+    rows = [
+        (r["nodeid"], w, s, r["location"]) for r in in_report if PASSED in r for w, s in r[PASSED]
+    ]
+    read_back = [(r["nodeid"], r["when"], r["duration"], r["location"]) for r in plain]
+    assert sorted(read_back) == sorted(rows)
+    ids = {r["nodeid"].split("::")[1] for r in plain}
+    assert {'test_odd[a"b]', "test_odd[}{]"} <= ids
+    assert len([i for i in ids if i.startswith("test_odd[")]) == 5
+    others = [r for r in from_file if r not in plain]
+    assert {(r["nodeid"].split("::")[1], r["outcome"]) for r in others} >= {
+        ("test_fails", "failed"),
+        ("test_skips", "skipped"),
+    }

@@ -91,6 +91,9 @@ def test_skips_and_xfails_are_outside_the_rate() -> None:
     verdict = decide(run_of(*tests), Policy(threshold=Decimal(100)))
     assert verdict.passed
     assert verdict.pass_rate == 100
+    # the renderers group skips from the verdict: the skipped and xfailed, in run order
+    assert [t.nodeid.split("::")[1] for t in verdict.skipped] == ["s", "xf"]
+    assert decide(run_of(*passing(3)), Policy()).skipped == ()
 
 
 def test_nothing_attempted_fails_closed() -> None:
