@@ -91,7 +91,12 @@ def test_skips_and_xfails_are_outside_the_rate() -> None:
     verdict = decide(run_of(*tests), Policy(threshold=Decimal(100)))
     assert verdict.passed
     assert verdict.pass_rate == 100
-    # the renderers group skips from the verdict: the skipped and xfailed, in run order
+
+
+def test_the_verdict_keeps_the_skipped_and_xfailed_in_run_order() -> None:
+    """The summary and the terminal group skips from the verdict, not from every test."""
+    tests = [record("s", Outcome.SKIPPED), *passing(2), record("xf", Outcome.XFAILED)]
+    verdict = decide(run_of(*tests, record("xp", Outcome.XPASSED)), Policy())
     assert [t.nodeid.split("::")[1] for t in verdict.skipped] == ["s", "xf"]
     assert decide(run_of(*passing(3)), Policy()).skipped == ()
 
