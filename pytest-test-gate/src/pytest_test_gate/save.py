@@ -41,12 +41,16 @@ class ReportSaver:
 
 
 def _plainly_passed(test: Any) -> bool:
-    if not isinstance(test, dict) or test.get("outcome") != "passed":
+    """Passed, and passed every stage: one test a call, no generator (a report holds every
+    test, and the digest is made as pytest ends)."""
+    if type(test) is not dict or test.get("outcome") != "passed":
         return False
-    if not isinstance(test.get("nodeid"), str):
-        return False
-    stages = [test.get(when) for when in ("setup", "call", "teardown")]
-    return all(isinstance(s, dict) and s.get("outcome") == "passed" for s in stages)
+    setup, call, teardown = test.get("setup"), test.get("call"), test.get("teardown")
+    return (
+        type(test.get("nodeid")) is str
+        and type(setup) is type(call) is type(teardown) is dict
+        and setup.get("outcome") == call.get("outcome") == teardown.get("outcome") == "passed"
+    )
 
 
 def digest(report: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +59,7 @@ def digest(report: dict[str, Any]) -> dict[str, Any]:
     tests = tests if isinstance(tests, list) else []
     collectors = report.get("collectors")
     collectors = collectors if isinstance(collectors, list) else []
+    plainly = [_plainly_passed(t) for t in tests]
     return {
         "exitcode": report.get("exitcode"),
         "root": report.get("root"),
@@ -62,6 +67,6 @@ def digest(report: dict[str, Any]) -> dict[str, Any]:
         "collectors": [
             c for c in collectors if not isinstance(c, dict) or c.get("outcome") != "passed"
         ],
-        "tests": [t for t in tests if not _plainly_passed(t)],
-        PLAINLY: [t["nodeid"] for t in tests if _plainly_passed(t)],
+        "tests": [t for t, plain in zip(tests, plainly, strict=True) if not plain],
+        PLAINLY: [t["nodeid"] for t, plain in zip(tests, plainly, strict=True) if plain],
     }
