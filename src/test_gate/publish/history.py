@@ -19,15 +19,13 @@ from test_gate.read.pg_store import PgConnection, is_url, pg_errors, redacted
 from test_gate.read.store import (
     MIGRATIONS,
     RUN_COLUMNS,
-    SCHEMA,
     SCHEMA_2,
-    TOOL,
     StoreDamaged,
+    apply_migrations,
     check_file,
     connect,
     retried,
     schema_of,
-    statements,
 )
 
 
@@ -59,13 +57,12 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
     connection.execute("BEGIN IMMEDIATE")
     try:
-        version = schema_of(connection, path)
-        for number in range(version + 1, SCHEMA + 1):
-            for statement in statements(MIGRATIONS[number - 1]):
-                connection.execute(statement)
-            if number == 1:
-                connection.execute("INSERT INTO meta VALUES ('tool', ?)", (TOOL,))
-            connection.execute(f"PRAGMA user_version = {number}")
+        apply_migrations(
+            connection.execute,
+            MIGRATIONS,
+            schema_of(connection, path),
+            lambda number: connection.execute(f"PRAGMA user_version = {number}"),
+        )
         connection.execute("COMMIT")
     except BaseException:
         _rollback(connection)

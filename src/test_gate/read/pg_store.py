@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from test_gate.read.store import MIGRATIONS as SQLITE_MIGRATIONS
-from test_gate.read.store import RUN_COLUMNS, SCHEMA, SCHEMA_2, TOOL, HistoryUnusable, StoreDamaged
+from test_gate.read.store import (
+    RUN_COLUMNS,
+    SCHEMA,
+    SCHEMA_2,
+    TOOL,
+    HistoryUnusable,
+    StoreDamaged,
+    apply_migrations,
+    error_line,
+)
 from test_gate.run.cancel import Cancelled, requested
 
 if TYPE_CHECKING:
@@ -99,11 +108,6 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
-
-
 @contextmanager
 def pg_errors(url: str, doing: str) -> Iterator[None]:
     """Every failure of the database as one line that names it, its password left out."""
@@ -128,9 +132,9 @@ def pg_errors(url: str, doing: str) -> Iterator[None]:
             f"{doing}"
         ) from None
     except psycopg.OperationalError as exc:
-        raise HistoryUnusable(f"history {name}: cannot connect: {_first_line(exc)}") from None
+        raise HistoryUnusable(f"history {name}: cannot connect: {error_line(exc)}") from None
     except psycopg.Error as exc:
-        raise HistoryUnusable(f"history {name}: cannot be {doing}: {_first_line(exc)}") from None
+        raise HistoryUnusable(f"history {name}: cannot be {doing}: {error_line(exc)}") from None
 
 
 def connect(url: str) -> psycopg.Connection[Any]:
@@ -198,10 +202,6 @@ def reading(url: str, action: Callable[[PgConnection, int], T]) -> T | None:
             return None if version == 0 else action(connection, version)
 
 
-def statements(migration: str) -> list[str]:
-    return [s for s in migration.split(";") if s.strip()]
-
-
 def migrate(connection: PgConnection, name: str) -> None:
     """Bring the store to SCHEMA, once, whoever comes first: an advisory lock orders the
     jobs that find no store (or an older one) at the same moment."""
@@ -209,14 +209,13 @@ def migrate(connection: PgConnection, name: str) -> None:
         return  # the usual case: nothing to wait for
     connection.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {NAMESPACE}")
-    version = schema_of(connection, name)
-    for number in range(version + 1, SCHEMA + 1):
-        for statement in statements(MIGRATIONS[number - 1]):
-            connection.execute(statement)
-        if number == 1:
-            connection.execute("INSERT INTO meta VALUES ('tool', ?)", (TOOL,))
-        connection.execute(
+    apply_migrations(
+        connection.execute,
+        MIGRATIONS,
+        schema_of(connection, name),
+        lambda number: connection.execute(
             "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE "
             "SET value = EXCLUDED.value",
             (str(number),),
-        )
+        ),
+    )

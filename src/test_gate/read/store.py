@@ -19,7 +19,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -146,6 +146,23 @@ def statements(migration: str) -> list[str]:
     return [s for s in migration.split(";") if s.strip()]
 
 
+def apply_migrations(
+    execute: Callable[..., object],
+    migrations: Sequence[str],
+    version: int,
+    mark: Callable[[int], object],
+) -> None:
+    """Every migration after `version`, in order, as both stores take them: its statements,
+    the tool's name with the first, then `mark(number)` records the schema the store is at
+    (SQLite's user_version, PostgreSQL's meta row)."""
+    for number in range(version + 1, SCHEMA + 1):
+        for statement in statements(migrations[number - 1]):
+            execute(statement)
+        if number == 1:
+            execute("INSERT INTO meta VALUES ('tool', ?)", (TOOL,))
+        mark(number)
+
+
 def check_file(path: Path) -> bool:
     """True when there is a store to read; False when there is none yet (or an empty file)."""
     try:
@@ -270,7 +287,8 @@ def schema_of(connection: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-def _one_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
+    """An error as one line of at most 200 characters, for a notice."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:200]
 
@@ -287,7 +305,7 @@ def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
     except StoreDamaged as exc:
         raise HistoryUnusable(f"history {path}: damaged: {exc}") from None
     except sqlite3.OperationalError as exc:
-        text = _one_line(exc)
+        text = error_line(exc)
         if text == "interrupted":
             name = requested()
             if name is not None:
@@ -302,10 +320,12 @@ def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
             ) from None
         raise HistoryUnusable(f"history {path}: cannot be {doing}: {text}") from None
     except sqlite3.DatabaseError as exc:
-        raise HistoryUnusable(f"history {path}: damaged or not SQLite ({_one_line(exc)})") from None
+        raise HistoryUnusable(
+            f"history {path}: damaged or not SQLite ({error_line(exc)})"
+        ) from None
     except Exception as exc:
         raise HistoryUnusable(
-            f"history {path}: cannot be {doing}: {type(exc).__name__}: {_one_line(exc)}"
+            f"history {path}: cannot be {doing}: {type(exc).__name__}: {error_line(exc)}"
         ) from None
 
 
