@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import resource
+import statistics
 import subprocess
 import sys
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
 
 
@@ -37,3 +38,8 @@ def peak_mib(argv: list[str]) -> float:
     )
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
     return int(out.stdout.strip()) / 1024
+
+
+def median_and_range(seconds: Sequence[float]) -> str:
+    """Two cells of a Markdown row: the median, and how far the rounds ranged."""
+    return f"{statistics.median(seconds):.2f} s | {min(seconds):.2f}-{max(seconds):.2f} s"

@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "src")]
 
+from measure import median_and_range  # noqa: E402
 from results_file import write_section  # noqa: E402
 
 from test_gate.run.plugins import PLUGINS_FILE, SOURCE_TREE, requirements  # noqa: E402
@@ -94,8 +95,7 @@ def main() -> None:
         "warm": "warm: every pin met, nothing installed",
     }
     rows = [
-        f"| {labels[name]} | {statistics.median(w for w, _ in values):.2f} s | "
-        f"{min(w for w, _ in values):.2f}-{max(w for w, _ in values):.2f} s | "
+        f"| {labels[name]} | {median_and_range([w for w, _ in values])} | "
         f"{statistics.median(c for _, c in values):.2f} s |"
         for name, values in times.items()
     ]

@@ -12,7 +12,6 @@ venv (`.venv/bin/python benchmarks/setup.py`).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
 
+from measure import median_and_range  # noqa: E402
 from results_file import write_section  # noqa: E402
 from test_action import fill_wheelhouse, run_act  # noqa: E402
 
@@ -46,10 +46,7 @@ def main() -> None:
                 durations = run.durations()
                 times.setdefault(f"{name}, cold", []).append(setup_seconds(durations, "first"))
                 times.setdefault(f"{name}, warm", []).append(setup_seconds(durations, "second"))
-    rows = [
-        f"| {name} | {statistics.median(values):.2f} s | {min(values):.2f}-{max(values):.2f} s |"
-        for name, values in times.items()
-    ]
+    rows = [f"| {name} | {median_and_range(values)} |" for name, values in times.items()]
     text = "\n".join(
         [
             "## The action's setup step",
