@@ -206,6 +206,8 @@ def _fast(module: ModuleType, classes: Classes) -> tuple[Any, ...]:
     attributes) are bound to, and the sizes of the containers among them (most tests change
     nothing: this is all they cost)."""
     values = vars(module).values()
+    if not classes:  # most modules: a test module's classes hold no data
+        return tuple(map(id, values)), (), _sizes(values), ()
     attributes = [vars(cls).get(n) for cls, names in classes for n in names]
     return tuple(map(id, values)), tuple(map(id, attributes)), _sizes(values), _sizes(attributes)
 

@@ -115,7 +115,7 @@ def pytest_configure(config: Any) -> None:
         config.pluginmanager.register(unrun, "test_gate_unrun")
         if not hasattr(config, "workerinput"):  # pytest-xdist workers report to the controller
             run_id = _option(config, protocol.OPT_RUN_ID)
-            recorder = Recorder(config, run_id, record_file, chosen)
+            recorder = Recorder(config, run_id, record_file, chosen, unrun)
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
             if not _xdist_controller(config) and not _option(config, protocol.OPT_NO_STATE):

@@ -29,6 +29,7 @@ from pytest_test_gate.protocol import (
     SECTION_STATE,
 )
 from pytest_test_gate.state import STATE_WORKER_KEY
+from pytest_test_gate.unrun import UnrunRecorder
 
 
 def _text(value: object) -> str:
@@ -128,43 +129,59 @@ def _plain(entry: dict[str, Any]) -> bool:
     return entry["outcome"] == "passed" and entry.keys() == PLAIN_KEYS and entry["when"] in PHASES
 
 
-def keep(
-    reports: list[dict[str, Any]], row: dict[str, Any] | None, entry: dict[str, Any], plain: bool
-) -> dict[str, Any] | None:
-    """`entry` added to `reports`, compact: phases that plainly passed (`plain`) in a row, of
-    one test, are one entry, which `row` is when the last entry is one. A passing test is one
-    entry instead of three: most of the record's size and of the time test-gate takes to read
-    it. Returns the row `reports` ends with, or None.
+# a phase that plainly passed, as a row holds it: (when, seconds)
+Phase = tuple[str, Any]
+# a row of the record as the recorder holds it until the record is written: (test id,
+# location, (phase, ...)), the phases of one test that plainly passed in a row
+Row = tuple[str, tuple[Any, ...], tuple[Phase, ...]]
+# a phase that plainly passed, held to be written with its test's end: (when, seconds, location)
+Held = tuple[str, Any, tuple[Any, ...]]
 
-    A row holds tuples, not lists: once the garbage collector has seen a row it stops
-    tracking it, and a run of 10,000 tests then has 50,000 fewer objects for each of its full
-    collections to walk (pytest's own collections are about a fifth of its time)."""
-    if not plain:
+
+def keep_passed(
+    reports: list[dict[str, Any] | Row], nodeid: str, location: tuple[Any, ...], phase: Phase
+) -> None:
+    """A phase that plainly passed added to `reports`: to the row `reports` ends with when that
+    row is its test's, or as a row of its own. A passing test is one entry instead of three:
+    most of the record's size and of the time test-gate takes to read it.
+
+    A row is a tuple of tuples, made a dict only when the record is written (`entries`): the
+    garbage collector stops tracking a tuple of strings and numbers at its first look, so the
+    rows never count toward the full collections pytest makes as its tests run, as rows kept
+    as dicts did until one of those collections (pytest's own are about a fifth of its time)."""
+    last = reports[-1] if reports else None
+    if type(last) is tuple and last[0] == nodeid and last[1] == location:
+        reports[-1] = (nodeid, location, (*last[2], phase))
+    else:
+        reports.append((nodeid, location, (phase,)))
+
+
+def keep(reports: list[dict[str, Any] | Row], entry: dict[str, Any], plain: bool) -> None:
+    """`entry` added to `reports`, compact: in a row if it plainly passed (`plain`)."""
+    if plain:
+        phase = (entry["when"], entry["duration"])
+        keep_passed(reports, entry["nodeid"], entry["location"], phase)
+    else:
         reports.append(entry)
-        return None
-    same = row is not None and row["nodeid"] == entry["nodeid"]
-    if same and row is not None and row["location"] == entry["location"]:
-        row[PASSED] = (*row[PASSED], (entry["when"], entry["duration"]))
-        return row
-    row = {
-        "nodeid": entry["nodeid"],
-        "location": entry["location"],
-        PASSED: ((entry["when"], entry["duration"]),),
-    }
-    reports.append(row)
-    return row
+
+
+def entries(reports: list[dict[str, Any] | Row]) -> list[dict[str, Any]]:
+    """The record's "reports" list: each row as the JSON object protocol.PASSED describes."""
+    return [
+        e if isinstance(e, dict) else {"nodeid": e[0], "location": e[1], PASSED: e[2]}
+        for e in reports
+    ]
 
 
 def compact(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Full phase reports made compact, as the recorder keeps them as they come, and with
     lists where it keeps tuples: as the record reads once saved as JSON."""
-    out: list[dict[str, Any]] = []
-    row = None
+    out: list[dict[str, Any] | Row] = []
     for entry in reports:
-        row = keep(out, row, entry, _plain(entry))
+        keep(out, entry, _plain(entry))
     return [
         {**e, PASSED: [list(p) for p in e[PASSED]]} if "when" not in e and PASSED in e else e
-        for e in out
+        for e in entries(out)
     ]
 
 
@@ -185,21 +202,23 @@ class Recorder:
         run_id: str,
         record_file: str = "",
         chosen: dict[str, dict[str, Any]] | None = None,
+        unrun: UnrunRecorder | None = None,
     ) -> None:
         self.config = config
+        self.unrun = unrun  # told what each test did: what never ran is what it was not told
         self.chosen = chosen or {}
         self.started = time.time()
         self.run_id = run_id
-        self.reports: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any] | Row] = []
         self.collect_errors: list[dict[str, Any]] = []
         self.deselected: list[str] = []
         self.collected = 0  # as pytest counts it: before deselection
         self.selected: int | None = None
         self.stream: IO[str] | None = None
-        self.passed: dict[str, list[dict[str, Any]]] = {}  # phases to write with the end
+        self.passed: dict[str, list[Held]] = {}  # phases to write with their test's end
         self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
-        self.current = ("", "")  # the test running: its id, and its id as JSON
-        self.row: dict[str, Any] | None = None  # the last entry of `reports`, if a row
+        # the test running: its id, its id as JSON, its location, and its location as JSON
+        self.current: tuple[str, str, tuple[Any, ...], str | None] = ("", "", (), None)
         if record_file:
             self.stream = open(record_file, "w", encoding="utf-8")  # noqa: SIM115
             self._write("start", self.header, flush=True)
@@ -268,9 +287,11 @@ class Recorder:
         # names the test a hanging run is in
         if self.stream is None:
             return
-        # the lines of a plainly passing test are built as text around its id, encoded once:
-        # json.dumps of each event costs as much as the rest of the record together
-        self.current = (nodeid, _STRING(nodeid))
+        # the lines of a plainly passing test are built as text around its id and its
+        # location, each encoded once here: json.dumps of each event costs as much as the
+        # rest of the record together
+        where = (location[0], location[1]) if location and len(location) >= 2 else ()
+        self.current = (nodeid, _STRING(nodeid), where, _location_json(where))
         self.stream.write(f'{{"event": "test_start", "nodeid": {self.current[1]}}}\n')
         self.stream.flush()
 
@@ -284,36 +305,35 @@ class Recorder:
             return
         end: dict[str, Any] = {"nodeid": nodeid}
         if passed:
-            end["location"] = passed[0]["location"]
-            end[PASSED] = [[e["when"], e["duration"]] for e in passed]
+            end["location"] = passed[0][2]
+            end[PASSED] = [[when, seconds] for when, seconds, _ in passed]
         self._write("test_end", end)
 
-    def _end_line(self, nodeid: str, passed: list[dict[str, Any]]) -> str | None:
+    def _end_line(self, nodeid: str, passed: list[Held]) -> str | None:
         """A test's end as text, or None where json.dumps must build it."""
-        if self.current[0] != nodeid:
+        test, id_json, where, where_json = self.current
+        if test != nodeid:
             return None
         if not passed:
-            return f'{{"event": "test_end", "nodeid": {self.current[1]}}}\n'
-        location = _location_json(passed[0]["location"])
-        seconds = [_number(e["duration"]) for e in passed]
-        if location is None or None in seconds:
+            return f'{{"event": "test_end", "nodeid": {id_json}}}\n'
+        seconds = [_number(p[1]) for p in passed]
+        if where_json is None or passed[0][2] != where or None in seconds:
             return None
-        rows = ", ".join(f'["{e["when"]}", {n}]' for e, n in zip(passed, seconds, strict=True))
+        rows = ", ".join(f'["{p[0]}", {n}]' for p, n in zip(passed, seconds, strict=True))
         return (
-            f'{{"event": "test_end", "nodeid": {self.current[1]}, "location": {location}, '
+            f'{{"event": "test_end", "nodeid": {id_json}, "location": {where_json}, '
             f'"{PASSED}": [{rows}]}}\n'
         )
 
-    def _setup_line(self, entry: dict[str, Any]) -> str | None:
+    def _setup_line(self, nodeid: str, duration: Any, location: tuple[Any, ...]) -> str | None:
         """A setup that plainly passed, as text, or None where json.dumps must build it."""
-        if self.current[0] != entry["nodeid"]:
-            return None
-        location, seconds = _location_json(entry["location"]), _number(entry["duration"])
-        if location is None or seconds is None:
+        test, id_json, where, where_json = self.current
+        seconds = _number(duration)
+        if test != nodeid or where_json is None or location != where or seconds is None:
             return None
         return (
-            f'{{"event": "report", "nodeid": {self.current[1]}, "when": "setup", '
-            f'"outcome": "passed", "duration": {seconds}, "location": {location}}}\n'
+            f'{{"event": "report", "nodeid": {id_json}, "when": "setup", '
+            f'"outcome": "passed", "duration": {seconds}, "location": {where_json}}}\n'
         )
 
     def state_changed(self, nodeid: str, changes: list[dict[str, Any]], worker: str = "") -> None:
@@ -338,10 +358,56 @@ class Recorder:
 
     def _write_passed(self, nodeid: str) -> None:
         """The passed phases held back, before a report that must follow them."""
-        for entry in self.passed.pop(nodeid, []):
-            self._write("report", entry)
+        for when, seconds, location in self.passed.pop(nodeid, []):
+            entry = {"nodeid": nodeid, "when": when, "outcome": "passed"}
+            self._write("report", {**entry, "duration": seconds, "location": location})
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        """Most phases pass and say nothing else: read from the report's own attributes,
+        they are kept and written without a dict of their own (`_passed`); every other
+        report is read the long way (`_report`)."""
+        fields = vars(report)
+        when, location = fields.get("when"), fields.get("location")
+        if (
+            type(report) is pytest.TestReport
+            and fields.get("outcome") == "passed"
+            and when in PHASES
+            and type(location) is tuple
+            and len(location) >= 2
+            and "wasxfail" not in fields
+            and "node" not in fields  # pytest-xdist's: each worker is its own process
+            and fields.get("context") is None
+        ):
+            seconds = fields.get("duration", 0.0)
+            self._passed(report.nodeid, when, seconds, (location[0], location[1]))
+        else:
+            self._report(report)
+
+    def _passed(self, nodeid: str, when: str, seconds: Any, location: tuple[Any, ...]) -> None:
+        """A phase that plainly passed (protocol.PLAIN_KEYS)."""
+        keep_passed(self.reports, nodeid, location, (when, seconds))
+        if when == "call" and self.unrun is not None:
+            self.unrun.ran(nodeid)
+        if self.stream is None:
+            return
+        if when != "setup":
+            self.passed.setdefault(nodeid, []).append((when, seconds, location))
+            return
+        line = self._setup_line(nodeid, seconds, location) if nodeid not in self.passed else None
+        if line is None:
+            self._write_passed(nodeid)
+            entry = {"nodeid": nodeid, "when": when, "outcome": "passed"}
+            # a setup is on disk before the call runs: a test that ends the process in its
+            # call still shows it began, and how its setup went
+            self._write("report", {**entry, "duration": seconds, "location": location}, flush=True)
+        else:
+            self.stream.write(line)
+            self.stream.flush()
+
+    def _report(self, report: Any) -> None:
+        """Any phase report, read attribute by attribute."""
+        if self.unrun is not None:
+            self.unrun.saw(report)
         nodeid, when, outcome = report.nodeid, report.when, report.outcome
         location: Any = report.location if getattr(report, "location", None) else ()
         entry: dict[str, Any] = {
@@ -364,22 +430,13 @@ class Recorder:
             if outcome != "skipped":
                 entry["longrepr"] = _text(report.longrepr)
         # the five keys every entry has (PLAIN_KEYS) and no other: what `_plain` asks, cheaper
-        plain = len(entry) == len(PLAIN_KEYS) and outcome == "passed" and when in PHASES
-        self.row = keep(self.reports, self.row, entry, plain)
-        if self.stream is None:
+        if len(entry) == len(PLAIN_KEYS) and outcome == "passed" and when in PHASES:
+            self._passed(nodeid, when, entry["duration"], entry["location"])
             return
-        if plain and when != "setup":
-            self.passed.setdefault(nodeid, []).append(entry)
-            return
-        line = self._setup_line(entry) if plain and nodeid not in self.passed else None
-        if line is None:
+        keep(self.reports, entry, False)
+        if self.stream is not None:
             self._write_passed(nodeid)
-            # a setup is on disk before the call runs: a test that ends the process in its
-            # call still shows it began, and how its setup went
             self._write("report", entry, flush=when == "setup")
-        else:
-            self.stream.write(line)
-            self.stream.flush()
 
     def _ending(self) -> dict[str, Any]:
         seed = getattr(self.config.option, "random_order_seed", None)
@@ -398,7 +455,7 @@ class Recorder:
             **self.header,
             **self._counts(),
             "collect_errors": self.collect_errors,
-            "reports": self.reports,
+            "reports": entries(self.reports),
             SECTION_STATE: self.state,
             **self._ending(),
         }

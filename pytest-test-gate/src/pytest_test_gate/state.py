@@ -91,12 +91,15 @@ class _EnvHook:
         self.set_item, self.del_item = cls.__setitem__, cls.__delitem__
         hook = self
 
+        # pytest's own PYTEST_CURRENT_TEST is written four times a test: it costs no call
         def setitem(env: Any, key: Any, value: Any) -> None:
-            hook.before_write(env, key)
+            if hook.touched is not None and key not in OURS:
+                hook.before_write(env, key)
             hook.set_item(env, key, value)
 
         def delitem(env: Any, key: Any) -> None:
-            hook.before_write(env, key)
+            if hook.touched is not None and key not in OURS:
+                hook.before_write(env, key)
             hook.del_item(env, key)
 
         cls.__setitem__ = setitem  # type: ignore[method-assign]
@@ -168,7 +171,8 @@ class StateWatch:
         self.env = _EnvHook()
         self.loggers = _LoggingHook()
         self.modules: dict[str, tuple[str, ...]] = {}  # test module -> watched module names
-        self.resolved: dict[tuple[str, ...], tuple[ModuleType, ...]] = {}  # names -> modules
+        # names -> what sys.modules held under them, and the modules among that
+        self.resolved: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[ModuleType, ...]]] = {}
         self.project: dict[str, bool] = {}  # module name -> under the rootdir, ours
         self.module_names = set(sys.modules)
         self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
@@ -178,7 +182,7 @@ class StateWatch:
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
         # module -> its fast fingerprint, its detailed one, and its classes' data attributes
         self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint, Classes]] = {}
-        self.just_seen: set[str] = set()  # modules the last test ended with a look at
+        self.just_seen: tuple[ModuleType, ...] = ()  # modules the last test ended with a look at
         # containers that fixtures broader than a test hold (doctest_namespace, a registry):
         # "fixture 'name' (scope)" -> the object, and its keys (or size) after the last look
         self.fixtures: dict[str, tuple[Any, Any]] = {}
@@ -243,15 +247,13 @@ class StateWatch:
                 if len(found) >= MAX_MODULES:
                     break
             names = self.modules[module.__name__] = tuple(found)
-        found_modules = self.resolved.get(names)
-        if found_modules is None or any(
-            sys.modules.get(m.__name__) is not m for m in found_modules
-        ):
-            found_modules = tuple(
-                m for n in names if isinstance(m := sys.modules.get(n), ModuleType)
-            )
-            self.resolved[names] = found_modules
-        return found_modules
+        # what sys.modules holds under those names now, looked up in C: the same objects as
+        # last time (most tests) is one comparison of two tuples
+        now = tuple(map(sys.modules.get, names))
+        known = self.resolved.get(names)
+        if known is None or known[0] != now:
+            known = self.resolved[names] = (now, tuple(m for m in now if isinstance(m, ModuleType)))
+        return known[1]
 
     def _ours(self, module: ModuleType) -> bool:
         name = module.__name__
@@ -273,7 +275,7 @@ class StateWatch:
         modules = self._watched(item)
         for module in modules:
             known = self.seen.get(module.__name__)
-            if known is not None and module.__name__ in self.just_seen:
+            if known is not None and module in self.just_seen:
                 continue  # the last test ended with it: nothing ran since
             # first seen, or changed since the last test that watched it, by a test that did
             # not (which one is not known: the change is not laid at this test's door)
@@ -304,7 +306,7 @@ class StateWatch:
         if self.last is not None and now != self.last:
             out.extend(self._cheap_changes(self.last, now))
         self.last = now
-        self.just_seen = {m.__name__ for m in modules}
+        self.just_seen = modules
         for module in modules:
             before = self.seen.get(module.__name__)
             if before is None:
@@ -320,9 +322,10 @@ class StateWatch:
                     _globals(module, classes),
                     classes,
                 )
-        out.extend(self.fixture_changes)
-        self.fixture_changes = []
-        out.extend(self._fixture_changes(""))
+        if self.fixtures:  # fixtures broader than a test, that returned a container
+            out.extend(self.fixture_changes)
+            self.fixture_changes = []
+            out.extend(self._fixture_changes(""))
         if len(out) > MAX_CHANGES:
             more = len(out) - MAX_CHANGES
             out = [*out[:MAX_CHANGES], {"key": "…", "before": "", "after": f"{more} more"}]
