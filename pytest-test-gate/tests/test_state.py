@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,67 @@ def test_under_xdist_each_worker_sends_what_its_tests_changed(pytester: pytest.P
     [state] = [e for e in events if e["event"] == "state"]
     assert state["nodeid"] == "test_x.py::test_env" and state["worker"] == "gw0"
     assert state["changes"][0]["key"] == "os.environ['TG_XDIST']"
+
+
+CHURN = "fd, name = tempfile.mkstemp()\n    os.close(fd)\n    os.remove(name)\n"
+
+
+def busy_temp_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A temp directory of a thousand entries, for tests that each move it (CHURN), as another
+    process on a shared machine would."""
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    for number in range(1000):
+        (busy / f"entry-{number}").touch()
+    monkeypatch.setenv("TMPDIR", str(busy))
+
+
+def test_a_busy_temp_directory_is_looked_at_less_often_and_the_record_says_so(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # after 16 looks in a row that name nothing, one look in 25 tests that move it
+    busy_temp_directory(tmp_path, monkeypatch)
+    churn = CHURN
+    pytester.makepyfile(
+        test_busy=f"import os\nimport tempfile\n\nimport pytest\n\n\n"
+        f"@pytest.mark.parametrize('n', range(20))\ndef test_churn(n):\n    {churn}\n\n"
+        "def test_leaves_a_file():\n"
+        "    open(os.path.join(tempfile.gettempdir(), 'left-behind'), 'w').close()\n\n\n"
+        f"@pytest.mark.parametrize('n', range(30))\ndef test_after(n):\n    {churn}"
+    )
+    found = changes(pytester)
+    # looked at once for the 25 tests that moved it: the file is named, by the test that looked
+    assert list(found) == ["test_busy.py::test_after[19]"]
+    change = found["test_busy.py::test_after[19]"]["files in the temp directory"]
+    assert change["gained"] == ["'left-behind'"]
+    finish = [
+        json.loads(line)
+        for line in (pytester.path / "record.jsonl").read_text().splitlines()
+        if '"finish"' in line
+    ]
+    busy_note, laid_note = finish[0]["state_watch_notes"]
+    assert "1000 entries" in busy_note and "16 tests in a row" in busy_note
+    assert "once in 25 tests" in busy_note
+    assert (
+        "laid at the door of the test that looked" in laid_note
+        and "any of the 25 tests up to it" in laid_note
+    )
+
+
+def test_a_busy_temp_directory_left_still_is_looked_at_once(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a file made while the watch looks less often, and the next test leaves the directory
+    # still: looked at then, the file is laid at the door of the test that moved it last
+    busy_temp_directory(tmp_path, monkeypatch)
+    pytester.makepyfile(
+        test_busy=f"import os\nimport tempfile\n\nimport pytest\n\n\n"
+        f"@pytest.mark.parametrize('n', range(20))\ndef test_churn(n):\n    {CHURN}\n\n"
+        "def test_leaves_a_file():\n"
+        "    open(os.path.join(tempfile.gettempdir(), 'left-behind'), 'w').close()\n\n\n"
+        "def test_still():\n    pass\n"
+    )
+    found = changes(pytester)
+    assert list(found) == ["test_busy.py::test_leaves_a_file"]
+    change = found["test_busy.py::test_leaves_a_file"]["files in the temp directory"]
+    assert change["gained"] == ["'left-behind'"]

@@ -114,6 +114,7 @@ def gate(settings: GateSettings) -> int:
             settings.reports[0],
         ),
         path_prefix=github.workspace_prefix(records.root),
+        notices=records.watch_notes,
         cell=cell,
         history=looked,
     )
@@ -144,6 +145,7 @@ def merge(settings: MergeSettings) -> int:
         records,
         settings.policy,
         output_files(settings.outputs.result_file, settings.outputs.summary_file, scratch, None),
+        notices=records.watch_notes,
         merge=facts,
         history=looked,
     )

@@ -138,6 +138,7 @@ def run(settings: RunSettings) -> int:
                 *seed_notices,
                 *shard_notices,
                 *setting_notices(records.choices, asdict(asked)),
+                *records.watch_notes,
             ),
             cell=cell,
             shard_asked=asked.shard,

@@ -4,10 +4,11 @@ the assertion's); one fraction that is the rate's."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
-from conftest import cli, write_tree
+from conftest import clean_env, cli, write_tree
 from summary_pages import FAILING
 
 
@@ -36,3 +37,33 @@ def test_the_terminal_names_each_test_once_and_the_skips_by_reason(tmp_path: Pat
         "process, it failed" in progress
     )
     assert not any(word in ln for ln in progress for word in ("broken", "flaky"))
+
+
+def test_the_state_watchs_note_on_a_busy_temp_directory_reaches_every_output(
+    tmp_path: Path,
+) -> None:
+    # a temp directory of a thousand entries that every test moves, as another process would
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    for number in range(1000):
+        (busy / f"entry-{number}").touch()
+    churn = "fd, name = tempfile.mkstemp()\n    os.close(fd)\n    os.remove(name)\n"
+    root = write_tree(
+        tmp_path / "project",
+        {
+            "test_busy.py": "import os\nimport tempfile\n\nimport pytest\n\n\n"
+            f"@pytest.mark.parametrize('n', range(20))\ndef test_churn(n):\n    {churn}"
+        },
+    )
+    result, summary = tmp_path / "result.json", tmp_path / "summary.md"
+    proc = cli(
+        *("run", str(root), "--seed", "1", "--python", sys.executable),
+        *("--result-file", str(result), "--summary-file", str(summary)),
+        env=clean_env(TMPDIR=str(busy)),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    note = "state watch: the temp directory ("
+    assert f"  note: {note}" in proc.stdout
+    assert "changed during 16 tests in a row with no file to name" in proc.stdout
+    assert any(n.startswith(note) for n in json.loads(result.read_text())["notices"])
+    assert f"> ℹ️ {note}" in summary.read_text()

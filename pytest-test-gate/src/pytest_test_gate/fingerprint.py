@@ -9,14 +9,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
-import time
 import types
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_VALUE = 100  # characters of a value's text
 MAX_CLASSES = 200  # classes of one module whose data attributes are watched
@@ -84,20 +82,10 @@ def _cwd() -> str:
 def _locale(locale: Any) -> str | None:
     if locale is None:
         return None
-    try:
-        return str(locale.setlocale(locale.LC_ALL))
+    try:  # the C function under the module's Python wrapper, when it has one: a call less
+        return str(getattr(locale, "_setlocale", locale.setlocale)(locale.LC_ALL))
     except Exception:
         return None
-
-
-def _clock() -> tuple[int, ...]:
-    datetime = sys.modules.get("datetime")
-    return (
-        id(time.time),
-        id(time.monotonic),
-        id(getattr(datetime, "datetime", None)),
-        id(getattr(datetime, "date", None)),
-    )
 
 
 def _mtime(directory: str) -> int:
@@ -196,20 +184,50 @@ def _values(module: ModuleType, classes: Classes) -> dict[str, Any]:
 
 def _sizes(values: Any) -> tuple[int, ...]:
     """The sizes of the containers among `values`, then of the cached functions (two
-    comprehensions: a test pays for this once a watched module)."""
+    comprehensions: a test pays for this once a watched class)."""
     sized = [len(value) for value in values if type(value) in SIZED]
     return (*sized, *[_cached(value) for value in values if type(value) is LRU_CACHE])
 
 
-def _fast(module: ModuleType, classes: Classes) -> tuple[Any, ...]:
+class Shape(NamedTuple):
+    """What a module's fast fingerprint looks at besides the objects its names are bound to:
+    its classes with their data attributes, and the names bound to a container or a cached
+    function, whose sizes it takes. A name bound to another object since is told by that
+    object's id, and the shape is then taken again."""
+
+    classes: Classes
+    sized: tuple[str, ...]
+
+
+def _shape(module: ModuleType) -> Shape:
+    # dunder names are left out, as `_globals` leaves them: `__builtins__` is a dict in
+    # every module, and a change to it would be seen here and then described nowhere
+    sized = tuple(
+        name
+        for name, value in list(vars(module).items())
+        if name[:2] != "__" and (type(value) in SIZED or type(value) is LRU_CACHE)
+    )
+    return Shape(_classes(module), sized)
+
+
+def _size(value: Any) -> int:
+    kind = type(value)
+    if kind in SIZED:
+        return len(value)
+    return _cached(value) if kind is LRU_CACHE else -1
+
+
+def _fast(module: ModuleType, shape: Shape) -> tuple[Any, ...]:
     """A fingerprint to compare only: the objects the names (and the classes' data
     attributes) are bound to, and the sizes of the containers among them (most tests change
-    nothing: this is all they cost)."""
-    values = vars(module).values()
-    if not classes:  # most modules: a test module's classes hold no data
-        return tuple(map(id, values)), (), _sizes(values), ()
-    attributes = [vars(cls).get(n) for cls, names in classes for n in names]
-    return tuple(map(id, values)), tuple(map(id, attributes)), _sizes(values), _sizes(attributes)
+    nothing: this is all they cost, and most test modules have no container to size)."""
+    namespace = vars(module)
+    ids = tuple(map(id, namespace.values()))
+    sizes = tuple([_size(namespace.get(name)) for name in shape.sized]) if shape.sized else ()
+    if not shape.classes:  # most modules: a test module's classes hold no data
+        return ids, (), sizes, ()
+    attributes = [vars(cls).get(n) for cls, names in shape.classes for n in names]
+    return ids, tuple(map(id, attributes)), sizes, _sizes(attributes)
 
 
 def _cached(function: Any) -> int:

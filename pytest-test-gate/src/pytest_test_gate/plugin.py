@@ -119,12 +119,13 @@ def pytest_configure(config: Any) -> None:
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
             if not _xdist_controller(config) and not _option(config, protocol.OPT_NO_STATE):
-                watch = StateWatch(config, recorder.state_changed)
+                watch = StateWatch(config, recorder.state_changed, recorder.watch_notes)
                 config.pluginmanager.register(watch, "test_gate_state")
         elif not _option(config, protocol.OPT_NO_STATE):
             worker = WorkerState()
             config.pluginmanager.register(worker, "test_gate_worker_state")
-            config.pluginmanager.register(StateWatch(config, worker.add), "test_gate_state")
+            watch = StateWatch(config, worker.add, worker.notes)
+            config.pluginmanager.register(watch, "test_gate_state")
     stacks = _option(config, protocol.OPT_STACKS)
     if stacks and hasattr(signal, "SIGUSR1") and not hasattr(config, "workerinput"):
         handle = open(stacks, "w", encoding="utf-8")  # noqa: SIM115  (open while pytest runs)

@@ -58,6 +58,9 @@ SECTION_SETTINGS = "collect_settings"
 # the process-global state tests left changed, in the order they ran: [{"nodeid", "changes":
 # [{"key", "before", "after"}, ...], "worker"?}], one entry per test that changed something
 SECTION_STATE = "state_changes"
+# what the state watch says of itself, in a sentence each (it looked at a busy directory less
+# often): [text, ...]
+SECTION_WATCH_NOTES = "state_watch_notes"
 
 # directory entries looked at, at most, to decide whether a directory holds test files; the
 # gate's attribution (counting tests in ignored files) walks with the same bound

@@ -27,8 +27,9 @@ from pytest_test_gate.protocol import (
     REPORT_KEY,
     SCHEMA,
     SECTION_STATE,
+    SECTION_WATCH_NOTES,
 )
-from pytest_test_gate.state import STATE_WORKER_KEY
+from pytest_test_gate.state import NOTES_WORKER_KEY, STATE_WORKER_KEY
 from pytest_test_gate.unrun import UnrunRecorder
 
 
@@ -217,6 +218,7 @@ class Recorder:
         self.stream: IO[str] | None = None
         self.passed: dict[str, list[Held]] = {}  # phases to write with their test's end
         self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
+        self.watch_notes: list[str] = []  # what the state watch says of itself
         # the test running: its id, its id as JSON, its location, and its location as JSON
         self.current: tuple[str, str, tuple[Any, ...], str | None] = ("", "", (), None)
         if record_file:
@@ -355,6 +357,9 @@ class Recorder:
                 self.state_changed(
                     str(entry.get("nodeid")), list(entry.get("changes") or []), worker
                 )
+        notes = (getattr(node, "workeroutput", None) or {}).get(NOTES_WORKER_KEY)
+        for note in notes if isinstance(notes, list) else []:
+            self.watch_notes.append(f"worker {worker}: {note}")
 
     def _write_passed(self, nodeid: str) -> None:
         """The passed phases held back, before a report that must follow them."""
@@ -446,6 +451,7 @@ class Recorder:
         return {
             "finished": time.time(),
             "random_order_seed": str(seed) if seed is not None else None,
+            SECTION_WATCH_NOTES: self.watch_notes,
             **sections,
         }
 

@@ -37,17 +37,15 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from pytest_test_gate.fingerprint import (
     Change,
-    Classes,
     Fingerprint,
+    Shape,
     _change,
-    _classes,
-    _clock,
     _contents,
     _cwd,
     _fast,
@@ -62,6 +60,7 @@ from pytest_test_gate.fingerprint import (
     _logger_changes,
     _mtime,
     _set_change,
+    _shape,
     _text_change,
     _values,
     short,
@@ -75,6 +74,13 @@ OURS = frozenset({"PYTEST_CURRENT_TEST"})  # pytest's own, set and removed aroun
 # the C function under signal.getsignal, which converts each answer to an enum (10x slower)
 GETSIGNAL: Callable[[int], Any] = importlib.import_module("_signal").getsignal
 STATE_WORKER_KEY = "test_gate_state"  # pytest-xdist: a worker's changes, sent to the controller
+NOTES_WORKER_KEY = "test_gate_state_notes"  # and what its watch says of itself
+# A directory listed to name the files a test made or removed costs a look at every entry
+# (about 0.4 ms a thousand). When another process keeps one busy (a shared temp directory
+# on a CI machine), its mtime moves during nearly every test and nearly every look names
+# nothing: after QUIET such looks in a row at a directory of at least BUSY entries, the watch
+# looks once in EVERY tests that moved it, until a look names something again.
+BUSY, QUIET, EVERY = 1000, 16, 25
 
 # the places in the cheap fingerprint (StateWatch._cheap)
 (CWD, PATH, MODULES, LEVEL, HANDLERS, DISABLE, FILTERS, SIGNAL_HANDLERS, TIMEOUT, TZNAME,
@@ -165,9 +171,15 @@ class StateWatch:
     """Around each test, what it left changed. `report` gets (test id, changes) for each test
     that changed something."""
 
-    def __init__(self, config: Any, report: Callable[[str, list[Change]], None]) -> None:
+    def __init__(
+        self,
+        config: Any,
+        report: Callable[[str, list[Change]], None],
+        notes: list[str] | None = None,
+    ) -> None:
         self.root = Path(str(config.rootpath)).resolve()
         self.report = report
+        self.notes = notes if notes is not None else []  # what the watch says of itself
         self.env = _EnvHook()
         self.loggers = _LoggingHook()
         self.modules: dict[str, tuple[str, ...]] = {}  # test module -> watched module names
@@ -178,10 +190,15 @@ class StateWatch:
         self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
         self.root_dir, self.temp_dir = (_opened(d) if _mtime(d) else None for d in self.dirs)
         self.listings = {d: self._listing(d) for d in self.dirs}
+        self.quiet = dict.fromkeys(self.dirs, 0)  # looks in a row that named nothing
+        self.unlooked = dict.fromkeys(self.dirs, 0)  # moves not looked at since the last look
+        self.moved_by = dict.fromkeys(self.dirs, "")  # the last test that moved each one
+        self.test = ""  # the test running
+        self.noted: set[tuple[str, str]] = set()  # (directory, kind) of the notes said
         self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
-        # module -> its fast fingerprint, its detailed one, and its classes' data attributes
-        self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint, Classes]] = {}
+        # module -> its fast fingerprint, its detailed one, and its shape (what the fast one sizes)
+        self.seen: dict[str, tuple[tuple[Any, ...], Fingerprint, Shape]] = {}
         self.just_seen: tuple[ModuleType, ...] = ()  # modules the last test ended with a look at
         # containers that fixtures broader than a test hold (doctest_namespace, a registry):
         # "fixture 'name' (scope)" -> the object, and its keys (or size) after the last look
@@ -201,10 +218,11 @@ class StateWatch:
     def _cheap(self) -> tuple[Any, ...]:
         """Every test pays for this: a tuple of values each one C call away."""
         modules = sys.modules
-        decimal, socket, locale = (
+        decimal, socket, locale, datetime = (
             modules.get("decimal"),
             modules.get("socket"),
             modules.get("locale"),
+            modules.get("datetime"),
         )
         context = decimal.getcontext() if decimal is not None else None
         root = logging.root
@@ -222,7 +240,13 @@ class StateWatch:
             time.tzname,
             _locale(locale),
             (context.prec, context.rounding) if context is not None else None,
-            _clock(),
+            # the clock and date functions: a freezer left running replaces them
+            (
+                id(time.time),
+                id(time.monotonic),
+                id(getattr(datetime, "datetime", None)),
+                id(getattr(datetime, "date", None)),
+            ),
             stat(self.root_dir).st_mtime_ns if self.root_dir is not None else 0,
             stat(self.temp_dir).st_mtime_ns if self.temp_dir is not None else 0,
         )
@@ -270,6 +294,7 @@ class StateWatch:
         cheap fingerprint is taken once a test, after it."""
         self.env.touched = {}
         self.loggers.touched = {}
+        self.test = item.nodeid
         if self.last is None:
             self.last = self._cheap()
         modules = self._watched(item)
@@ -280,13 +305,13 @@ class StateWatch:
             # first seen, or changed since the last test that watched it, by a test that did
             # not (which one is not known: the change is not laid at this test's door)
             if known is None or _fast(module, known[2]) != known[0]:
-                classes = _classes(module)
-                self.seen[module.__name__] = (
-                    _fast(module, classes),
-                    _globals(module, classes),
-                    classes,
-                )
+                self._look_at(module)
         return modules
+
+    def _look_at(self, module: ModuleType) -> None:
+        """A module's fingerprints taken anew: the fast one, the detailed one, its shape."""
+        shape = _shape(module)
+        self.seen[module.__name__] = (_fast(module, shape), _globals(module, shape.classes), shape)
 
     # -- what changed ----------------------------------------------------------------------
     def changes(self, modules: tuple[ModuleType, ...]) -> list[Change]:
@@ -303,7 +328,7 @@ class StateWatch:
             if new_state != old_state:
                 out.extend(_logger_changes(name, old_state, new_state))
         now = self._cheap()
-        if self.last is not None and now != self.last:
+        if self.last is not None and (now != self.last or any(self.unlooked.values())):
             out.extend(self._cheap_changes(self.last, now))
         self.last = now
         self.just_seen = modules
@@ -313,15 +338,11 @@ class StateWatch:
                 continue
             fast = _fast(module, before[2])
             if fast != before[0]:
-                detailed = _globals(module, before[2])
-                values = _values(module, before[2])
+                classes = before[2].classes
+                detailed = _globals(module, classes)
+                values = _values(module, classes)
                 out.extend(_global_changes(module.__name__, before[1], detailed, values))
-                classes = _classes(module)
-                self.seen[module.__name__] = (
-                    _fast(module, classes),
-                    _globals(module, classes),
-                    classes,
-                )
+                self._look_at(module)
         if self.fixtures:  # fixtures broader than a test, that returned a container
             out.extend(self.fixture_changes)
             self.fixture_changes = []
@@ -371,13 +392,57 @@ class StateWatch:
         if old[CLOCK] != new[CLOCK]:
             yield _text_change("time and datetime functions", "the real ones", "replaced")
         for number, directory in enumerate(self.dirs):
-            if old[MTIMES + number] != new[MTIMES + number]:
-                listing = self._listing(directory)
-                made = listing - self.listings[directory]
-                gone = self.listings[directory] - listing
-                self.listings[directory] = listing
-                if made or gone:
-                    yield _set_change(f"files in {self.dirs[directory]}", made, gone, "")
+            moved = old[MTIMES + number] != new[MTIMES + number]
+            if moved or self.unlooked[directory]:
+                yield from self._files(directory, moved)
+            if moved:
+                self.moved_by[directory] = self.test
+
+    def _files(self, directory: str, moved: bool) -> Iterator[Change]:
+        """The files made and removed in `directory` since the last look, which its mtime
+        says there is reason for; looked at less often while it is busy for nothing (BUSY),
+        and at once when a test leaves it still again."""
+        before, quiet, unlooked = self.listings[directory], self.quiet[directory], 0
+        if quiet >= QUIET and len(before) >= BUSY:
+            unlooked = self.unlooked[directory] + moved
+            if moved and unlooked < EVERY:
+                self.unlooked[directory] = unlooked
+                return
+        listing = self._listing(directory)
+        made, gone = listing - before, before - listing
+        self.listings[directory], self.unlooked[directory] = listing, 0
+        if made or gone:
+            self.quiet[directory] = 0
+            change = _set_change(f"files in {self.dirs[directory]}", made, gone, "")
+            if moved:
+                yield change
+            else:  # the tests that moved it ended before this one, which left it still
+                self.report(self.moved_by[directory], [change])
+            if unlooked:
+                self._note(
+                    directory,
+                    "laid",
+                    f"files made or removed in {self.dirs[directory]} while it was looked at "
+                    f"once in {EVERY} tests are laid at the door of the test that looked: any "
+                    f"of the {unlooked} tests up to it may have made them",
+                )
+            return
+        self.quiet[directory] = quiet + 1
+        if quiet + 1 == QUIET and len(listing) >= BUSY:
+            self._note(
+                directory,
+                "busy",
+                f"{self.dirs[directory]} ({directory}, {len(listing)} entries) changed during "
+                f"{QUIET} tests in a row with no file to name (another process keeps it busy): "
+                f"the state watch then looked at it once in {EVERY} tests that changed it, "
+                "until a look named a file",
+            )
+
+    def _note(self, directory: str, kind: Literal["busy", "laid"], text: str) -> None:
+        """What the watch says of itself: each kind of note once a directory."""
+        if (directory, kind) not in self.noted:
+            self.noted.add((directory, kind))
+            self.notes.append(text)
 
     @staticmethod
     def _listing(directory: str) -> frozenset[str]:
@@ -445,6 +510,7 @@ class WorkerState:
 
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.notes: list[str] = []
 
     def add(self, nodeid: str, changes: list[Change]) -> None:
         self.entries.append({"nodeid": nodeid, "changes": changes})
@@ -453,3 +519,4 @@ class WorkerState:
         output = getattr(session.config, "workeroutput", None)
         if isinstance(output, dict):
             output[STATE_WORKER_KEY] = self.entries
+            output[NOTES_WORKER_KEY] = self.notes

@@ -341,11 +341,17 @@ class UnrunRecorder:
             }
 
     def pytest_collection_finish(self, session: Any) -> None:
+        read: set[str] = set()  # files whose module's marks were read: once a file, not a test
         for item in session.items:
             path = item.nodeid.split("::", 1)[0]
             self.items_per_file[path] = self.items_per_file.get(path, 0) + 1
-            module = getattr(item, "module", None)
-            marks = getattr(module, "pytestmark", None) if module is not None else None
+            if path in read:
+                continue
+            module = getattr(item, "module", None)  # a walk up the collection tree
+            if module is None:  # not a Python test (a doctest, a YAML case): no module marks
+                continue
+            read.add(path)
+            marks = getattr(module, "pytestmark", None)
             marks = marks if isinstance(marks, list) else [marks] if marks is not None else []
             if any(getattr(m, "name", "") in ("skip", "skipif") for m in marks):
                 self.module_marked.add(path)

@@ -218,6 +218,7 @@ class RunData:
     environment: tuple[tuple[str, str], ...] = ()  # (what, version): python, pytest, plugins, os
     shard: ShardInfo | None = None  # the record's shard, when the run was one
     state_changes: tuple[StateChange, ...] = ()  # in the order the tests ran
+    watch_notes: tuple[str, ...] = ()  # what the state watch said of itself (a busy directory)
 
 
 def files_ignored(items: Iterable[IgnoredPath]) -> int:

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import PLAINLY, REPORT_KEY, SCHEMA, SECTION_STATE
+from pytest_test_gate.protocol import (
+    PLAINLY,
+    REPORT_KEY,
+    SCHEMA,
+    SECTION_STATE,
+    SECTION_WATCH_NOTES,
+)
 
 from test_gate.read.attempts import records_from_plugin, records_from_stages
 from test_gate.read.cross_check import check_against_report
@@ -300,7 +306,18 @@ def read_report(
             text(n) for n in as_list((plugin or {}).get("running"), "the running tests", findings)
         ),
         state_changes=state,
+        watch_notes=_watch_notes(plugin, findings),
     )
+
+
+def _watch_notes(plugin: Mapping[str, Any] | None, findings: Findings) -> tuple[str, ...]:
+    """What the state watch said of itself. A record from before it could say anything has
+    no such list, and says nothing."""
+    found = (plugin or {}).get(SECTION_WATCH_NOTES, [])
+    if not isinstance(found, list):
+        findings.add(f"the record's {SECTION_WATCH_NOTES!r} is malformed")
+        return ()
+    return tuple(f"state watch: {text(n)[:500]}" for n in found[:20])
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -404,4 +421,5 @@ def merge(runs: Sequence[RunData]) -> RunData:
         problems=tuple(problems),
         sources=tuple(s for r in runs for s in r.sources),
         root=runs[0].root,
+        watch_notes=tuple(dict.fromkeys(n for r in runs for n in r.watch_notes)),
     )
