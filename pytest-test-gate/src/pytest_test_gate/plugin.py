@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import faulthandler
 import signal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_test_gate import defaults, hooks, protocol
-from pytest_test_gate.order import ExactOrder
 from pytest_test_gate.recorder import Recorder
 from pytest_test_gate.save import ReportSaver
-from pytest_test_gate.shard import Shard
-from pytest_test_gate.split import SplitError, parse_shard, read_durations
 from pytest_test_gate.state import StateWatch, WorkerState
 from pytest_test_gate.unrun import UnrunRecorder
 
+if TYPE_CHECKING:  # the exact order and the shards are imported when an option asks for them
+    from pytest_test_gate.order import ExactOrder
+    from pytest_test_gate.shard import Shard
+
 RECORDER = pytest.StashKey[Recorder]()
 UNRUN = pytest.StashKey[UnrunRecorder]()
-EXACT_ORDER = pytest.StashKey[ExactOrder]()
+EXACT_ORDER: pytest.StashKey[ExactOrder] = pytest.StashKey()
 STACKS = pytest.StashKey[IO[str]]()
-SHARD = pytest.StashKey[Shard]()
+SHARD: pytest.StashKey[Shard] = pytest.StashKey()
 
 
 def pytest_addhooks(pluginmanager: Any) -> None:
@@ -141,6 +142,8 @@ def pytest_configure(config: Any) -> None:
         config.pluginmanager.register(shard, "test_gate_shard")
     outcomes = _option(config, protocol.OPT_OUTCOMES)
     if (order_file or outcomes) and not hasattr(config, "workerinput"):
+        from pytest_test_gate.order import ExactOrder
+
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
@@ -156,11 +159,14 @@ def _xdist_controller(config: Any) -> bool:
 def _shard(config: Any) -> Shard | None:
     text = _option(config, protocol.OPT_SHARD)
     durations = _option(config, protocol.OPT_DURATIONS)
+    if not text and not durations:
+        return None  # most runs: nothing of the shards' is imported
+    from pytest_test_gate.shard import Shard
+    from pytest_test_gate.split import SplitError, parse_shard, read_durations
+
     try:
         if not text:
-            if durations:
-                raise SplitError(f"{protocol.OPT_DURATIONS} needs {protocol.OPT_SHARD}")
-            return None
+            raise SplitError(f"{protocol.OPT_DURATIONS} needs {protocol.OPT_SHARD}")
         index, total = parse_shard(text)
         found = read_durations(durations) if durations else None
     except SplitError as exc:

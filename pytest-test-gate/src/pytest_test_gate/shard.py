@@ -17,7 +17,6 @@ import pytest
 
 from pytest_test_gate.split import assign, digest
 
-SHARD_MECHANISM = "another shard"
 WORKER_KEY = "test_gate_shard"
 
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 
-from pytest_test_gate import shard
 from pytest_test_gate.options import option_values, split_words
 from pytest_test_gate.paths import fnmatch_ex, holds_test_files, is_venv, match_any
 from pytest_test_gate.protocol import (
@@ -38,7 +37,11 @@ from pytest_test_gate.protocol import (
     SECTION_SETTINGS,
 )
 
-WORKER_KEY = "test_gate_unrun"  # pytest-xdist: what a worker saw, sent to the controller
+WORKER_KEY = "test_gate_unrun"
+# the part that deselects another shard's tests, named without importing it (most runs are
+# not sharded), and how its deselection is told
+SHARD_MODULE = "pytest_test_gate.shard"
+SHARD_MECHANISM = "another shard"  # pytest-xdist: what a worker saw, sent to the controller
 DEFAULT_NORECURSE = frozenset(
     {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"}
 )
@@ -276,8 +279,8 @@ class UnrunRecorder:
                 ):
                     return "--deselect"
                 module = frame.f_globals.get("__name__", "")
-                if module == shard.__name__:
-                    return shard.SHARD_MECHANISM
+                if module == SHARD_MODULE:
+                    return SHARD_MECHANISM
                 return f"deselected by {module}.{name}" if module else f"deselected by {name}"
             frame = frame.f_back  # type: ignore[assignment]
         prefixes = tuple(self.config.getoption("deselect") or [])
@@ -290,7 +293,7 @@ class UnrunRecorder:
         mechanism = self._deselect_mechanism(batch)
         for item in batch:
             self.reported_deselected.add(id(item))
-            if mechanism == shard.SHARD_MECHANISM:  # the suite is whole across the shards
+            if mechanism == SHARD_MECHANISM:  # the suite is whole across the shards
                 continue
             key = (item.nodeid.split("::", 1)[0], mechanism)
             self.deselected[key] = self.deselected.get(key, 0) + 1
