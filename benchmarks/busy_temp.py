@@ -9,7 +9,7 @@ that makes and removes a file in it every `--every-ms` milliseconds, and gives t
 watch's part (record minus record-nostate) in bare pytest's CPU time, side by side.
 
     python benchmarks/busy_temp.py [--sizes 2000] [--entries 2000] [--rounds 5]
-        [--plugin-src DIR]   # another pytest-test-gate source (to measure an older one)
+        [--before DIR]   # also the busy run with another pytest-test-gate source (an older one)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ CHURN = (
 NAMES = ("bare", "record-nostate", "record")
 
 
-def measure(args: argparse.Namespace, busy: bool) -> dict[str, float]:
+def measure(args: argparse.Namespace, busy: bool, plugin_src: str = "") -> dict[str, float]:
     size, entries, rounds = int(args.sizes), args.entries, args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         root, temp, out = Path(tmp) / "suite", Path(tmp) / "temp", Path(tmp) / "out"
@@ -53,8 +53,8 @@ def measure(args: argparse.Namespace, busy: bool) -> dict[str, float]:
         env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
         env.update(TMPDIR=str(temp))
         env.pop("PYTEST_ADDOPTS", None)
-        if args.plugin_src:
-            env["PYTHONPATH"] = args.plugin_src
+        if plugin_src:  # found before the installed pytest-test-gate
+            env["PYTHONPATH"] = plugin_src
         configs = configurations(sys.executable, out)
         churn = None
         if busy:
@@ -76,19 +76,25 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--every-ms", type=float, default=1.0)
-    parser.add_argument("--plugin-src", default="")
+    parser.add_argument("--before", default="")
+    parser.add_argument("--before-label", default="pytest-test-gate before")
     args = parser.parse_args()
     rows = {"quiet": measure(args, False), "busy": measure(args, True)}
+    if args.before:
+        rows[f"busy, {args.before_label}"] = measure(args, True, args.before)
     for label, medians in rows.items():
         print(label, ", ".join(f"{k} {v:.2f}s" for k, v in medians.items()))
     lines = [
         "## The state watch with a busy temp directory",
         "",
         f"Reproduce: `.venv/bin/python benchmarks/busy_temp.py --sizes {args.sizes} --entries "
-        f"{args.entries} --rounds {args.rounds}`. Python {platform.python_version()}, "
+        f"{args.entries} --rounds {args.rounds}"
+        + (f" --before DIR --before-label '{args.before_label}'" if args.before else "")
+        + f"`. Python {platform.python_version()}, "
         f"{platform.system()}. overhead.py's suite of {args.sizes} tests and its configurations, "
         f"with a temp directory (TMPDIR) of {args.entries} entries; *busy*: a process beside "
-        f"the run makes and removes a file in it every {args.every_ms:g} ms. CPU time of the "
+        f"the run makes and removes a file in it every {args.every_ms:g} ms (and with "
+        "`--before DIR`, the same with the pytest-test-gate source in DIR). CPU time of the "
         f"pytest process tree, medians of {args.rounds} interleaved rounds.",
         "",
         "| temp directory | bare (CPU s) | record-nostate / bare | record / bare | "

@@ -193,20 +193,24 @@ def test_a_busy_temp_directory_is_looked_at_less_often_and_the_record_says_so(
     )
 
 
-def test_a_busy_temp_directory_left_still_is_looked_at_once(
+def test_a_busy_temp_directory_is_looked_at_when_left_still_and_as_the_run_ends(
     pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a file made while the watch looks less often, and the next test leaves the directory
-    # still: looked at then, the file is laid at the door of the test that moved it last
+    # a file made while the watch looks less often, and the next 16 tests leave the directory
+    # still: looked at then, the file is laid at the door of the test that moved it last; and
+    # one made by the last tests that moved it is looked at as the session ends
     busy_temp_directory(tmp_path, monkeypatch)
+    leave = "open(os.path.join(tempfile.gettempdir(), '{}'), 'w').close()"
     pytester.makepyfile(
         test_busy=f"import os\nimport tempfile\n\nimport pytest\n\n\n"
         f"@pytest.mark.parametrize('n', range(20))\ndef test_churn(n):\n    {CHURN}\n\n"
-        "def test_leaves_a_file():\n"
-        "    open(os.path.join(tempfile.gettempdir(), 'left-behind'), 'w').close()\n\n\n"
-        "def test_still():\n    pass\n"
+        f"def test_leaves_a_file():\n    {leave.format('left-behind')}\n\n\n"
+        "@pytest.mark.parametrize('n', range(16))\ndef test_still(n):\n    pass\n\n\n"
+        f"@pytest.mark.parametrize('n', range(20))\ndef test_more(n):\n    {CHURN}\n\n"
+        f"def test_leaves_another():\n    {leave.format('left-last')}\n"
     )
     found = changes(pytester)
-    assert list(found) == ["test_busy.py::test_leaves_a_file"]
-    change = found["test_busy.py::test_leaves_a_file"]["files in the temp directory"]
-    assert change["gained"] == ["'left-behind'"]
+    assert list(found) == ["test_busy.py::test_leaves_a_file", "test_busy.py::test_leaves_another"]
+    for test, name in (("a_file", "left-behind"), ("another", "left-last")):
+        change = found[f"test_busy.py::test_leaves_{test}"]["files in the temp directory"]
+        assert change["gained"] == [repr(name)]

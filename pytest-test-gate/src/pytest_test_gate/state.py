@@ -76,10 +76,9 @@ GETSIGNAL: Callable[[int], Any] = importlib.import_module("_signal").getsignal
 STATE_WORKER_KEY = "test_gate_state"  # pytest-xdist: a worker's changes, sent to the controller
 NOTES_WORKER_KEY = "test_gate_state_notes"  # and what its watch says of itself
 # A directory listed to name the files a test made or removed costs a look at every entry
-# (about 0.4 ms a thousand). When another process keeps one busy (a shared temp directory
-# on a CI machine), its mtime moves during nearly every test and nearly every look names
-# nothing: after QUIET such looks in a row at a directory of at least BUSY entries, the watch
-# looks once in EVERY tests that moved it, until a look names something again.
+# (about 0.4 ms a thousand). When another process keeps one busy (a shared temp directory on
+# a CI machine), its mtime moves during nearly every test, and what a look finds is mostly
+# that process's files: `StateWatch._files` then looks less often.
 BUSY, QUIET, EVERY = 1000, 16, 25
 
 # the places in the cheap fingerprint (StateWatch._cheap)
@@ -190,10 +189,12 @@ class StateWatch:
         self.dirs = {str(self.root): "the rootdir", tempfile.gettempdir(): "the temp directory"}
         self.root_dir, self.temp_dir = (_opened(d) if _mtime(d) else None for d in self.dirs)
         self.listings = {d: self._listing(d) for d in self.dirs}
-        self.quiet = dict.fromkeys(self.dirs, 0)  # looks in a row that named nothing
+        self.busy = dict.fromkeys(self.dirs, False)  # looked at less often (`_files`)
+        self.moving = dict.fromkeys(self.dirs, 0)  # tests in a row that moved its mtime
+        self.moved_at = dict.fromkeys(self.dirs, -1)  # the last of those (`count`)
+        self.moved_by = dict.fromkeys(self.dirs, "")  # and its id
         self.unlooked = dict.fromkeys(self.dirs, 0)  # moves not looked at since the last look
-        self.moved_by = dict.fromkeys(self.dirs, "")  # the last test that moved each one
-        self.test = ""  # the test running
+        self.test, self.count = "", 0  # the test running, and how many have run
         self.noted: set[tuple[str, str]] = set()  # (directory, kind) of the notes said
         self.signals = [int(getattr(signal, s)) for s in SIGNALS if hasattr(signal, s)]
         self.last: tuple[Any, ...] | None = None  # the cheap fingerprint after the last test
@@ -295,6 +296,7 @@ class StateWatch:
         self.env.touched = {}
         self.loggers.touched = {}
         self.test = item.nodeid
+        self.count += 1
         if self.last is None:
             self.last = self._cheap()
         modules = self._watched(item)
@@ -328,7 +330,7 @@ class StateWatch:
             if new_state != old_state:
                 out.extend(_logger_changes(name, old_state, new_state))
         now = self._cheap()
-        if self.last is not None and (now != self.last or any(self.unlooked.values())):
+        if self.last is not None and (now != self.last or any(self.busy.values())):
             out.extend(self._cheap_changes(self.last, now))
         self.last = now
         self.just_seen = modules
@@ -393,50 +395,71 @@ class StateWatch:
             yield _text_change("time and datetime functions", "the real ones", "replaced")
         for number, directory in enumerate(self.dirs):
             moved = old[MTIMES + number] != new[MTIMES + number]
-            if moved or self.unlooked[directory]:
+            if moved or self.busy[directory]:
                 yield from self._files(directory, moved)
             if moved:
                 self.moved_by[directory] = self.test
 
     def _files(self, directory: str, moved: bool) -> Iterator[Change]:
-        """The files made and removed in `directory` since the last look, which its mtime
-        says there is reason for; looked at less often while it is busy for nothing (BUSY),
-        and at once when a test leaves it still again."""
-        before, quiet, unlooked = self.listings[directory], self.quiet[directory], 0
-        if quiet >= QUIET and len(before) >= BUSY:
-            unlooked = self.unlooked[directory] + moved
-            if moved and unlooked < EVERY:
-                self.unlooked[directory] = unlooked
-                return
-        listing = self._listing(directory)
-        made, gone = listing - before, before - listing
-        self.listings[directory], self.unlooked[directory] = listing, 0
-        if made or gone:
-            self.quiet[directory] = 0
-            change = _set_change(f"files in {self.dirs[directory]}", made, gone, "")
+        """The files made and removed in `directory` since the last look. Most runs look each
+        time a test moved its mtime. A directory of BUSY entries or more whose mtime moved in
+        QUIET tests in a row is busy (another process writes there): it is looked at once in
+        EVERY tests that move it, until QUIET tests in a row left it still, and as the session
+        ends."""
+        count = self.count
+        if moved:
+            last, self.moved_at[directory] = self.moved_at[directory], count
+            self.moving[directory] = self.moving[directory] + 1 if last == count - 1 else 1
+        laid_on = self.test  # the test a change found now is laid to
+        if self.busy[directory]:
             if moved:
-                yield change
-            else:  # the tests that moved it ended before this one, which left it still
-                self.report(self.moved_by[directory], [change])
-            if unlooked:
-                self._note(
-                    directory,
-                    "laid",
-                    f"files made or removed in {self.dirs[directory]} while it was looked at "
-                    f"once in {EVERY} tests are laid at the door of the test that looked: any "
-                    f"of the {unlooked} tests up to it may have made them",
-                )
+                self.unlooked[directory] += 1
+                if self.unlooked[directory] < EVERY:
+                    return
+            elif count - self.moved_at[directory] < QUIET:  # tests in a row that left it still
+                return
+            else:  # quiet again: looked at, as every directory is
+                self.busy[directory] = False
+                if not self.unlooked[directory]:
+                    return
+                laid_on = self.moved_by[directory]  # the tests that moved it ended before
+        elif not moved:
             return
-        self.quiet[directory] = quiet + 1
-        if quiet + 1 == QUIET and len(listing) >= BUSY:
+        change, listing = self._look(directory)
+        if change is not None:
+            if laid_on == self.test:
+                yield change
+            else:
+                self.report(laid_on, [change])
+        if self.moving[directory] >= QUIET and len(listing) >= BUSY and not self.busy[directory]:
+            self.busy[directory] = True
             self._note(
                 directory,
                 "busy",
                 f"{self.dirs[directory]} ({directory}, {len(listing)} entries) changed during "
-                f"{QUIET} tests in a row with no file to name (another process keeps it busy): "
-                f"the state watch then looked at it once in {EVERY} tests that changed it, "
-                "until a look named a file",
+                f"{QUIET} tests in a row (another process keeps it busy): the state watch then "
+                f"looked at it once in {EVERY} tests that changed it, until {QUIET} tests in a "
+                "row left it still",
             )
+
+    def _look(self, directory: str) -> tuple[Change | None, frozenset[str]]:
+        """A look at `directory`: what was made and removed since the last one (None when
+        nothing was), and its listing."""
+        unlooked, self.unlooked[directory] = self.unlooked[directory], 0
+        before, listing = self.listings[directory], self._listing(directory)
+        self.listings[directory] = listing
+        made, gone = listing - before, before - listing
+        if not (made or gone):
+            return None, listing
+        if unlooked > 1:
+            self._note(
+                directory,
+                "laid",
+                f"files made or removed in {self.dirs[directory]} while it was busy are laid "
+                "at the door of the test that looked, or of the last that moved it: any of "
+                f"the {unlooked} tests up to it may have made them",
+            )
+        return _set_change(f"files in {self.dirs[directory]}", made, gone, ""), listing
 
     def _note(self, directory: str, kind: Literal["busy", "laid"], text: str) -> None:
         """What the watch says of itself: each kind of note once a directory."""
@@ -500,6 +523,18 @@ class StateWatch:
             found = []
         if found:
             self.report(item.nodeid, found)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: Any) -> None:
+        """A busy directory's moves since its last look, looked at before the record ends."""
+        try:
+            for directory in self.dirs:
+                if self.busy[directory] and self.unlooked[directory]:
+                    change, _ = self._look(directory)
+                    if change is not None:
+                        self.report(self.moved_by[directory], [change])
+        except Exception:  # the watch must never fail a run
+            pass
 
     def pytest_unconfigure(self, config: Any) -> None:
         self.close()
