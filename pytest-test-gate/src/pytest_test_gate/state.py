@@ -437,9 +437,9 @@ class StateWatch:
                 directory,
                 "busy",
                 f"{self.dirs[directory]} ({directory}, {len(listing)} entries) changed during "
-                f"{QUIET} tests in a row (another process keeps it busy): the state watch then "
-                f"looked at it once in {EVERY} tests that changed it, until {QUIET} tests in a "
-                "row left it still",
+                f"{QUIET} tests in a row (the tests or another process write there): the state "
+                f"watch then looked at it once in {EVERY} tests that changed it, until {QUIET} "
+                "tests in a row left it still",
             )
 
     def _look(self, directory: str) -> tuple[Change | None, frozenset[str]]:
