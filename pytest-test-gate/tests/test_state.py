@@ -214,3 +214,19 @@ def test_a_busy_temp_directory_is_looked_at_when_left_still_and_as_the_run_ends(
     for test, name in (("a_file", "left-behind"), ("another", "left-last")):
         change = found[f"test_busy.py::test_leaves_{test}"]["files in the temp directory"]
         assert change["gained"] == [repr(name)]
+
+
+def test_under_xdist_a_workers_note_on_a_busy_directory_reaches_the_record(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    busy_temp_directory(tmp_path, monkeypatch)
+    pytester.makepyfile(
+        test_busy=f"import os\nimport tempfile\n\nimport pytest\n\n\n"
+        f"@pytest.mark.parametrize('n', range(20))\ndef test_churn(n):\n    {CHURN}"
+    )
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess("-p", "no:randomly", "-n", "1", f"--test-gate-record={path}")
+    [finish] = [json.loads(line) for line in path.read_text().splitlines() if '"finish"' in line]
+    [note] = finish["state_watch_notes"]
+    assert note.startswith("worker gw0: the temp directory (") and "16 tests in a row" in note
