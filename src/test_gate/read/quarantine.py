@@ -15,11 +15,6 @@ from typing import Any
 
 from test_gate.read.files import CONFIG_LIMIT, Unreadable, read_bytes
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, as a package, before it joined the standard library
-    import tomli as tomllib
-
 KEYS = ("id", "reason", "owner", "expires")
 TABLE = "test"
 MAX_ENTRIES = 10_000  # a file past this is not a list people review
@@ -108,6 +103,11 @@ def _date(value: Any) -> dt.date | None:
 
 
 def parse_quarantine(text: str, path: str) -> Quarantine:
+    # imported here: most runs have no quarantine file, and the parser costs 2 ms to import
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same parser, as a package, before it joined the standard library
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,6 +278,8 @@ class Prober:
         once, in order, as if it ran then."""
         if self.workers <= 1 or len(plans) <= 1:
             return
+        from concurrent.futures import ThreadPoolExecutor  # here: it imports logging
+
         self._setup()  # once, before the threads
         with ThreadPoolExecutor(self.workers) as pool:
             futures = [pool.submit(self.run_now, tuple(tests), printed) for tests, printed in plans]
