@@ -182,13 +182,6 @@ def _values(module: ModuleType, classes: Classes) -> dict[str, Any]:
     return out
 
 
-def _sizes(values: Any) -> tuple[int, ...]:
-    """The sizes of the containers among `values`, then of the cached functions (two
-    comprehensions: a test pays for this once a watched class)."""
-    sized = [len(value) for value in values if type(value) in SIZED]
-    return (*sized, *[_cached(value) for value in values if type(value) is LRU_CACHE])
-
-
 class Shape(NamedTuple):
     """What a module's fast fingerprint looks at besides the objects its names are bound to:
     its classes with their data attributes, and the names bound to a container or a cached
@@ -211,6 +204,8 @@ def _shape(module: ModuleType) -> Shape:
 
 
 def _size(value: Any) -> int:
+    """A container's length, a cached function's cache size, -1 for anything else (whose
+    object's id says when it is another)."""
     kind = type(value)
     if kind in SIZED:
         return len(value)
@@ -227,7 +222,7 @@ def _fast(module: ModuleType, shape: Shape) -> tuple[Any, ...]:
     if not shape.classes:  # most modules: a test module's classes hold no data
         return ids, (), sizes, ()
     attributes = [vars(cls).get(n) for cls, names in shape.classes for n in names]
-    return ids, tuple(map(id, attributes)), sizes, _sizes(attributes)
+    return ids, tuple(map(id, attributes)), sizes, tuple(map(_size, attributes))
 
 
 def _cached(function: Any) -> int:

@@ -166,6 +166,18 @@ def keep(reports: list[dict[str, Any] | Row], entry: dict[str, Any], plain: bool
         reports.append(entry)
 
 
+def _passed_entry(nodeid: str, when: str, seconds: Any, location: Any) -> dict[str, Any]:
+    """A phase that plainly passed as the phase report the record file holds: the five keys
+    of protocol.PLAIN_KEYS, in the order every report has them."""
+    return {
+        "nodeid": nodeid,
+        "when": when,
+        "outcome": "passed",
+        "duration": seconds,
+        "location": location,
+    }
+
+
 def entries(reports: list[dict[str, Any] | Row]) -> list[dict[str, Any]]:
     """The record's "reports" list: each row as the JSON object protocol.PASSED describes."""
     return [
@@ -364,8 +376,7 @@ class Recorder:
     def _write_passed(self, nodeid: str) -> None:
         """The passed phases held back, before a report that must follow them."""
         for when, seconds, location in self.passed.pop(nodeid, []):
-            entry = {"nodeid": nodeid, "when": when, "outcome": "passed"}
-            self._write("report", {**entry, "duration": seconds, "location": location})
+            self._write("report", _passed_entry(nodeid, when, seconds, location))
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         """Most phases pass and say nothing else: read from the report's own attributes,
@@ -401,10 +412,9 @@ class Recorder:
         line = self._setup_line(nodeid, seconds, location) if nodeid not in self.passed else None
         if line is None:
             self._write_passed(nodeid)
-            entry = {"nodeid": nodeid, "when": when, "outcome": "passed"}
             # a setup is on disk before the call runs: a test that ends the process in its
             # call still shows it began, and how its setup went
-            self._write("report", {**entry, "duration": seconds, "location": location}, flush=True)
+            self._write("report", _passed_entry(nodeid, when, seconds, location), flush=True)
         else:
             self.stream.write(line)
             self.stream.flush()
@@ -438,7 +448,7 @@ class Recorder:
         if len(entry) == len(PLAIN_KEYS) and outcome == "passed" and when in PHASES:
             self._passed(nodeid, when, entry["duration"], entry["location"])
             return
-        keep(self.reports, entry, False)
+        self.reports.append(entry)
         if self.stream is not None:
             self._write_passed(nodeid)
             self._write("report", entry, flush=when == "setup")

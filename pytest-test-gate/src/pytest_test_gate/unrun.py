@@ -37,11 +37,11 @@ from pytest_test_gate.protocol import (
     SECTION_SETTINGS,
 )
 
-WORKER_KEY = "test_gate_unrun"
+WORKER_KEY = "test_gate_unrun"  # pytest-xdist: what a worker saw, sent to the controller
 # the part that deselects another shard's tests, named without importing it (most runs are
 # not sharded), and how its deselection is told
 SHARD_MODULE = "pytest_test_gate.shard"
-SHARD_MECHANISM = "another shard"  # pytest-xdist: what a worker saw, sent to the controller
+SHARD_MECHANISM = "another shard"
 DEFAULT_NORECURSE = frozenset(
     {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"}
 )
