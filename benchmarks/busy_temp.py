@@ -15,7 +15,6 @@ watch's part (record minus record-nostate) in bare pytest's CPU time, side by si
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
 import subprocess
@@ -25,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import cpu
-from overhead import configurations, write_suite
-from results_file import section_parser, write_section
+from overhead import configurations, pytest_env, write_suite
+from results_file import section_parser, write_unless
 
 CHURN = (
     "import os, sys, tempfile, time\n"
@@ -49,10 +48,7 @@ def measure(args: argparse.Namespace, busy: bool, plugin_src: str = "") -> dict[
         for number in range(entries):
             (temp / f"entry-{number}").touch()
         write_suite(root, size)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
-        env.update(TMPDIR=str(temp))
-        env.pop("PYTEST_ADDOPTS", None)
+        env = dict(pytest_env(), TMPDIR=str(temp))
         if plugin_src:  # found before the installed pytest-test-gate
             env["PYTHONPATH"] = plugin_src
         configs = configurations(sys.executable, out)
@@ -108,10 +104,7 @@ def main() -> int:
             f"{m['record'] / m['bare']:.2f}x | {watch:+.3f}x |"
         )
     lines.append("")
-    if not args.no_write:
-        write_section(Path(args.out), "busy-temp", "\n".join(lines))
-        print(f"wrote {args.out}")
-    print("\n".join(lines))
+    write_unless(args, "busy-temp", "\n".join(lines))
     return 0
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import configurations, write_suite
-from results_file import section_parser, write_section
+from results_file import section_parser, write_unless
 
 PYTEST_LAYERS = ["bare", "json-report", "plugins", "record-nostate", "record"]
 
@@ -109,10 +109,7 @@ def main() -> int:
     lines.append("| **test-gate's part over the three plugins** | " + " | ".join(total) + " |")
     bare = [f"{f['bare'] / 1e9:.1f} G" for _, f in rows]
     lines.append("| (bare pytest) | " + " | ".join(bare) + " |")
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section(Path(args.out), "instructions", text)
+    write_unless(args, "instructions", "\n".join(lines))
     return 0
 
 

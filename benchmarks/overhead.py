@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import cpu
-from results_file import section_parser, write_section
+from results_file import section_parser, write_unless
 
 MODULE = """
 import pytest
@@ -92,15 +92,22 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
     }
 
 
+def pytest_env() -> dict[str, str]:
+    """The environment every configuration runs in: no GitHub variables, no installed plugin
+    loaded unless named, no PYTEST_ADDOPTS, cold bytecode."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
 def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "suite"
         root.mkdir()
         tests = write_suite(root, size)
         out = Path(tmp) / "out"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
-        env.pop("PYTEST_ADDOPTS", None)
+        env = pytest_env()
         gh_env = dict(
             env,
             GITHUB_ACTIONS="true",
@@ -175,10 +182,7 @@ def main() -> int:
         "outputs, annotations).",
         "",
     ]
-    if not args.no_write:
-        write_section(Path(args.out), "overhead", "\n".join(lines))
-        print(f"wrote {args.out}")
-    print("\n".join(lines))
+    write_unless(args, "overhead", "\n".join(lines))
     return 0
 
 

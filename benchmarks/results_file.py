@@ -21,6 +21,15 @@ def write_section(path: Path, name: str, text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+def write_unless(args: argparse.Namespace, name: str, text: str) -> None:
+    """A section_parser benchmark's ending: its section written to --out (unless --no-write),
+    and printed."""
+    if not args.no_write:
+        write_section(Path(args.out), name, text)
+        print(f"wrote {args.out}")
+    print(text)
+
+
 def section_parser(doc: str | None, sizes: str) -> argparse.ArgumentParser:
     """The options of a benchmark that writes a section: the sizes, RESULTS.md or another
     file, or nothing written."""
