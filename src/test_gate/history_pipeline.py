@@ -15,9 +15,9 @@ from test_gate.pipeline import EXIT_PASS
 from test_gate.publish import github
 from test_gate.publish.history import MAX_MERGED, merge_stores
 from test_gate.read.history import History, Lane, display, latest_lane, load_history, load_lanes
-from test_gate.read.pg_store import is_url
 from test_gate.read.quarantine import Quarantine
 from test_gate.read.store import HistoryUnusable
+from test_gate.read.url import is_url
 from test_gate.render import dashboard, history_report
 from test_gate.settings import UsageError
 

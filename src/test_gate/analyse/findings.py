@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
-from test_gate.analyse.suspects import Suspect
 from test_gate.read.records import RunData
+
+if TYPE_CHECKING:
+    from test_gate.analyse.suspects import Suspect
 
 FAILING = ("failed", "error")
 

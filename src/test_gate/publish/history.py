@@ -15,7 +15,7 @@ from pathlib import Path
 
 from test_gate.read import pg_store
 from test_gate.read.history_runs import RunEntry, run_keys, runs_missing
-from test_gate.read.pg_store import PgConnection, is_url, pg_errors, redacted
+from test_gate.read.pg_store import PgConnection, pg_errors
 from test_gate.read.store import (
     MIGRATIONS,
     RUN_COLUMNS,
@@ -27,6 +27,7 @@ from test_gate.read.store import (
     retried,
     schema_of,
 )
+from test_gate.read.url import is_url, redacted
 
 
 def run_values(entry: RunEntry) -> list[object]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from test_gate.read import pg_store
-from test_gate.read.pg_store import is_url, redacted
 from test_gate.read.store import check_file, connect, retried, schema_of
+from test_gate.read.url import is_url, redacted
 from test_gate.read.values import integer, number, text
 
 Key = tuple[str, str]  # (cell, test id): a test is the same test in the same cell

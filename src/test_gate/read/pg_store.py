@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from test_gate.read.store import MIGRATIONS as SQLITE_MIGRATIONS
 from test_gate.read.store import (
@@ -27,6 +26,7 @@ from test_gate.read.store import (
     apply_migrations,
     error_line,
 )
+from test_gate.read.url import redacted
 from test_gate.run.cancel import Cancelled, requested
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 NAMESPACE = "test_gate"
-SCHEMES = ("postgresql://", "postgres://")
 STATEMENT_MS = 20_000  # one statement's work, at most
 LOCK_MS = 30_000  # waiting for another writer's lock, at most
 CONNECT_SECONDS = 10
@@ -66,22 +65,6 @@ MIGRATIONS: tuple[str, ...] = (
     *(in_postgresql(m) for m in SQLITE_MIGRATIONS[1:]),
 )
 assert len(MIGRATIONS) == SCHEMA
-
-
-def is_url(text: str) -> bool:
-    return text.startswith(SCHEMES)
-
-
-def redacted(url: str) -> str:
-    """The URL as messages show it: no password, no query (it may hold one too)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        user = f"{parts.username}@" if parts.username else ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "postgresql://(a URL that does not parse)"
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
 
 
 class PgConnection:

@@ -6,17 +6,19 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from test_gate.analyse.history import HistoryFacts
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.read.values import is_absolute
 from test_gate.render import diagnosis as diagnosis_view
-from test_gate.render import history as history_view
 from test_gate.render import unrun
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
 from test_gate.render.escape import one_line, visible
+
+if TYPE_CHECKING:
+    from test_gate.analyse.history import HistoryFacts
 
 PER_LEVEL = 10  # errors, warnings and notices each; a composite action's steps share one budget
 
@@ -37,7 +39,7 @@ def _test_annotation(level: Level, test: TestRecord, title: str, message: str) -
 def render(result: GateResult) -> list[Annotation]:
     """Every annotation of the run, within the budget, at paths from the repository root."""
     extra = [
-        *history_view.warnings(result.history),
+        *_history_warnings(result.history),
         *unrun.warnings_for(result.run),
         *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
     ]
@@ -47,6 +49,14 @@ def render(result: GateResult) -> list[Annotation]:
     )
     # test text may hold bidi, zero-width or control characters: each is shown, not obeyed
     return [replace(a, message=visible(a.message), title=visible(a.title)) for a in notes]
+
+
+def _history_warnings(facts: HistoryFacts | None) -> list[Annotation]:
+    if facts is None:  # the history's views are imported when there is a history
+        return []
+    from test_gate.render import history as history_view
+
+    return history_view.warnings(facts)
 
 
 def failure_text(test: TestRecord, kind: str) -> str:
@@ -60,8 +70,12 @@ def failure_text(test: TestRecord, kind: str) -> str:
 def _level(history: HistoryFacts | None, test: TestRecord) -> tuple[Level, str]:
     """With a history: a quarantined failure is a notice, a known one a warning when only new
     failures gate; every title says which kind it is."""
+    if history is None:
+        return "error", ""
+    from test_gate.render import history as history_view
+
     label = history_view.label(history, (test.cell, test.nodeid))
-    if not label or history is None:
+    if not label:
         return "error", ""
     if label == "quarantined":
         return "notice", " (quarantined)"

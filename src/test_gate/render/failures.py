@@ -8,18 +8,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from test_gate.analyse.findings import Examined
-from test_gate.analyse.history import Quarantined
-from test_gate.analyse.merge import CellFinding
 from test_gate.analyse.result import GateResult
 from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
-from test_gate.render import history as history_view
 from test_gate.render.command import wrapped
 from test_gate.render.escape import code, code_block, html, md, node_cell, one_line
 from test_gate.render.markdown import Block, Section, table
+
+if TYPE_CHECKING:  # a history's and a merge's, imported with one
+    from test_gate.analyse.history import Quarantined
+    from test_gate.analyse.merge import CellFinding
 
 Key = tuple[str, str]  # (cell, test id)
 TRACEBACK_LIMIT = 8_000
@@ -63,6 +64,15 @@ def _unfinished(nodeid: str) -> TestRecord:
     return TestRecord(nodeid, nodeid.split("::", 1)[0], None, (Attempt(Outcome.INTERRUPTED),), -1)
 
 
+def _label(result: GateResult, key: Key) -> str:
+    """What the history calls a failure ("new", "known", …); "" without a history."""
+    if result.history is None:
+        return ""
+    from test_gate.render import history as history_view
+
+    return history_view.label(result.history, key)
+
+
 def entries(result: GateResult) -> list[Entry]:
     """The failures in the verdict's order (new first, with a history), then the flaky
     tests, then tests that failed only in another order; each once."""
@@ -93,7 +103,7 @@ def entries(result: GateResult) -> list[Entry]:
         found = examined.get(test.nodeid) if not test.cell else None
         explained = diagnosis_view.explain(found, result.seed) if found else None
         what: list[Word] = []
-        label = history_view.label(history, key)
+        label = _label(result, key)
         if label:
             what.append((label, f"**{label}**"))
         if explained is not None:
@@ -143,7 +153,11 @@ def kind(entry: Entry) -> Literal["failed", "flaky", "other"]:
 def _title(items: Sequence[Entry], result: GateResult) -> str:
     kinds = [kind(e) for e in items]
     failed, flaky, other = (kinds.count(k) for k in ("failed", "flaky", "other"))
-    split = history_view.counted(result.history) if result.history and failed else ""
+    split = ""
+    if result.history and failed:
+        from test_gate.render import history as history_view
+
+        split = history_view.counted(result.history)
     parts = []
     if failed:
         parts.append(f"Failures ({failed}{': ' + split if split else ''})")

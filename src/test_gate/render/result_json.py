@@ -11,8 +11,6 @@ from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, percent_number
 from test_gate.read.records import IgnoredPath, Outcome, ShardInfo, TestRecord
 from test_gate.render import diagnosis as diagnosis_view
-from test_gate.render import history as history_view
-from test_gate.render import merge as merge_view
 from test_gate.render import unrun
 
 SCHEMA = 2  # 2: what a merge needs (tool, cell, shard, tests, blind reasons, wall time)
@@ -79,10 +77,23 @@ def data(result: GateResult) -> dict[str, Any]:
         "notices": list(result.notices),
         **unrun.result_extra(result.run),
         **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
-        **(merge_view.result_keys(result.merge) if result.merge else {}),
-        **(history_view.result_keys(result.history) if result.history else {}),
+        **_merge_and_history(result),
         "tests": [test_row(t) for t in result.run.tests],
     }
+
+
+def _merge_and_history(result: GateResult) -> dict[str, Any]:
+    """A merge's keys and a history's, their views imported when there is one."""
+    keys: dict[str, Any] = {}
+    if result.merge:
+        from test_gate.render import merge as merge_view
+
+        keys.update(merge_view.result_keys(result.merge))
+    if result.history:
+        from test_gate.render import history as history_view
+
+        keys.update(history_view.result_keys(result.history))
+    return keys
 
 
 _VALUES = {outcome: outcome.value for outcome in Outcome}  # a dict beats the enum's property

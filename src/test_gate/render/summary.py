@@ -7,13 +7,13 @@ GitHub's size limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import TestRecord
 from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import failures, unrun
-from test_gate.render import history as history_view
-from test_gate.render import merge as merge_view
 from test_gate.render.command import wrapped
 from test_gate.render.escape import code, code_block, html, md, one_line
 from test_gate.render.markdown import SUMMARY_LIMIT, Block, Section, page, table
@@ -241,21 +241,37 @@ def sections(result: GateResult) -> list[Section]:
     merged = result.merge
     items = failures.entries(result)
     listed = failures.listed(items)
+    # a merge's and a history's views are imported when there is one to show
+    merge_first: Sequence[Section | None] = ()
+    merge_later: Sequence[Section | None] = ()
+    quarantine = trend = None
+    if merged:
+        from test_gate.render import merge as merge_view
+
+        merge_first, merge_later = (
+            merge_view.sections(merged),
+            merge_view.later_sections(merged, listed),
+        )
+    if result.history:
+        from test_gate.render import history as history_view
+
+        quarantine = history_view.quarantine_section(result.history, listed)
+        trend = history_view.trend_section(result)
     candidates = [
         stopped_section(result),
-        *(merge_view.sections(merged) if merged else ()),
+        *merge_first,
         failures.section(result, items),
         collect_errors_section(verdict),
         failures.details_section(items),
-        history_view.quarantine_section(result.history, listed),
+        quarantine,
         diagnosis_view.unreachable_section(result.unreachable),
         diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
-        *(merge_view.later_sections(merged, listed) if merged else ()),
+        *merge_later,
         skipped_section(result),
         unrun.ignored_section(run.ignored),
         unrun.deselected_section(run.deselected_files),
         unrun.never_ran_section(run.never_ran),
-        history_view.trend_section(result),
+        trend,
         slowest_section(verdict),
         tests_wrote_section(result),
     ]
@@ -265,13 +281,22 @@ def sections(result: GateResult) -> list[Section]:
 def render(result: GateResult, limit: int = SUMMARY_LIMIT) -> str:
     """The whole summary, never over `limit` bytes."""
     verdict = result.verdict
+    where, history = _where_it_ran(result), ""
+    if result.merge:
+        from test_gate.render import merge as merge_view
+
+        where = merge_view.cells_table(result.merge)
+    if result.history:
+        from test_gate.render import history as history_view
+
+        history = history_view.headline(result.history)
     head = "\n\n".join(
         part
         for part in (
             _headline(verdict),
             counts_line(verdict),
-            merge_view.cells_table(result.merge) if result.merge else _where_it_ran(result),
-            history_view.headline(result.history) if result.history else "",
+            where,
+            history,
             _setting_lines(result),
             _reproduce(verdict, result.command),
         )

@@ -5,10 +5,7 @@ from __future__ import annotations
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import files_ignored
-from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import failures, unrun
-from test_gate.render import history as history_view
-from test_gate.render import merge as merge_view
 from test_gate.render.escape import one_line
 from test_gate.render.summary import counts_line as summary_counts
 from test_gate.render.summary import skip_reason
@@ -21,7 +18,10 @@ MAX_REASONS_SKIPPED = 5
 def render(result: GateResult) -> str:
     """The verdict block, then what never ran, then the diagnosis."""
     text = verdict_block(result) + unrun.terminal_lines(result.run)
+    # a merge's, a history's and a diagnosis's views are imported when there is one to show
     if result.merge is not None:
+        from test_gate.render import merge as merge_view
+
         text += merge_view.terminal_lines(result.merge)
     elif result.run.shard is not None:
         shard = result.run.shard
@@ -34,6 +34,8 @@ def render(result: GateResult) -> str:
         text += f"  python {session.python}\n"
     text += "".join(f"  note: {one_line(n, 300)}\n" for n in result.notices)
     if result.history is not None:
+        from test_gate.render import history as history_view
+
         text += history_view.terminal_lines(result.history)
     if session.tests_summary.strip() or session.tests_outputs.strip():
         text += (
@@ -41,6 +43,8 @@ def render(result: GateResult) -> str:
             "the summary; their outputs are dropped\n"
         )
     if result.diagnosis is not None:
+        from test_gate.render import diagnosis as diagnosis_view
+
         text += diagnosis_view.terminal_lines(result.diagnosis)
     return text
 
@@ -72,6 +76,8 @@ def _tests(result: GateResult) -> list[str]:
             if message:
                 lines.append(f"      {one_line(message, 200)}")
             if entry.examined is not None:
+                from test_gate.render import diagnosis as diagnosis_view
+
                 lines += [
                     f"      {line}" for line in diagnosis_view.terminal_detail(entry.examined)
                 ]

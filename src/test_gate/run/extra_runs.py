@@ -10,14 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from test_gate.analyse.diagnose import Diagnoser
 from test_gate.analyse.findings import Diagnosis, OrderedRun
-from test_gate.analyse.victims import diagnose, diagnose_hang, order_changes
 from test_gate.read.files import read_text
 from test_gate.read.records import OptionKinds, Outcome, RunData
 from test_gate.read.run_files import read_run_files
 from test_gate.run.cancel import Cancelled
-from test_gate.run.prober import Prober, guard_args
 from test_gate.run.pytest_command import Asked, reproduce_command
 from test_gate.run.pytest_process import run_pytest
 from test_gate.settings import MAX_SEED, DiagnoseSettings, RunSettings
@@ -53,6 +50,8 @@ def other_orders(
 ) -> tuple[list[OrderedRun], dict[int, str], list[str]]:
     """Run the suite once per extra seed, each run within `cap` seconds and all of them
     within `budget`. Returns the runs, their commands and problems (what was not run)."""
+    from test_gate.run.prober import guard_args  # the diagnosis's own modules: when it runs
+
     deadline = time.monotonic() + budget
     runs: list[OrderedRun] = []
     commands: dict[int, str] = {}
@@ -145,6 +144,8 @@ def after_main_run(
         if settings.orders == 1:
             return None, reproduce
         # --orders is reported on its own: the tests whose outcome changed with the order
+        from test_gate.analyse.victims import order_changes
+
         only_orders = Diagnosis(
             order_sensitive=tuple(order_changes(ordered)) if len(ordered) > 1 else (),
             seeds=tuple(r.seed for r in ordered),
@@ -180,6 +181,10 @@ def run_diagnosis(
     run_timeout: float | None = None,
     kinds: OptionKinds | None = None,
 ) -> Diagnosis:
+    from test_gate.analyse.diagnose import Diagnoser
+    from test_gate.analyse.victims import diagnose
+    from test_gate.run.prober import Prober
+
     deadline = time.monotonic() + settings.timeout
     prober = Prober(
         path=path,
@@ -238,6 +243,10 @@ def after_a_hang(
     took in the main run counts as a hang."""
     if settings.mode == "false":
         return None
+    from test_gate.analyse.diagnose import Diagnoser
+    from test_gate.analyse.victims import diagnose_hang
+    from test_gate.run.prober import Prober
+
     seconds_before = sum(t.duration for t in run.tests if t.nodeid != victim)
     prober = Prober(
         path=run_settings.path,

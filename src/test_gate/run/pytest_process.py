@@ -3,9 +3,8 @@ its own record file, a time limit, and GitHub's files kept out of the tests' rea
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
+import random
 import signal
 import subprocess
 import time
@@ -91,7 +90,7 @@ def run_pytest(
     if digest.is_file() and not digest.is_symlink():  # and its stale digest
         digest.unlink()
     work_dir.mkdir(parents=True, exist_ok=True)
-    run_id = secrets.token_hex(16)
+    run_id = os.urandom(16).hex()  # as secrets.token_hex, without hashlib's import
     record_file = work_dir / f"record-{run_id[:8]}.jsonl"
     stacks = work_dir / f"stacks-{run_id[:8]}.txt"
     child_env = dict(os.environ if env is None else env)
@@ -136,7 +135,8 @@ def run_pytest(
 
 
 def draw_seed() -> int:
-    return secrets.randbelow(10**6)
+    """From the system's randomness, as `secrets` draws (without its import of hashlib)."""
+    return random.SystemRandom().randrange(10**6)
 
 
 def shared_seed(environ: Mapping[str, str]) -> int | None:
@@ -146,4 +146,6 @@ def shared_seed(environ: Mapping[str, str]) -> int | None:
     run_id = environ.get("GITHUB_RUN_ID", "").strip()
     if not run_id:
         return None
+    import hashlib  # the shards' seed only
+
     return int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 10**6

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from test_gate.read.pg_store import is_url, redacted
-from test_gate.read.quarantine import Quarantine
+from test_gate.read.url import is_url, redacted
 from test_gate.settings.values import (
     FailOn,
     UsageError,
@@ -24,6 +24,9 @@ from test_gate.settings.values import (
     parse_threshold,
     quarantine_file,
 )
+
+if TYPE_CHECKING:
+    from test_gate.read.quarantine import Quarantine
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ import re
 import shlex
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
-
-from pytest_test_gate.split import SplitError, parse_shard, read_durations
+from typing import TYPE_CHECKING, Literal
 
 from test_gate.read.files import REPORT_LIMIT, Unreadable, check_regular
-from test_gate.read.quarantine import Quarantine, QuarantineError, load_quarantine
+
+if TYPE_CHECKING:
+    from test_gate.read.quarantine import Quarantine
 
 MAX_SEED = 2**32 - 1
 _DECIMAL = re.compile(
@@ -148,6 +148,8 @@ def parse_pytest_args(text: str, option: str = "--pytest-args") -> tuple[str, ..
 def shard(text: str | None, option: str = "--shard") -> tuple[int, int] | None:
     if text is None or not text.strip():
         return None
+    from pytest_test_gate.split import SplitError, parse_shard  # with --shard only
+
     try:
         return parse_shard(text)
     except SplitError as exc:
@@ -163,6 +165,8 @@ def durations_file(
         return None
     if not has_shard:
         raise UsageError(f"{option}: balances shards; give --shard K/N with it")
+    from pytest_test_gate.split import SplitError, read_durations
+
     try:
         read_durations(text)
     except SplitError as exc:
@@ -246,6 +250,8 @@ def quarantine_file(text: str | None, option: str = "--quarantine") -> Quarantin
     """Read now: a bad entry is a usage error before any test runs."""
     if not text:
         return None
+    from test_gate.read.quarantine import QuarantineError, load_quarantine
+
     try:
         return load_quarantine(Path(text))
     except QuarantineError as exc:
