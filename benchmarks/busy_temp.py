@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import cpu
-from overhead import configurations, pytest_env, write_suite
+from overhead import configurations, installed_sources, pytest_env, write_suite
 from results_file import section_parser, write_unless
 
 CHURN = (
@@ -48,9 +48,8 @@ def measure(args: argparse.Namespace, busy: bool, plugin_src: str = "") -> dict[
         for number in range(entries):
             (temp / f"entry-{number}").touch()
         write_suite(root, size)
-        env = dict(pytest_env(), TMPDIR=str(temp))
-        if plugin_src:  # found before the installed pytest-test-gate
-            env["PYTHONPATH"] = plugin_src
+        # the older pytest-test-gate source is found before the installed one
+        env = dict(pytest_env(plugin_src or installed_sources(Path(tmp))), TMPDIR=str(temp))
         configs = configurations(sys.executable, out)
         churn = None
         if busy:

@@ -9,15 +9,14 @@ record; this one says which layer the time goes to, and whether a change paid.
 
     python benchmarks/instructions.py [--sizes 10000] [--jobs 2] [--no-write]
 
-The configurations are overhead.py's, on its suite. pytest runs under cachegrind with its
-children. test-gate's own part is the `test-gate run` process under cachegrind, with the
-interpreter check it starts, and pytest, its child, run natively: pytest's progress then reaches
-test-gate's output thread as fast as it would outside valgrind.
+The configurations are overhead.py's, on its suite, with its environment and bytecode. pytest
+runs under cachegrind with its children. test-gate's own part is the `test-gate run` process
+under cachegrind, with the interpreter check it starts, and pytest, its child, run natively:
+pytest's progress then reaches test-gate's output thread as fast as it would outside valgrind.
 """
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from overhead import configurations, write_suite
+from overhead import configurations, installed_sources, pytest_env, write_suite
 from results_file import section_parser, write_unless
 
 PYTEST_LAYERS = ["bare", "json-report", "plugins", "record-nostate", "record"]
@@ -59,9 +58,8 @@ def measure(size: int, jobs: int) -> dict[str, int]:
         root.mkdir()
         write_suite(root, size)
         out = Path(tmp) / "out"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-        env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
-        env.pop("PYTEST_ADDOPTS", None)
+        # overhead.py's environment and bytecode, and the same hash seed in every process
+        env = dict(pytest_env(installed_sources(Path(tmp))), PYTHONHASHSEED="0")
         configs = configurations(sys.executable, out)
         runs = [(name, configs[name], True) for name in PYTEST_LAYERS]
         runs.append(("test-gate", configs["gate"], False))

@@ -5,9 +5,9 @@ round, medians over the rounds).
     python benchmarks/overhead.py [--sizes 10000] [--rounds 7] [--out benchmarks/RESULTS.md]
 
 Configurations, each on the same synthetic suite (modules of 25 tests: 19 plain, 5
-parametrized, 1 skipped), with no installed plugin loaded unless named, and cold bytecode
-(PYTHONDONTWRITEBYTECODE: every run compiles the test modules and test-gate's own source, as on
-a fresh CI checkout):
+parametrized, 1 skipped), with no installed plugin loaded unless named, and bytecode as in CI
+(`installed_sources`): every run compiles the test modules and test-gate's own source, as the
+action's first run in a job does; pytest-test-gate is compiled, as pip installs it:
   bare        python -m pytest -q
   junitxml    the same with --junitxml (what the peers' reporters read)
   json-report the same with pytest-json-report, with test-gate's omit options
@@ -22,8 +22,10 @@ a fresh CI checkout):
 
 from __future__ import annotations
 
+import compileall
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -92,12 +94,33 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
     }
 
 
-def pytest_env() -> dict[str, str]:
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def installed_sources(into: Path) -> str:
+    """Both distributions' sources as a job imports them, as a PYTHONPATH (before the
+    editable installs): test-gate's copied without bytecode (the action runs it from its
+    checkout, and its first run in a job compiles it), pytest-test-gate's copied and compiled
+    (`test-gate install-plugins` installs it with pip, which compiles it). Whatever bytecode
+    the working tree holds, every run measures the same thing."""
+    skip = shutil.ignore_patterns("__pycache__")
+    gate, plugin = into / "gate-src", into / "plugin-src"
+    shutil.copytree(ROOT / "src" / "test_gate", gate / "test_gate", ignore=skip)
+    source = ROOT / "pytest-test-gate" / "src" / "pytest_test_gate"
+    shutil.copytree(source, plugin / "pytest_test_gate", ignore=skip)
+    compileall.compile_dir(plugin, quiet=1)
+    return os.pathsep.join([str(gate), str(plugin)])
+
+
+def pytest_env(sources: str = "") -> dict[str, str]:
     """The environment every configuration runs in: no GitHub variables, no installed plugin
-    loaded unless named, no PYTEST_ADDOPTS, cold bytecode."""
+    loaded unless named, no PYTEST_ADDOPTS, no bytecode written (the test modules compile in
+    every run), and `sources` (`installed_sources`) first on the path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTEST_ADDOPTS", None)
+    if sources:
+        env["PYTHONPATH"] = sources
     return env
 
 
@@ -107,7 +130,7 @@ def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]
         root.mkdir()
         tests = write_suite(root, size)
         out = Path(tmp) / "out"
-        env = pytest_env()
+        env = pytest_env(installed_sources(Path(tmp)))
         gh_env = dict(
             env,
             GITHUB_ACTIONS="true",
@@ -139,8 +162,11 @@ def main() -> int:
         f"Reproduce: `.venv/bin/python benchmarks/overhead.py --sizes {args.sizes} "
         f"--rounds {args.rounds}`. Python {platform.python_version()}, {platform.system()}, "
         f"{os.cpu_count()} cores. CPU time (user + system) of the whole process tree, medians "
-        f"of {args.rounds} rounds; in each round every configuration runs once, in turn. Cold "
-        "bytecode. Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, 1 skipped).",
+        f"of {args.rounds} rounds; in each round every configuration runs once, in turn. "
+        "Bytecode as in CI: the test modules and test-gate's own source compile in every run "
+        "(the action runs test-gate from its checkout), pytest-test-gate is compiled (pip "
+        "installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "
+        "1 skipped).",
         "",
         "| tests | bare (CPU s) | " + " | ".join(f"{n} / bare" for n in names) + " |",
         "|---:|---:|" + "---:|" * len(names),

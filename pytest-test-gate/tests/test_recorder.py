@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from record_helpers import read_events, record
 
 from pytest_test_gate.protocol import PASSED, PLAIN_KEYS
+from pytest_test_gate.recorder import REPORTED, _versions
 
 
 def test_every_attempt_of_a_flaky_test_is_kept(pytester: pytest.Pytester) -> None:
@@ -132,3 +137,28 @@ def test_the_text_built_lines_say_what_the_reports_record_says(pytester: pytest.
         ("test_fails", "failed"),
         ("test_skips", "skipped"),
     }
+
+
+def test_the_versions_read_from_the_path_are_importlib_metadatas(tmp_path: Path) -> None:
+    # a directory listed before the installed distributions, with a newer pytest-xdist in it
+    # (named as an older wheel names it), an egg-info and a dist-info of nothing reported
+    (tmp_path / "pytest_xdist-99.1.dist-info").mkdir()
+    (tmp_path / "Pytest.Timeout-98.0.dist-info").mkdir()
+    (tmp_path / "pytest_json_report-1.0-py3.egg-info").mkdir()
+    (tmp_path / "other-1.0.dist-info").mkdir()
+    names = (*REPORTED, "not-installed-anywhere")
+    before = list(sys.path)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        found = _versions(names)
+    finally:
+        sys.path[:] = before
+    assert found.pop("pytest-xdist") == "99.1"
+    assert found.pop("pytest-timeout") == "98.0"
+    expected = {}
+    for name in names:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            expected[name] = importlib.metadata.version(name)
+    assert found == {k: v for k, v in expected.items() if k in found}
+    assert set(found) == set(expected) - {"pytest-xdist", "pytest-timeout"}
+    assert "not-installed-anywhere" not in found

@@ -13,7 +13,10 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import json
+import os
 import platform
+import re
+import sys
 import time
 from typing import IO, Any
 
@@ -92,14 +95,42 @@ REPORTED = (
 )
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed version of each of `names` there is, from the `NAME-VERSION.dist-info`
+    directories on sys.path, the first found of each as importlib.metadata finds it. Each
+    directory is listed once: importlib.metadata searches the whole path for each name, about
+    1.5 ms a name in a virtualenv of 150 entries. A name not found so (an egg, a zip) is
+    asked of importlib.metadata."""
+    wanted = {_normalized(n): n for n in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:  # not a directory: a zip, or gone
+            continue
+        for child in children:
+            if child.endswith(".dist-info"):
+                name, _, version = child[: -len(".dist-info")].partition("-")
+                key = wanted.get(_normalized(name))
+                if key is not None and version and key not in found:
+                    found[key] = version
+    for name in names:
+        if name not in found:
+            try:
+                found[name] = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return {name: found[name] for name in names if name in found}
+
+
 def environment() -> dict[str, str]:
     """Python, pytest, the plugins that shape a run, and the operating system."""
     found = {"python": platform.python_version(), "pytest": pytest.__version__}
-    for name in REPORTED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+    found.update(_versions(REPORTED))
     found["os"] = f"{platform.system()} {platform.release()}".strip()
     return found
 
