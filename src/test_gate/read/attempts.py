@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_test_gate.protocol import PASSED, PHASES
 
+from test_gate.read.record import plain_row
 from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.read.values import (
     Findings,
@@ -241,17 +242,20 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     # one record per test per process: under `pytest-xdist --dist each` every worker runs
     # every test, and each of those runs counts (as pytest counts them). A test whose worker
     # died in it is rerun on a new worker: that run continues the same record.
-    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    grouped: dict[tuple[str, str], list[Any]] = {}  # reports, rows and record.Plain
     alias: dict[tuple[str, str], tuple[str, str]] = {}
     crashed: dict[str, tuple[str, str]] = {}
     for index, report in enumerate(as_list(plugin.get("reports"), "the attempt log", findings)):
-        if not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
+        if type(report) is tuple:  # a record's test that plainly passed, checked (record.Plain)
+            nodeid, worker = report[0], None
+        elif not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
             findings.add(f"entry {index} of the attempt log is not a test's report (lost data)")
             continue
-        nodeid = report["nodeid"]
-        if not nodeid.isascii():
-            nodeid = text(nodeid)
-        worker = report.get("worker")  # only under pytest-xdist
+        else:
+            nodeid = report["nodeid"]
+            if not nodeid.isascii():
+                nodeid = text(nodeid)
+            worker = report.get("worker")  # only under pytest-xdist
         key = (nodeid, "" if worker is None else text(worker))
         if alias:
             key = alias.get(key, key)
@@ -264,7 +268,7 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
         else:
             grouped[key] = [report]
         # a report of no phase (not a row either): its worker died in the test
-        if report.get("when") not in PHASES and not is_row(report):
+        if type(report) is not tuple and report.get("when") not in PHASES and not is_row(report):
             crashed[nodeid] = key
     records = []
     root = text(plugin.get("rootdir"))
@@ -272,6 +276,14 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     # was running without their last phases, which the verdict says
     finished = number(plugin.get("finished")) > 0
     for order, ((nodeid, worker), entries) in enumerate(grouped.items()):
+        first = entries[0]
+        if len(entries) == 1 and type(first) is tuple:  # most tests (record.Plain)
+            # the named tuple made as a tuple, in C: its own constructor is Python code
+            fields = (nodeid, first[1], first[2], (first[3],), order, worker, "")
+            records.append(tuple.__new__(TestRecord, fields))
+            continue
+        if any(type(e) is tuple for e in entries):  # a test that plainly passed, and more
+            entries = [plain_row(e) if type(e) is tuple else e for e in entries]
         path, line = _location(nodeid, entries[0].get("location"))
         passed = _plainly_passed(entries)
         if passed is not None:  # most tests: no attempt to split, nothing to classify
