@@ -22,7 +22,6 @@ from test_gate.publish import github
 from test_gate.publish.publisher import publish
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
-from test_gate.read.identity import changed_files
 from test_gate.read.records import RunData
 from test_gate.read.report import (
     ReportError,
@@ -74,7 +73,9 @@ def conclude(result: GateResult, outputs: Outputs, fail_on_gate: bool, scratch: 
     collector, paused, does not walk them again and again."""
     verdict = result.verdict
     if outputs.github and outputs.annotations and (verdict.failures or verdict.flaky):
-        # on a pull request, annotations go first to the files it changes
+        # on a pull request, annotations go first to the files it changes (git asks)
+        from test_gate.read.identity import changed_files
+
         result = replace(result, changed=changed_files(Path.cwd()))
     with gc_paused():
         publish(result, outputs)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from test_gate.analyse.causes import ServiceGroup, group_unreachable
 from test_gate.analyse.verdict import Gating, Policy, Verdict, decide
-from test_gate.read.records import Choice, RunData, files_ignored
+from test_gate.read.records import Choice, RunData, TestRecord, files_ignored
 
 if TYPE_CHECKING:  # the facts of a diagnosis, a history, a merge: made elsewhere, when asked
+    from test_gate.analyse.causes import ServiceGroup
     from test_gate.analyse.findings import Diagnosis
     from test_gate.analyse.history import HistoryFacts
     from test_gate.analyse.merge import MergeFacts
@@ -107,6 +107,16 @@ def setting_notices(choices: Sequence[Choice], asked: Mapping[str, object]) -> t
     return tuple(out)
 
 
+def _unreachable(failures: Sequence[TestRecord]) -> tuple[ServiceGroup, ...]:
+    """The failures grouped by the service they could not reach; its rules are imported when
+    a test failed."""
+    if not failures:
+        return ()
+    from test_gate.analyse.causes import group_unreachable
+
+    return tuple(group_unreachable(failures))
+
+
 def analyse(
     run: RunData,
     policy: Policy,
@@ -132,7 +142,7 @@ def analyse(
         command=command,
         diagnosis=diagnosis,
         reproduce=dict(reproduce or {}),
-        unreachable=tuple(group_unreachable(decided.failures)),
+        unreachable=_unreachable(decided.failures),
         ignored_files=files_ignored(run.ignored),
         path_prefix=path_prefix,
         notices=notices,

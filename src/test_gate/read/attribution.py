@@ -18,17 +18,11 @@ from pathlib import Path
 
 from pytest_test_gate.protocol import NOT_NEWS, WALK_LIMIT
 
-from test_gate.read.config_lines import (
-    KEY_OF,
-    OPTION_OF,
-    find_config_line,
-    find_def_line,
-    find_list_entry_line,
-    find_workflow_line,
-)
 from test_gate.read.files import read_text
 from test_gate.read.records import CollectSettings, IgnoredPath, NeverRan, RunData
-from test_gate.read.test_count import count_tests
+
+# the readers of configuration lines and of test files (config_lines, test_count) are
+# imported by the functions that read them: most runs ignore nothing, and never read one
 
 # -- reading the project -------------------------------------------------------------------------
 
@@ -128,6 +122,15 @@ class Context:
 
 def _locate(item: IgnoredPath, root: Path, ctx: Context) -> tuple[Path | None, int | None, str]:
     """(file, line, fallback text) of the rule that ignored `item`."""
+    from test_gate.read.config_lines import (
+        KEY_OF,
+        OPTION_OF,
+        find_config_line,
+        find_def_line,
+        find_list_entry_line,
+        find_workflow_line,
+    )
+
     config = Path(item.config_file) if item.config_file else None
     text = _read(config) if config else None
     if item.origin in ("addopts", "config") and config and text is not None:
@@ -162,6 +165,8 @@ def attribute_one(
     """The item with its source line and test count; None when it is not news after all:
     a directory skipped by `norecursedirs` that git ignores (a build output, a cache) is not
     part of the project, and a checkout in CI does not even have it."""
+    from test_gate.read.test_count import count_tests
+
     target = root / item.path.rstrip("/")
     if item.mechanism == "norecursedirs" and ctx.is_git_ignored(target):
         return None
@@ -201,6 +206,9 @@ def attribute_one(
 
 
 def _never_ran_one(item: NeverRan, root: Path, settings: CollectSettings) -> NeverRan:
+    from test_gate.read.config_lines import find_list_entry_line
+    from test_gate.read.test_count import count_tests
+
     target = root / item.path
     text = _read(target) if target.is_file() else None
     if text is None:

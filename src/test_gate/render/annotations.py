@@ -12,7 +12,6 @@ from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import Outcome, TestRecord
 from test_gate.read.values import is_absolute
-from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import unrun
 from test_gate.render.annotation import MESSAGE_LIMIT, Annotation, Level
 from test_gate.render.escape import one_line, visible
@@ -41,7 +40,7 @@ def render(result: GateResult) -> list[Annotation]:
     extra = [
         *_history_warnings(result.history),
         *unrun.warnings_for(result.run),
-        *diagnosis_view.notices(result.diagnosis, result.verdict.failures),
+        *_diagnosis_notices(result),
     ]
     notes = prefixed(
         from_verdict(result.verdict, extra, result.history, result.changed, result.path_prefix),
@@ -57,6 +56,14 @@ def _history_warnings(facts: HistoryFacts | None) -> list[Annotation]:
     from test_gate.render import history as history_view
 
     return history_view.warnings(facts)
+
+
+def _diagnosis_notices(result: GateResult) -> list[Annotation]:
+    if result.diagnosis is None:  # the diagnosis's view is imported when there is one
+        return []
+    from test_gate.render import diagnosis as diagnosis_view
+
+    return diagnosis_view.notices(result.diagnosis, result.verdict.failures)
 
 
 def failure_text(test: TestRecord, kind: str) -> str:

@@ -10,17 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from test_gate.analyse.findings import Examined
 from test_gate.analyse.result import GateResult
 from test_gate.read.records import Attempt, Outcome, TestRecord
-from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render.command import wrapped
 from test_gate.render.escape import code, code_block, html, md, node_cell, one_line
 from test_gate.render.markdown import Block, Section, table
 
-if TYPE_CHECKING:  # a history's and a merge's, imported with one
+if TYPE_CHECKING:  # a diagnosis's, a history's and a merge's, imported with one
+    from test_gate.analyse.findings import Examined
     from test_gate.analyse.history import Quarantined
     from test_gate.analyse.merge import CellFinding
+    from test_gate.render.diagnosis import Explained
 
 Key = tuple[str, str]  # (cell, test id)
 TRACEBACK_LIMIT = 8_000
@@ -42,7 +42,7 @@ class Entry:
     test: TestRecord
     outcome: str
     what: tuple[Word, ...]
-    explained: diagnosis_view.Explained | None = None
+    explained: Explained | None = None
     examined: Examined | None = None
     quarantined: Quarantined | None = None
     finding: CellFinding | None = None  # a merged job's own diagnosis of it
@@ -101,7 +101,11 @@ def entries(result: GateResult) -> list[Entry]:
     for test in tests:
         key = (test.cell, test.nodeid)
         found = examined.get(test.nodeid) if not test.cell else None
-        explained = diagnosis_view.explain(found, result.seed) if found else None
+        explained = None
+        if found:
+            from test_gate.render import diagnosis as diagnosis_view
+
+            explained = diagnosis_view.explain(found, result.seed)
         what: list[Word] = []
         label = _label(result, key)
         if label:
@@ -183,6 +187,8 @@ def section(result: GateResult, items: Sequence[Entry]) -> Section | None:
     ]
     blocks = table(("test", "outcome", "what it is", "message"), rows)
     if result.diagnosis is not None:
+        from test_gate.render import diagnosis as diagnosis_view
+
         lines = diagnosis_view.diagnosis_lines(result.diagnosis)
         if lines:
             blocks = (*blocks, Block("\n" + lines[0].full, "\n" + lines[0].full), *lines[1:])

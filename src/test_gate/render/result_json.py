@@ -10,7 +10,6 @@ from test_gate import __version__
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, percent_number
 from test_gate.read.records import IgnoredPath, Outcome, ShardInfo, TestRecord
-from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import unrun
 
 SCHEMA = 2  # 2: what a merge needs (tool, cell, shard, tests, blind reasons, wall time)
@@ -76,15 +75,19 @@ def data(result: GateResult) -> dict[str, Any]:
         "environment": dict(result.run.environment),
         "notices": list(result.notices),
         **unrun.result_extra(result.run),
-        **diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce),
-        **_merge_and_history(result),
+        **_diagnosis_merge_and_history(result),
         "tests": [test_row(t) for t in result.run.tests],
     }
 
 
-def _merge_and_history(result: GateResult) -> dict[str, Any]:
-    """A merge's keys and a history's, their views imported when there is one."""
-    keys: dict[str, Any] = {}
+def _diagnosis_merge_and_history(result: GateResult) -> dict[str, Any]:
+    """The diagnosis's keys (with the services failures could not reach), a merge's and a
+    history's, each view imported when it has something to say."""
+    keys: dict[str, Any] = {"unreachable": []}
+    if result.diagnosis is not None or result.unreachable:
+        from test_gate.render import diagnosis as diagnosis_view
+
+        keys = diagnosis_view.result_keys(result.diagnosis, result.unreachable, result.reproduce)
     if result.merge:
         from test_gate.render import merge as merge_view
 

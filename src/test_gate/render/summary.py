@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from test_gate.analyse.result import GateResult
 from test_gate.analyse.verdict import Verdict, format_threshold, percent_text
 from test_gate.read.records import TestRecord
-from test_gate.render import diagnosis as diagnosis_view
 from test_gate.render import failures, unrun
 from test_gate.render.command import wrapped
 from test_gate.render.escape import code, code_block, html, md, one_line
@@ -241,10 +240,16 @@ def sections(result: GateResult) -> list[Section]:
     merged = result.merge
     items = failures.entries(result)
     listed = failures.listed(items)
-    # a merge's and a history's views are imported when there is one to show
+    # a merge's and a history's views are imported when there is one to show, and so is the
+    # diagnosis's
     merge_first: Sequence[Section | None] = ()
     merge_later: Sequence[Section | None] = ()
-    quarantine = trend = None
+    quarantine = trend = unreachable = orders = None
+    if result.unreachable or diagnosis:  # the diagnosis's view, imported when it shows
+        from test_gate.render import diagnosis as diagnosis_view
+
+        unreachable = diagnosis_view.unreachable_section(result.unreachable)
+        orders = diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce)
     if merged:
         from test_gate.render import merge as merge_view
 
@@ -264,8 +269,8 @@ def sections(result: GateResult) -> list[Section]:
         collect_errors_section(verdict),
         failures.details_section(items),
         quarantine,
-        diagnosis_view.unreachable_section(result.unreachable),
-        diagnosis and diagnosis_view.order_section(diagnosis, result.reproduce),
+        unreachable,
+        orders,
         *merge_later,
         skipped_section(result),
         unrun.ignored_section(run.ignored),
