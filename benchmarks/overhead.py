@@ -1,6 +1,6 @@
 """What test-gate costs on top of pytest: CPU time of the whole process tree, as ratios to bare
 pytest on the same suite, measured side by side (the configurations interleaved in each
-round, medians over the rounds).
+round, in an order of its own each round; medians over the rounds).
 
     python benchmarks/overhead.py [--sizes 10000] [--rounds 7] [--out benchmarks/RESULTS.md]
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import compileall
 import os
 import platform
+import random
 import shutil
 import statistics
 import sys
@@ -140,8 +141,13 @@ def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]
         )
         configs = configurations(python, out)
         times: dict[str, list[float]] = {name: [] for name in configs}
-        for _ in range(rounds):
-            for name, argv in configs.items():
+        for index in range(rounds):
+            # each round in an order of its own (seeded, the same every run of the benchmark):
+            # none always runs first, or right after the same other one
+            order = list(configs)
+            random.Random(index).shuffle(order)
+            for name in order:
+                argv = configs[name]
                 for path in (Path(f"{out}-o"), Path(f"{out}-ss")):
                     path.write_text("")
                 times[name].append(cpu(argv, root, gh_env if name == "gate-gh" else env))
@@ -162,7 +168,8 @@ def main() -> int:
         f"Reproduce: `.venv/bin/python benchmarks/overhead.py --sizes {args.sizes} "
         f"--rounds {args.rounds}`. Python {platform.python_version()}, {platform.system()}, "
         f"{os.cpu_count()} cores. CPU time (user + system) of the whole process tree, medians "
-        f"of {args.rounds} rounds; in each round every configuration runs once, in turn. "
+        f"of {args.rounds} rounds; in each round every configuration runs once, in an order "
+        "of its own (seeded). "
         "Bytecode as in CI: the test modules and test-gate's own source compile in every run "
         "(the action runs test-gate from its checkout), pytest-test-gate is compiled (pip "
         "installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_gate.run.process import run
+from test_gate.run.process import DRAIN, run
 
 POSIX = os.name == "posix"
 
@@ -37,10 +37,14 @@ def test_a_time_limit_stops_it(tmp_path: Path) -> None:
 def test_nothing_is_forwarded_after_the_process_ended(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    later = "import os, time; os.setsid(); time.sleep(1); print('::warning::late', flush=True)"
+    # it writes a second after the gate stopped draining the pipe (what was in it when pytest
+    # ended is taken in for DRAIN seconds): a loaded machine cannot make it early
+    wait = DRAIN + 1
+    late = "print('::warning::late', flush=True)"
+    later = f"import os, time; os.setsid(); time.sleep({wait}); {late}"
     code = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {later!r}])"
     done = run(python(code), cwd=tmp_path, env=os.environ, forward=True)
-    time.sleep(1.5)
+    time.sleep(wait + 0.5)
     assert done.exit_code == 0
     assert "late" not in capfd.readouterr().out + done.tail
 
