@@ -345,3 +345,33 @@ def test_the_gate_reads_the_reports_digest_and_still_catches_a_contradiction(
     )
     run = read_run_files(report, record, "r1")
     assert any("failed for pytest-json-report and passed" in p for p in run.problems), run.problems
+
+
+def test_a_report_no_one_keeps_is_not_written_only_its_digest(project: Any, tmp_path: Path) -> None:
+    """With --test-gate-digest-only (a run whose report stays in the scratch folder) only the
+    digest is saved, the same digest, and the gate reads the run as it reads it with the
+    report beside it."""
+    from test_gate.read.run_files import read_run_files
+
+    root = project({"tests/test_a.py": "def test_a():\n    pass\n\ndef test_b():\n    assert 0\n"})
+    found = {}
+    for only in (False, True):
+        report, record = tmp_path / f"{only}.json", tmp_path / f"{only}.jsonl"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
+             "--test-gate", f"--test-gate-run-id={only}", f"--test-gate-record={record}",
+             "--json-report", "--json-report-file=none", f"--test-gate-report={report}",
+             *(["--test-gate-digest-only"] if only else [])],
+            cwd=root, env=clean_env(), capture_output=True, check=False,
+        )  # fmt: skip
+        assert report.is_file() is not only
+        digest = json.loads((tmp_path / f"{only}.json.digest").read_text())
+        run = read_run_files(report, record, str(only))
+        assert run.problems == ()
+        found[only] = (
+            digest["plainly_passed"],
+            [(t["nodeid"], t["outcome"]) for t in digest["tests"]],
+            digest["summary"],
+            [(t.nodeid, t.outcome) for t in run.tests],
+        )
+    assert found[True] == found[False]

@@ -23,6 +23,9 @@ def test_our_options_come_last_so_a_users_report_file_cannot_win() -> None:
     assert "--test-gate-report=/r.json" in argv
     assert "no:randomly" in argv and "--random-order-seed=7" in argv
     assert "--test-gate" in argv and "--test-gate-run-id=abc" in argv
+    assert "--test-gate-digest-only" not in argv  # the report is kept unless told otherwise
+    only = pytest_argv("py", [], Asked(7, 2), Path("/r.json"), "abc", digest_only=True)
+    assert only.index("--test-gate-digest-only") == only.index("--test-gate-report=/r.json") + 1
 
 
 def test_reruns_and_bucket_are_asked_of_the_plugin_not_forced() -> None:

@@ -95,6 +95,13 @@ def pytest_addoption(parser: Any) -> None:
         help="with --test-gate: do not watch the process-global state each test leaves "
         "behind (the diagnosis then bisects without it)",
     )
+    group.addoption(
+        protocol.OPT_DIGEST_ONLY,
+        action="store_true",
+        default=False,
+        help=f"with {protocol.OPT_REPORT}: save only the report's digest beside FILE (what "
+        "test-gate reads of it), not the report (a run whose report no one keeps)",
+    )
     for flag, metavar, help_text in VALUED_OPTIONS:
         group.addoption(flag, default="", metavar=metavar, help=help_text)
 
@@ -135,7 +142,9 @@ def pytest_configure(config: Any) -> None:
     order_file = _option(config, protocol.OPT_ORDER)
     saved = _option(config, protocol.OPT_REPORT)
     if saved and not hasattr(config, "workerinput"):  # the controller has the report
-        config.pluginmanager.register(ReportSaver(config, saved), "test_gate_report_saver")
+        only = bool(_option(config, protocol.OPT_DIGEST_ONLY))
+        saver = ReportSaver(config, saved, digest_only=only)
+        config.pluginmanager.register(saver, "test_gate_report_saver")
     shard = _shard(config)
     if shard is not None and not order_file:  # an exact order names the tests itself
         config.stash[SHARD] = shard

@@ -29,6 +29,7 @@ OPT_REPORT = "--test-gate-report"  # save pytest-json-report's report here, with
 OPT_SHARD = "--test-gate-shard"  # run part K of N of the collected suite
 OPT_DURATIONS = "--test-gate-durations"  # split the shards by the durations in this file
 OPT_NO_STATE = "--test-gate-no-state"  # do not watch the state each test leaves behind
+OPT_DIGEST_ONLY = "--test-gate-digest-only"  # of OPT_REPORT's report, save only its digest
 
 # the events of the record file, one JSON object a line: "start", "collect_error",
 # "collected" (the last one counts), "test_start" and "test_end" (around each test),

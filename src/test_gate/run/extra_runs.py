@@ -81,6 +81,7 @@ def other_orders(
             work_dir=work_dir / f"seed-{seed}",
             env=env,
             timeout=None if math.isinf(limit) else limit,
+            keep_report=False,  # read, never kept: its digest is all the gate reads
         )
         if done.stopped == "timeout":
             problems.append(

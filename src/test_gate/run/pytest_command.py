@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pytest_test_gate.protocol import (
     OPT_BUCKET,
+    OPT_DIGEST_ONLY,
     OPT_DURATIONS,
     OPT_ENABLE,
     OPT_RECORD,
@@ -101,8 +102,10 @@ def pytest_argv(
     *,
     record_file: Path | None = None,
     stacks_file: Path | None = None,
+    digest_only: bool = False,
 ) -> list[str]:
-    """Our options come after the user's, so a user's --json-report-file cannot win."""
+    """Our options come after the user's, so a user's --json-report-file cannot win.
+    `digest_only`: the report is not kept, and only its digest is saved."""
     return [
         python,
         "-m",
@@ -121,6 +124,7 @@ def pytest_argv(
         # pytest-test-gate saves the report pytest-json-report built, with the C encoder
         "--json-report-file=none",
         f"{OPT_REPORT}={report_file}",
+        *([OPT_DIGEST_ONLY] if digest_only else []),
         *REPORT_OMIT,
     ]
 

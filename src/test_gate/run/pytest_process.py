@@ -80,9 +80,11 @@ def run_pytest(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     forward: bool = True,
+    keep_report: bool = True,
 ) -> PytestRun:
     """Run pytest once, its output streaming live. A stale report is deleted first; pytest
-    is stopped after `timeout` seconds, or when the job is cancelled, and the run says so."""
+    is stopped after `timeout` seconds, or when the job is cancelled, and the run says so.
+    `keep_report` False: the report is not kept, and pytest saves only its digest."""
     report_file.parent.mkdir(parents=True, exist_ok=True)
     if report_file.is_file():  # a stale report; settings refuse anything but a regular file
         report_file.unlink()
@@ -104,6 +106,7 @@ def run_pytest(
         explicit_plugins(child_env),
         record_file=record_file.resolve(),
         stacks_file=stacks.resolve(),
+        digest_only=not keep_report,
     )
     started = time.time()
     done = process.run(
