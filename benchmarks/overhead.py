@@ -14,8 +14,9 @@ action's first run in a job does; pytest-test-gate is compiled, as pip installs 
   plugins     pytest-random-order, pytest-rerunfailures and pytest-json-report
   record-nostate  the same as record, with the state watch turned off (--test-gate-no-state)
   record      the plugins and pytest-test-gate, with exactly the options test-gate run gives
-              pytest: the whole of what runs inside pytest, the record, the state watch and
-              its save included
+              pytest outside GitHub Actions: the whole of what runs inside pytest, the record,
+              the state watch and the report's digest included (the report itself is not
+              kept, so not written)
   gate        test-gate run (the plugins, pytest-test-gate's record, the verdict, every file)
   gate-gh     test-gate run --github true (also the job summary, outputs and annotations)
 """
@@ -81,6 +82,8 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
         f"--test-gate-stacks={out}-stacks.txt",
         *("-p", "no:randomly", "--random-order-bucket=module"),
         *("--json-report", "--json-report-file=none", f"--test-gate-report={out}-tg.json"),
+        # outside GitHub Actions and with no --report-file, no one keeps the report
+        "--test-gate-digest-only",
         *OMIT,
     ]
     return {
@@ -207,12 +210,13 @@ def main() -> int:
         "*junitxml*: bare pytest writing a JUnit XML file, what the peers' reporters read. "
         "*json-report*: pytest-json-report alone, with test-gate's omit options. *plugins*: the "
         "three pinned plugins (random order, reruns, JSON report). *record*: the plugins and "
-        "pytest-test-gate, with the options `test-gate run` gives pytest (the record as it "
-        "goes, the report saved with the C encoder): all that runs inside pytest, so *gate* "
-        "minus *record* is test-gate's own process. *gate*: `test-gate run` "
+        "pytest-test-gate, with the options `test-gate run` gives pytest outside GitHub "
+        "Actions (the record as it goes, the report's digest; the report, which no one keeps, "
+        "is not written): all that runs inside pytest, so *gate* minus *record* is test-gate's "
+        "own process. *gate*: `test-gate run` "
         "(the plugins, pytest-test-gate's record, the interpreter check, reading, the verdict "
         "and every output file). *gate-gh*: the same in GitHub mode (job summary, step "
-        "outputs, annotations).",
+        "outputs, annotations, and the report, which a step output names).",
         "",
     ]
     write_unless(args, "overhead", "\n".join(lines))
