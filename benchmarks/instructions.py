@@ -98,12 +98,12 @@ def main() -> int:
         "|---|" + "---:|" * len(rows),
     ]
     for label, name, base in layers:
-        cells = [f"+{(f[name] - f[base]) / f['bare']:.3f}x" for _, f in rows]
+        cells = [f"{(f[name] - f[base]) / f['bare']:+.3f}x" for _, f in rows]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     own = [f"+{f['test-gate'] / f['bare']:.3f}x" for _, f in rows]
     lines.append("| test-gate's own process (the interpreter check, read, decide, write) | ")
     lines[-1] += " | ".join(own) + " |"
-    total = [f"+{(f['record'] - f['plugins'] + f['test-gate']) / f['bare']:.3f}x" for _, f in rows]
+    total = [f"{(f['record'] - f['plugins'] + f['test-gate']) / f['bare']:+.3f}x" for _, f in rows]
     lines.append("| **test-gate's part over the three plugins** | " + " | ".join(total) + " |")
     bare = [f"{f['bare'] / 1e9:.1f} G" for _, f in rows]
     lines.append("| (bare pytest) | " + " | ".join(bare) + " |")
