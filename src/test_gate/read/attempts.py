@@ -11,7 +11,6 @@ from typing import Any
 
 from pytest_test_gate.protocol import PASSED, PHASES
 
-from test_gate.read.record import plain_row
 from test_gate.read.records import Attempt, Outcome, TestRecord
 from test_gate.read.values import (
     Findings,
@@ -194,6 +193,53 @@ def phases_of(row: Mapping[str, Any]) -> list[dict[str, Any]]:
 PLAIN_RUN = list(PHASES)  # the phases of a test that plainly passed, in order
 
 
+def _passed_attempt(setup: Any, call: Any, teardown: Any) -> Attempt | None:
+    """The attempt three plainly passed phases make, from their seconds: None unless each
+    is a float and their sum is finite (anything else is read the long way). The named tuple
+    is made as a tuple, in C: its own constructor is Python code, and most tests come here."""
+    if not (type(setup) is type(call) is type(teardown) is float):
+        return None
+    duration = (setup + call) + teardown
+    if duration - duration != 0.0:  # not finite
+        return None
+    return tuple.__new__(Attempt, (Outcome.PASSED, "", "", duration, "", None))
+
+
+# A test whose one attempt plainly passed, as a record file's lines said it: (test id, path,
+# 1-based line, its attempt, and its row's location, setup seconds and later phases). Made as
+# the test's end line is read (`plain_test`), with the checks `records_from_plugin` makes of a
+# row, which then makes the test's record from it without another look.
+Plain = tuple[str, str, "int | None", Attempt, Any, float, list[Any]]
+
+
+def plain_test(nodeid: Any, location: Any, setup: Any, phases: list[Any]) -> Plain | None:
+    """A test whose setup (`setup` seconds) and then call and teardown (`phases`) plainly
+    passed: what `records_from_plugin` would make of its row, made at once. None for anything
+    else, which is read as a row."""
+    if not (len(phases) == 2 and type(nodeid) is str and nodeid.isascii()):
+        return None
+    call, teardown = phases
+    if not (
+        type(call) is list
+        and type(teardown) is list
+        and len(call) == len(teardown) == 2
+        and call[0] == "call"
+        and teardown[0] == "teardown"
+    ):
+        return None
+    attempt = _passed_attempt(setup, call[1], teardown[1])
+    if attempt is None:
+        return None
+    path, line = _location(nodeid, location)
+    return (nodeid, path, line, attempt, location, setup, phases)
+
+
+def plain_row(plain: Plain) -> dict[str, Any]:
+    """The row a `Plain` was read from, for a test that has other reports too."""
+    nodeid, _, _, _, location, setup, phases = plain
+    return {"nodeid": nodeid, "location": location, PASSED: [["setup", setup], *phases]}
+
+
 def _plainly_passed(entries: Sequence[Mapping[str, Any]]) -> Attempt | None:
     """The attempt of a test that ran once and passed every phase, with nothing else said
     (no xfail, no subtest, no crash): what classify_attempt would make of it, made at once.
@@ -211,11 +257,10 @@ def _plainly_passed(entries: Sequence[Mapping[str, Any]]) -> Attempt | None:
                 and setup[0] == "setup"
                 and call[0] == "call"
                 and teardown[0] == "teardown"
-                and type(setup[1]) is type(call[1]) is type(teardown[1]) is float
             ):
-                duration = (setup[1] + call[1]) + teardown[1]
-                if duration - duration == 0.0:  # finite: so is each of them
-                    return Attempt(Outcome.PASSED, duration=duration)
+                attempt = _passed_attempt(setup[1], call[1], teardown[1])
+                if attempt is not None:
+                    return attempt
     whens: list[Any] = []
     duration = 0.0
     for entry in entries:
@@ -242,11 +287,11 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     # one record per test per process: under `pytest-xdist --dist each` every worker runs
     # every test, and each of those runs counts (as pytest counts them). A test whose worker
     # died in it is rerun on a new worker: that run continues the same record.
-    grouped: dict[tuple[str, str], list[Any]] = {}  # reports, rows and record.Plain
+    grouped: dict[tuple[str, str], list[Any]] = {}  # reports, rows and Plains
     alias: dict[tuple[str, str], tuple[str, str]] = {}
     crashed: dict[str, tuple[str, str]] = {}
     for index, report in enumerate(as_list(plugin.get("reports"), "the attempt log", findings)):
-        if type(report) is tuple:  # a record's test that plainly passed, checked (record.Plain)
+        if type(report) is tuple:  # a record's test that plainly passed, checked (a Plain)
             nodeid, worker = report[0], None
         elif not (isinstance(report, dict) and isinstance(report.get("nodeid"), str)):
             findings.add(f"entry {index} of the attempt log is not a test's report (lost data)")
@@ -277,7 +322,7 @@ def records_from_plugin(plugin: Mapping[str, Any], findings: Findings) -> list[T
     finished = number(plugin.get("finished")) > 0
     for order, ((nodeid, worker), entries) in enumerate(grouped.items()):
         first = entries[0]
-        if len(entries) == 1 and type(first) is tuple:  # most tests (record.Plain)
+        if len(entries) == 1 and type(first) is tuple:  # most tests (a Plain)
             # the named tuple made as a tuple, in C: its own constructor is Python code
             fields = (nodeid, first[1], first[2], (first[3],), order, worker, "")
             records.append(tuple.__new__(TestRecord, fields))
@@ -320,17 +365,14 @@ def _plain_stages(test: dict[str, Any], order: int) -> TestRecord | None:
         and (line is None or type(line) is int)
     ):
         return None
-    first, second, third = setup.get("duration"), call.get("duration"), teardown.get("duration")
-    if not (type(first) is type(second) is type(third) is float):
-        return None
-    duration = (first + second) + third
-    if duration - duration != 0.0:  # not finite
+    attempt = _passed_attempt(setup.get("duration"), call.get("duration"), teardown.get("duration"))
+    if attempt is None:
         return None
     return TestRecord(
         nodeid,
         nodeid.partition("::")[0],
         line + 1 if line is not None else None,
-        (Attempt(Outcome.PASSED, "", "", duration),),
+        (attempt,),
         order,
     )
 
