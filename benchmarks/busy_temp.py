@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import cpu
-from overhead import configurations, installed_sources, pytest_env, write_suite
+from overhead import PLUGIN_SOURCE, configurations, installed_sources, pytest_env, write_suite
 from results_file import section_parser, write_unless
 
 CHURN = (
@@ -48,9 +48,12 @@ def measure(args: argparse.Namespace, busy: bool, plugin_src: str = "") -> dict[
         for number in range(entries):
             (temp / f"entry-{number}").touch()
         write_suite(root, size)
-        # the older pytest-test-gate source is found before the installed one
-        env = dict(pytest_env(plugin_src or installed_sources(Path(tmp))), TMPDIR=str(temp))
-        configs = configurations(sys.executable, out)
+        # an older pytest-test-gate source, installed as this one is (compiled); it does not
+        # know --test-gate-digest-only, so neither measurement asks for it: the state watch's
+        # cost is record minus record-nostate, the same save in both
+        plugin = Path(plugin_src) if plugin_src else PLUGIN_SOURCE
+        env = dict(pytest_env(installed_sources(Path(tmp), plugin)), TMPDIR=str(temp))
+        configs = configurations(sys.executable, out, digest_only=False)
         churn = None
         if busy:
             churn = subprocess.Popen([sys.executable, "-c", CHURN, str(temp), str(args.every_ms)])

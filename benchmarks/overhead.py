@@ -64,7 +64,9 @@ def write_suite(root: Path, tests: int) -> int:
     return modules * per_module
 
 
-def configurations(python: str, out: Path) -> dict[str, list[str]]:
+def configurations(python: str, out: Path, digest_only: bool = True) -> dict[str, list[str]]:
+    """`digest_only` False: the record configurations save the whole report, as a
+    pytest-test-gate older than --test-gate-digest-only did (busy_temp.py's --before)."""
     pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     report = ["--json-report", f"--json-report-file={out}-report.json", *OMIT]
     gate = [
@@ -83,7 +85,7 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
         *("-p", "no:randomly", "--random-order-bucket=module"),
         *("--json-report", "--json-report-file=none", f"--test-gate-report={out}-tg.json"),
         # outside GitHub Actions and with no --report-file, no one keeps the report
-        "--test-gate-digest-only",
+        *(["--test-gate-digest-only"] if digest_only else []),
         *OMIT,
     ]
     return {
@@ -101,17 +103,20 @@ def configurations(python: str, out: Path) -> dict[str, list[str]]:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def installed_sources(into: Path) -> str:
+PLUGIN_SOURCE = ROOT / "pytest-test-gate" / "src"
+
+
+def installed_sources(into: Path, plugin_source: Path = PLUGIN_SOURCE) -> str:
     """Both distributions' sources as a job imports them, as a PYTHONPATH (before the
     editable installs): test-gate's copied without bytecode (the action runs it from its
     checkout, and its first run in a job compiles it), pytest-test-gate's copied and compiled
     (`test-gate install-plugins` installs it with pip, which compiles it). Whatever bytecode
-    the working tree holds, every run measures the same thing."""
+    the working tree holds, every run measures the same thing. `plugin_source`: the folder
+    that holds the pytest_test_gate package (another version's, for busy_temp.py)."""
     skip = shutil.ignore_patterns("__pycache__")
     gate, plugin = into / "gate-src", into / "plugin-src"
     shutil.copytree(ROOT / "src" / "test_gate", gate / "test_gate", ignore=skip)
-    source = ROOT / "pytest-test-gate" / "src" / "pytest_test_gate"
-    shutil.copytree(source, plugin / "pytest_test_gate", ignore=skip)
+    shutil.copytree(plugin_source / "pytest_test_gate", plugin / "pytest_test_gate", ignore=skip)
     compileall.compile_dir(plugin, quiet=1)
     return os.pathsep.join([str(gate), str(plugin)])
 
