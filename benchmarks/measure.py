@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import resource
 import statistics
 import subprocess
@@ -43,3 +44,16 @@ def peak_mib(argv: list[str]) -> float:
 def median_and_range(seconds: Sequence[float]) -> str:
     """Two cells of a Markdown row: the median, and how far the rounds ranged."""
     return f"{statistics.median(seconds):.2f} s | {min(seconds):.2f}-{max(seconds):.2f} s"
+
+
+def median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
+    """A distribution-free interval for the median (order statistics): the k-th smallest
+    and the k-th largest value, k the largest rank whose binomial tail stays within
+    (1 - level) / 2. None with too few values for one."""
+    ordered = sorted(values)
+    n = len(ordered)
+    tail, k = 0.0, 0
+    while k < n and tail + math.comb(n, k) / 2**n <= (1 - level) / 2:
+        tail += math.comb(n, k) / 2**n
+        k += 1
+    return (ordered[k - 1], ordered[n - k]) if k else None

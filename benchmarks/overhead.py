@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from measure import cpu
+from measure import cpu, median_interval
 from results_file import section_parser, write_unless
 
 MODULE = """
@@ -133,13 +133,37 @@ def pytest_env(sources: str = "") -> dict[str, str]:
     return env
 
 
-def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]:
+HOOK = Path(__file__).resolve().parent / "process_cpu"  # its sitecustomize (see there)
+ALL = ["bare", "junitxml", "json-report", "plugins", "record-nostate", "record", "gate", "gate-gh"]
+
+
+def own_cpu(folder: Path) -> float:
+    """CPU seconds of the run's Python processes other than pytest, each measured in itself
+    (process_cpu/sitecustomize.py): test-gate's process and the interpreter check it starts."""
+    total = 0.0
+    for entry in folder.iterdir():
+        seconds, _, ran = entry.read_text(encoding="utf-8").strip().partition(" ")
+        if Path(ran).parent.name != "pytest":
+            total += float(seconds)
+        entry.unlink()
+    return total
+
+
+Rounds = dict[str, list[float]]  # a configuration's CPU seconds, one a round, in round order
+
+
+def measure(size: int, rounds: int, python: str, names: list[str]) -> tuple[int, Rounds, Rounds]:
+    """Every configuration named, once a round, and test-gate's own processes' part of the
+    gate configurations' runs."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "suite"
         root.mkdir()
         tests = write_suite(root, size)
         out = Path(tmp) / "out"
-        env = pytest_env(installed_sources(Path(tmp)))
+        processes = Path(tmp) / "processes"
+        processes.mkdir()
+        env = pytest_env(os.pathsep.join([str(HOOK), installed_sources(Path(tmp))]))
+        env["BENCH_CPU_DIR"] = str(processes)
         gh_env = dict(
             env,
             GITHUB_ACTIONS="true",
@@ -147,8 +171,10 @@ def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]
             GITHUB_STEP_SUMMARY=f"{out}-ss",
             GITHUB_WORKSPACE=str(root),
         )
-        configs = configurations(python, out)
-        times: dict[str, list[float]] = {name: [] for name in configs}
+        everything = configurations(python, out)
+        configs = {name: everything[name] for name in names}
+        times: Rounds = {name: [] for name in configs}
+        own: Rounds = {name: [] for name in configs if name.startswith("gate")}
         for index in range(rounds):
             # each round in an order of its own (seeded, the same every run of the benchmark):
             # none always runs first, or right after the same other one
@@ -159,57 +185,90 @@ def measure(size: int, rounds: int, python: str) -> tuple[int, dict[str, float]]
                 for path in (Path(f"{out}-o"), Path(f"{out}-ss")):
                     path.write_text("")
                 times[name].append(cpu(argv, root, gh_env if name == "gate-gh" else env))
+                seconds = own_cpu(processes)
+                if name in own:
+                    own[name].append(seconds)
         medians = {name: statistics.median(values) for name, values in times.items()}
         print(f"{tests} tests: " + ", ".join(f"{k} {v:.2f}s" for k, v in medians.items()))
-        return tests, medians
+        return tests, times, own
+
+
+def paired(upper: list[float], lower: list[float], bare: list[float]) -> str:
+    """What `upper` adds over `lower`, round by round in that round's bare pytest: the median
+    and its 95% interval (measure.median_interval)."""
+    added = [(u - low) / b for u, low, b in zip(upper, lower, bare, strict=True)]
+    interval = median_interval(added)
+    around = f" ({interval[0]:+.3f}x to {interval[1]:+.3f}x)" if interval else ""
+    return f"{statistics.median(added):+.3f}x{around}"
 
 
 def main() -> int:
     parser = section_parser(__doc__, "10000")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--configs",
+        default=",".join(ALL),
+        help="the configurations to run, comma-separated (bare is always run)",
+    )
     args = parser.parse_args()
-    rows = [measure(int(s), args.rounds, sys.executable) for s in args.sizes.split(",")]
-    names = ["junitxml", "json-report", "plugins", "record-nostate", "record", "gate", "gate-gh"]
+    chosen = ["bare", *(n for n in ALL if n != "bare" and n in args.configs.split(","))]
+    rows = [measure(int(s), args.rounds, sys.executable, chosen) for s in args.sizes.split(",")]
+    names = chosen[1:]
+    configs_note = "" if chosen == ALL else f" --configs {','.join(names)}"
     lines = [
         "## The gate's overhead against bare pytest",
         "",
         f"Reproduce: `.venv/bin/python benchmarks/overhead.py --sizes {args.sizes} "
-        f"--rounds {args.rounds}`. Python {platform.python_version()}, {platform.system()}, "
-        f"{os.cpu_count()} cores. CPU time (user + system) of the whole process tree, medians "
-        f"of {args.rounds} rounds; in each round every configuration runs once, in an order "
-        "of its own (seeded). "
+        f"--rounds {args.rounds}{configs_note}`. Python {platform.python_version()}, "
+        f"{platform.system()}, {os.cpu_count()} cores. CPU time (user + system) of the "
+        f"whole process tree, over {args.rounds} rounds; in each round every configuration "
+        "runs once, in an order of its own (seeded). "
         "Bytecode as in CI: the test modules and test-gate's own source compile in every run "
         "(the action runs test-gate from its checkout), pytest-test-gate is compiled (pip "
         "installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "
         "1 skipped).",
         "",
+        "Medians of each configuration:",
+        "",
         "| tests | bare (CPU s) | " + " | ".join(f"{n} / bare" for n in names) + " |",
         "|---:|---:|" + "---:|" * len(names),
     ]
-    for tests, medians in rows:
+    for tests, times, _ in rows:
+        medians = {name: statistics.median(values) for name, values in times.items()}
         ratios = " | ".join(f"{medians[n] / medians['bare']:.2f}x" for n in names)
         lines.append(f"| {tests} | {medians['bare']:.2f} | {ratios} |")
-    # the floor and what each layer adds on top of the one below it, from the same medians
+    # what each layer adds on top of the one below it, round by round: a slow minute of the
+    # machine slows every configuration of that round, and falls out of the difference
     layers = [
         ("pytest-json-report (the product's report)", "json-report", "bare"),
         ("pytest-random-order and pytest-rerunfailures", "plugins", "json-report"),
         ("pytest-test-gate's record, without the state watch", "record-nostate", "plugins"),
         ("the state watch (what each test leaves behind)", "record", "record-nostate"),
-        ("test-gate's own process (read, decide, write)", "gate", "record"),
+        ("test-gate's own process (read, decide, write), as gate - record", "gate", "record"),
+        ("**test-gate's part over the three plugins** (gate - plugins)", "gate", "plugins"),
+        ("the same in GitHub mode (gate-gh - plugins)", "gate-gh", "plugins"),
     ]
     lines += [
         "",
-        "What each layer adds, in bare pytest's CPU time (the same medians):",
+        "What each layer adds, in bare pytest's CPU time: the median over the rounds of the "
+        "difference within a round, divided by that round's bare pytest, and the 95% interval "
+        "of that median (order statistics: the interval holds the true median with at least "
+        "95% probability, whatever the distribution):",
         "",
-        "| layer | " + " | ".join(f"{tests} tests" for tests, _ in rows) + " |",
+        "| layer | " + " | ".join(f"{tests} tests" for tests, _, _ in rows) + " |",
         "|---|" + "---:|" * len(rows),
     ]
     for label, upper, lower in layers:
-        added = " | ".join(
-            f"{(m[upper] - m[lower]) / m['bare']:+.2f}x ({m[upper] - m[lower]:+.2f} s)"
-            for _, m in rows
-        )
-        lines.append(f"| {label} | {added} |")
+        if upper in chosen and lower in chosen:
+            cells = " | ".join(paired(t[upper], t[lower], t["bare"]) for _, t, _ in rows)
+            lines.append(f"| {label} | {cells} |")
+    for name in ("gate", "gate-gh"):
+        if name in chosen:
+            zero = [0.0] * args.rounds
+            cells = " | ".join(paired(own[name], zero, t["bare"]) for _, t, own in rows)
+            lines.append(
+                f"| test-gate's own processes in {name}, each measured in itself | {cells} |"
+            )
     lines += [
         "",
         "*junitxml*: bare pytest writing a JUnit XML file, what the peers' reporters read. "
@@ -221,7 +280,10 @@ def main() -> int:
         "own process. *gate*: `test-gate run` "
         "(the plugins, pytest-test-gate's record, the interpreter check, reading, the verdict "
         "and every output file). *gate-gh*: the same in GitHub mode (job summary, step "
-        "outputs, annotations, and the report, which a step output names).",
+        "outputs, annotations, and the report, which a step output names). "
+        "*Each measured in itself*: the CPU time test-gate's process and the interpreter check "
+        "it starts give for themselves as they exit (benchmarks/process_cpu), apart from the "
+        "pytest process they run: the one layer that is not the difference of two runs.",
         "",
     ]
     write_unless(args, "overhead", "\n".join(lines))
