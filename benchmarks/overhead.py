@@ -5,9 +5,10 @@ round, in an order of its own each round; medians over the rounds).
     python benchmarks/overhead.py [--sizes 10000] [--rounds 7] [--out benchmarks/RESULTS.md]
 
 Configurations, each on the same synthetic suite (modules of 25 tests: 19 plain, 5
-parametrized, 1 skipped), with no installed plugin loaded unless named, and bytecode as in CI
-(`installed_sources`): every run compiles the test modules and test-gate's own source, as the
-action's first run in a job does; pytest-test-gate is compiled, as pip installs it:
+parametrized, 1 skipped), with no installed plugin loaded unless named, and bytecode as in the
+action's run step (`installed_sources`): every run compiles the test modules, and the modules
+of test-gate's own source that the action's setup step did not import; pytest-test-gate is
+compiled, as pip installs it:
   bare        python -m pytest -q
   junitxml    the same with --junitxml (what the peers' reporters read)
   json-report the same with pytest-json-report, with test-gate's omit options
@@ -29,6 +30,7 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -107,18 +109,28 @@ PLUGIN_SOURCE = ROOT / "pytest-test-gate" / "src"
 
 
 def installed_sources(into: Path, plugin_source: Path = PLUGIN_SOURCE) -> str:
-    """Both distributions' sources as a job imports them, as a PYTHONPATH (before the
-    editable installs): test-gate's copied without bytecode (the action runs it from its
-    checkout, and its first run in a job compiles it), pytest-test-gate's copied and compiled
-    (`test-gate install-plugins` installs it with pip, which compiles it). Whatever bytecode
-    the working tree holds, every run measures the same thing. `plugin_source`: the folder
-    that holds the pytest_test_gate package (another version's, for busy_temp.py)."""
+    """Both distributions' sources as a job's run step imports them, as a PYTHONPATH (before
+    the editable installs): test-gate's copied without bytecode, then `test-gate --version`
+    run on the copy as the action's setup step runs it (which compiles the modules it
+    imports, most of a run's; the run step compiles the rest), and pytest-test-gate's copied
+    and compiled (`test-gate install-plugins` installs it with pip, which compiles it).
+    Whatever bytecode the working tree holds, every run measures the same thing.
+    `plugin_source`: the folder that holds the pytest_test_gate package (another
+    version's, for busy_temp.py)."""
     skip = shutil.ignore_patterns("__pycache__")
     gate, plugin = into / "gate-src", into / "plugin-src"
     shutil.copytree(ROOT / "src" / "test_gate", gate / "test_gate", ignore=skip)
     shutil.copytree(plugin_source / "pytest_test_gate", plugin / "pytest_test_gate", ignore=skip)
     compileall.compile_dir(plugin, quiet=1)
-    return os.pathsep.join([str(gate), str(plugin)])
+    path = os.pathsep.join([str(gate), str(plugin)])
+    setup = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "test_gate", "--version"],
+        env=dict(setup, PYTHONPATH=path),
+        check=True,
+        capture_output=True,
+    )
+    return path
 
 
 def pytest_env(sources: str = "") -> dict[str, str]:
@@ -223,9 +235,10 @@ def main() -> int:
         f"{platform.system()}, {os.cpu_count()} cores. CPU time (user + system) of the "
         f"whole process tree, over {args.rounds} rounds; in each round every configuration "
         "runs once, in an order of its own (seeded). "
-        "Bytecode as in CI: the test modules and test-gate's own source compile in every run "
-        "(the action runs test-gate from its checkout), pytest-test-gate is compiled (pip "
-        "installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "
+        "Bytecode as in the action's run step: the test modules compile in every run; "
+        "test-gate runs from its checkout, where the setup step's `test-gate --version` "
+        "compiled the modules it imports (most of a run's), and every run compiles the rest; "
+        "pytest-test-gate is compiled (pip installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "
         "1 skipped).",
         "",
         "Medians of each configuration:",
