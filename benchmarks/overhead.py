@@ -238,8 +238,8 @@ def main() -> int:
         "Bytecode as in the action's run step: the test modules compile in every run; "
         "test-gate runs from its checkout, where the setup step's `test-gate --version` "
         "compiled the modules it imports (most of a run's), and every run compiles the rest; "
-        "pytest-test-gate is compiled (pip installs it so). Synthetic suite: modules of 25 tests (19 plain, 5 parametrized, "
-        "1 skipped).",
+        "pytest-test-gate is compiled (pip installs it so). Synthetic suite: modules of 25 "
+        "tests (19 plain, 5 parametrized, 1 skipped).",
         "",
         "Medians of each configuration:",
         "",
