@@ -122,15 +122,16 @@ def installed_sources(into: Path, plugin_source: Path = PLUGIN_SOURCE) -> str:
     shutil.copytree(ROOT / "src" / "test_gate", gate / "test_gate", ignore=skip)
     shutil.copytree(plugin_source / "pytest_test_gate", plugin / "pytest_test_gate", ignore=skip)
     compileall.compile_dir(plugin, quiet=1)
-    path = os.pathsep.join([str(gate), str(plugin)])
+    # the setup step's import, with this checkout's pytest-test-gate (the editable install)
+    # beside it: `plugin_source` may be an older one, which this test-gate does not import
     setup = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run(
         [sys.executable, "-m", "test_gate", "--version"],
-        env=dict(setup, PYTHONPATH=path),
+        env=dict(setup, PYTHONPATH=str(gate)),
         check=True,
         capture_output=True,
     )
-    return path
+    return os.pathsep.join([str(gate), str(plugin)])
 
 
 def pytest_env(sources: str = "") -> dict[str, str]:
