@@ -148,6 +148,7 @@ def pytest_env(sources: str = "") -> dict[str, str]:
 
 HOOK = Path(__file__).resolve().parent / "process_cpu"  # its sitecustomize (see there)
 ALL = ["bare", "junitxml", "json-report", "plugins", "record-nostate", "record", "gate", "gate-gh"]
+GATES = ("gate", "gate-gh")  # the configurations that run test-gate's own processes
 
 
 def own_cpu(folder: Path) -> float:
@@ -187,7 +188,7 @@ def measure(size: int, rounds: int, python: str, names: list[str]) -> tuple[int,
         everything = configurations(python, out)
         configs = {name: everything[name] for name in names}
         times: Rounds = {name: [] for name in configs}
-        own: Rounds = {name: [] for name in configs if name.startswith("gate")}
+        own: Rounds = {name: [] for name in configs if name in GATES}
         for index in range(rounds):
             # each round in an order of its own (seeded, the same every run of the benchmark):
             # none always runs first, or right after the same other one
@@ -198,7 +199,7 @@ def measure(size: int, rounds: int, python: str, names: list[str]) -> tuple[int,
                 for path in (Path(f"{out}-o"), Path(f"{out}-ss")):
                     path.write_text("")
                 times[name].append(cpu(argv, root, gh_env if name == "gate-gh" else env))
-                seconds = own_cpu(processes)
+                seconds = own_cpu(processes)  # read and removed after every run
                 if name in own:
                     own[name].append(seconds)
         medians = {name: statistics.median(values) for name, values in times.items()}
@@ -206,13 +207,17 @@ def measure(size: int, rounds: int, python: str, names: list[str]) -> tuple[int,
         return tests, times, own
 
 
-def paired(upper: list[float], lower: list[float], bare: list[float]) -> str:
-    """What `upper` adds over `lower`, round by round in that round's bare pytest: the median
-    and its 95% interval (measure.median_interval)."""
-    added = [(u - low) / b for u, low, b in zip(upper, lower, bare, strict=True)]
-    interval = median_interval(added)
+def median_cell(ratios: list[float]) -> str:
+    """A table cell: the median of one ratio a round, and its 95% interval
+    (measure.median_interval)."""
+    interval = median_interval(ratios)
     around = f" ({interval[0]:+.3f}x to {interval[1]:+.3f}x)" if interval else ""
-    return f"{statistics.median(added):+.3f}x{around}"
+    return f"{statistics.median(ratios):+.3f}x{around}"
+
+
+def paired(upper: list[float], lower: list[float], bare: list[float]) -> str:
+    """What `upper` adds over `lower`, round by round in that round's bare pytest."""
+    return median_cell([(u - low) / b for u, low, b in zip(upper, lower, bare, strict=True)])
 
 
 def main() -> int:
@@ -224,6 +229,9 @@ def main() -> int:
         help="the configurations to run, comma-separated (bare is always run)",
     )
     args = parser.parse_args()
+    unknown = sorted(set(args.configs.split(",")) - set(ALL))
+    if unknown:
+        parser.error(f"--configs: unknown {', '.join(unknown)} (known: {', '.join(ALL)})")
     chosen = ["bare", *(n for n in ALL if n != "bare" and n in args.configs.split(","))]
     rows = [measure(int(s), args.rounds, sys.executable, chosen) for s in args.sizes.split(",")]
     names = chosen[1:]
@@ -276,10 +284,12 @@ def main() -> int:
         if upper in chosen and lower in chosen:
             cells = " | ".join(paired(t[upper], t[lower], t["bare"]) for _, t, _ in rows)
             lines.append(f"| {label} | {cells} |")
-    for name in ("gate", "gate-gh"):
+    for name in GATES:
         if name in chosen:
-            zero = [0.0] * args.rounds
-            cells = " | ".join(paired(own[name], zero, t["bare"]) for _, t, own in rows)
+            cells = " | ".join(
+                median_cell([o / b for o, b in zip(own[name], t["bare"], strict=True)])
+                for _, t, own in rows
+            )
             lines.append(
                 f"| test-gate's own processes in {name}, each measured in itself | {cells} |"
             )
