@@ -162,3 +162,50 @@ def test_the_versions_read_from_the_path_are_importlib_metadatas(tmp_path: Path)
     assert found == {k: v for k, v in expected.items() if k in found}
     assert set(found) == set(expected) - {"pytest-xdist", "pytest-timeout"}
     assert "not-installed-anywhere" not in found
+
+
+HELD = """
+import json, pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    recorder = session.config.pluginmanager.get_plugin("test_gate_recorder")
+    report = session.config._json_report.report
+    with open("held.json", "w") as out:
+        json.dump({"rows": len(recorder.reports), "section": "test_gate" in report}, out)
+"""
+
+
+@pytest.mark.parametrize(
+    ("kept", "held"),
+    [
+        # the report is saved, and carries the record: test_a's row, and test_b's setup row,
+        # failed call and teardown row
+        ([], {"rows": 4, "section": True}),
+        (["--test-gate-digest-only"], {"rows": 0, "section": False}),  # saved by no one
+        # pytest-json-report saves it itself: the digest-only of test-gate's copy is not all
+        (["--test-gate-digest-only", "--json-report-file=own.json"], {"rows": 4, "section": True}),
+    ],
+)
+def test_a_report_no_one_keeps_holds_no_copy_of_the_record(
+    pytester: pytest.Pytester, kept: list[str], held: dict[str, object]
+) -> None:
+    """The record file is the record: a report that is not kept gets no section, and the
+    recorder holds no row of a test in memory to put there. The file is the same."""
+    pytester.makeconftest(HELD)
+    pytester.makepyfile(test_a="def test_a():\n    pass\n\ndef test_b():\n    assert 0\n")
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess(
+        "-p", "no:randomly", f"--test-gate-record={path}", "--test-gate-run-id=r",
+        "--json-report", "--json-report-file=none", "--test-gate-report=tg.json", *kept,
+    )  # fmt: skip
+    assert json.loads((pytester.path / "held.json").read_text()) == held
+    events = read_events(path)
+    assert [(r["nodeid"], r["when"], r["outcome"]) for r in events["reports"]] == [
+        ("test_a.py::test_a", "setup", "passed"),
+        ("test_a.py::test_a", "call", "passed"),
+        ("test_a.py::test_a", "teardown", "passed"),
+        ("test_a.py::test_b", "setup", "passed"),
+        ("test_a.py::test_b", "call", "failed"),
+        ("test_a.py::test_b", "teardown", "passed"),
+    ]

@@ -123,7 +123,8 @@ def pytest_configure(config: Any) -> None:
         config.pluginmanager.register(unrun, "test_gate_unrun")
         if not hasattr(config, "workerinput"):  # pytest-xdist workers report to the controller
             run_id = _option(config, protocol.OPT_RUN_ID)
-            recorder = Recorder(config, run_id, record_file, chosen, unrun)
+            in_memory = not _report_dropped(config)
+            recorder = Recorder(config, run_id, record_file, chosen, unrun, in_memory)
             config.stash[RECORDER] = recorder
             config.pluginmanager.register(recorder, "test_gate_recorder")
             if not _xdist_controller(config) and not _option(config, protocol.OPT_NO_STATE):
@@ -156,6 +157,16 @@ def pytest_configure(config: Any) -> None:
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
+
+
+def _report_dropped(config: Any) -> bool:
+    """No one keeps pytest-json-report's report (test-gate saves only its digest, and
+    pytest-json-report saves nothing): it needs no copy of the record, the record file is it."""
+    return bool(
+        _option(config, protocol.OPT_DIGEST_ONLY)
+        and _option(config, protocol.OPT_REPORT)
+        and getattr(config.option, "json_report_file", None) is None
+    )
 
 
 def _xdist_controller(config: Any) -> bool:

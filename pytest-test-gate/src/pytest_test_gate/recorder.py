@@ -238,7 +238,11 @@ class Recorder:
     A call or teardown that plainly passed is written with its test's end, in one line,
     compact: if the run dies before that end, the test is one that was running, and those
     phases would not change what the gate makes of it (an attempt with no teardown never
-    finished). Every other phase report is written at once."""
+    finished). Every other phase report is written at once.
+
+    `in_memory` False: the record file is the whole record, and no report is kept to carry
+    it (--test-gate-digest-only), so the rows are not also held in memory for the report's
+    section: three calls a test fewer, and no row a test kept to the end."""
 
     def __init__(
         self,
@@ -247,8 +251,10 @@ class Recorder:
         record_file: str = "",
         chosen: dict[str, dict[str, Any]] | None = None,
         unrun: UnrunRecorder | None = None,
+        in_memory: bool = True,
     ) -> None:
         self.config = config
+        self.in_memory = in_memory or not record_file
         self.unrun = unrun  # told what each test did: what never ran is what it was not told
         self.chosen = chosen or {}
         self.started = time.time()
@@ -432,7 +438,8 @@ class Recorder:
 
     def _passed(self, nodeid: str, when: str, seconds: Any, location: tuple[Any, ...]) -> None:
         """A phase that plainly passed (protocol.PLAIN_KEYS)."""
-        keep_passed(self.reports, nodeid, location, (when, seconds))
+        if self.in_memory:
+            keep_passed(self.reports, nodeid, location, (when, seconds))
         if when == "call" and self.unrun is not None:
             self.unrun.ran(nodeid)
         if self.stream is None:
@@ -479,7 +486,8 @@ class Recorder:
         if len(entry) == len(PLAIN_KEYS) and outcome == "passed" and when in PHASES:
             self._passed(nodeid, when, entry["duration"], entry["location"])
             return
-        self.reports.append(entry)
+        if self.in_memory:
+            self.reports.append(entry)
         if self.stream is not None:
             self._write_passed(nodeid)
             self._write("report", entry, flush=when == "setup")
@@ -509,7 +517,8 @@ class Recorder:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
-        json_report[REPORT_KEY] = self.data()
+        if self.in_memory:  # else the report is not kept: its digest has no section
+            json_report[REPORT_KEY] = self.data()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> Any:
