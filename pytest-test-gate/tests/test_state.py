@@ -107,6 +107,57 @@ def test_a_fixture_that_fills_another_fixtures_container_is_named(
     assert "test_a.py::test_b" not in found  # filled once
 
 
+def test_a_watched_container_is_the_tests_own_change_and_a_fixture_that_failed_is_not_watched(
+    pytester: pytest.Pytester,
+) -> None:
+    """Looked at as each fixture is about to run and as the test's call starts: what the
+    last fixture did is that fixture's; what the test's call did is the test's; a broader
+    fixture asked for in the call is watched from then on; one that failed is not."""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def registry():
+            return []
+
+        @pytest.fixture(scope="session")
+        def broken():
+            raise RuntimeError("no service")
+
+        @pytest.fixture(scope="session")
+        def late():
+            return {"a": 1}
+
+        @pytest.fixture
+        def plain(registry):
+            return 1
+        """
+    )
+    pytester.makepyfile(
+        test_a="""
+        def test_fill(plain, registry):
+            registry.append(1)
+
+        def test_broken(broken):
+            pass
+
+        def test_late(request):
+            request.getfixturevalue("late")["b"] = 2
+
+        def test_late_again(late):
+            late["c"] = 3
+        """
+    )
+    found = changes(pytester)
+    fill = found["test_a.py::test_fill"]["fixture 'registry' (module)"]
+    assert (fill["before"], fill["after"]) == ("0 items", "1 items") and "by" not in fill
+    assert "test_a.py::test_broken" not in found
+    assert "test_a.py::test_late" not in found  # watched from the end of the test that asked
+    late = found["test_a.py::test_late_again"]["fixture 'late' (session)"]
+    assert late["gained"] == ["'c'"] and "by" not in late
+
+
 def test_a_cached_function_and_a_class_flag_are_state(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         engine="""

@@ -205,6 +205,10 @@ class StateWatch:
         # "fixture 'name' (scope)" -> the object, and its keys (or size) after the last look
         self.fixtures: dict[str, tuple[Any, Any]] = {}
         self.fixture_changes: list[Change] = []  # made while a fixture was set up, by it
+        self.fixture: Any = None  # the fixture set up last: what it did is not looked at yet
+        self.broader: list[Any] = []  # fixtures broader than a test, set up since the last look
+        # fixture -> broader than a test (its `scope` reads an enum's value: slow to ask again)
+        self.scopes: dict[Any, bool] = {}
 
     def close(self) -> None:
         self.env.undo()
@@ -295,6 +299,7 @@ class StateWatch:
         cheap fingerprint is taken once a test, after it."""
         self.env.touched = {}
         self.loggers.touched = {}
+        self.fixture = None
         self.test = item.nodeid
         self.count += 1
         if self.last is None:
@@ -345,6 +350,9 @@ class StateWatch:
                 values = _values(module, classes)
                 out.extend(_global_changes(module.__name__, before[1], detailed, values))
                 self._look_at(module)
+        self.fixture = None  # what is left was done by the test
+        if self.broader:
+            self._after_fixture()
         if self.fixtures:  # fixtures broader than a test, that returned a container
             out.extend(self.fixture_changes)
             self.fixture_changes = []
@@ -491,22 +499,51 @@ class StateWatch:
                 out.append(change)
         return out
 
-    # -- pytest's side ---------------------------------------------------------------------
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
-        """A fixture that fills a container another fixture holds (an autouse conftest
-        fixture filling `doctest_namespace`) is named as what changed it; a container that
-        a fixture broader than a test returns is watched from then on."""
-        outcome = yield
-        try:
-            if self.fixtures:
-                by = _fixture_name(fixturedef, self.root)
-                self.fixture_changes.extend(self._fixture_changes(by))
-            if fixturedef.scope != "function" and outcome.excinfo is None:
-                value = outcome.get_result()
+    def _after_fixture(self) -> None:
+        """What the fixture set up last did to the watched containers, laid at its door (at
+        the test's when none was), and the containers the fixtures broader than a test set up
+        since returned, watched from now on."""
+        if self.fixtures:
+            by = _fixture_name(self.fixture, self.root) if self.fixture is not None else ""
+            self.fixture_changes.extend(self._fixture_changes(by))
+        self.fixture = None
+        broader, self.broader = self.broader, []
+        for fixturedef in broader:
+            cached = getattr(fixturedef, "cached_result", None)  # (value, key, error)
+            if isinstance(cached, tuple) and len(cached) == 3 and cached[2] is None:
+                value = cached[0]
                 if isinstance(value, (dict, list, set)):
                     key = f"fixture {fixturedef.argname!r} ({fixturedef.scope})"
                     self.fixtures[key] = (value, _contents(value))
+
+    # -- pytest's side ---------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> None:
+        """As each fixture is about to run (the fixtures it asks for have run by then): what
+        the one before it did to a container another fixture holds (an autouse conftest
+        fixture filling `doctest_namespace`) is named as its change; a container that a
+        fixture broader than a test returns is watched from the next look on. A plain call
+        before each setup, not a wrapper around it: a wrapper cost more than the rest of
+        the watch in a suite of six fixtures a test."""
+        try:
+            if self.fixtures or self.broader:
+                self._after_fixture()
+            self.fixture = fixturedef
+            broader = self.scopes.get(fixturedef)
+            if broader is None:
+                broader = self.scopes[fixturedef] = fixturedef.scope != "function"
+            if broader:
+                self.broader.append(fixturedef)
+        except Exception:  # the watch must never fail a run
+            pass
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: Any) -> None:
+        """The test's fixtures are set up: what the last one did is its own."""
+        try:
+            if self.fixtures or self.broader:
+                self._after_fixture()
+            self.fixture = None
         except Exception:  # the watch must never fail a run
             pass
 
