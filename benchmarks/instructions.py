@@ -52,11 +52,11 @@ def instructions(argv: list[str], cwd: Path, env: dict[str, str], out: Path, pyt
     return total
 
 
-def measure(size: int, jobs: int) -> dict[str, int]:
+def measure(size: int, jobs: int, fixtures: int = 0) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "suite"
         root.mkdir()
-        write_suite(root, size)
+        write_suite(root, size, fixtures)
         out = Path(tmp) / "out"
         # overhead.py's environment and bytecode, and the same hash seed in every process
         env = dict(pytest_env(installed_sources(Path(tmp))), PYTHONHASHSEED="0")
@@ -76,18 +76,26 @@ def measure(size: int, jobs: int) -> dict[str, int]:
 def main() -> int:
     parser = section_parser(__doc__, "10000")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--fixtures",
+        type=int,
+        default=0,
+        help="each test asks for this many fixtures (a section of its own in RESULTS.md)",
+    )
     args = parser.parse_args()
-    rows = [(int(s), measure(int(s), args.jobs)) for s in args.sizes.split(",")]
+    rows = [(int(s), measure(int(s), args.jobs, args.fixtures)) for s in args.sizes.split(",")]
     layers = [
         ("pytest-json-report", "json-report", "bare"),
         ("pytest-random-order and pytest-rerunfailures", "plugins", "json-report"),
         ("pytest-test-gate's record, without the state watch", "record-nostate", "plugins"),
         ("the state watch", "record", "record-nostate"),
     ]
+    asked = f" --fixtures {args.fixtures}" if args.fixtures else ""
     lines = [
-        "## Instructions: what each layer costs, the same every run",
+        "## Instructions: what each layer costs, the same every run"
+        + (f", with {args.fixtures} fixtures a test" if args.fixtures else ""),
         "",
-        f"Reproduce: `.venv/bin/python benchmarks/instructions.py --sizes {args.sizes}`. "
+        f"Reproduce: `.venv/bin/python benchmarks/instructions.py --sizes {args.sizes}{asked}`. "
         f"Python {platform.python_version()}, valgrind's cachegrind. overhead.py's suite "
         "and configurations; instructions executed by the process tree, in bare pytest's "
         "(G = 10^9). test-gate's own process is counted with the interpreter check it starts, "
@@ -107,7 +115,8 @@ def main() -> int:
     lines.append("| **test-gate's part over the three plugins** | " + " | ".join(total) + " |")
     bare = [f"{f['bare'] / 1e9:.1f} G" for _, f in rows]
     lines.append("| (bare pytest) | " + " | ".join(bare) + " |")
-    write_unless(args, "instructions", "\n".join(lines))
+    section = f"instructions-fixtures-{args.fixtures}" if args.fixtures else "instructions"
+    write_unless(args, section, "\n".join(lines))
     return 0
 
 

@@ -41,9 +41,9 @@ from results_file import section_parser, write_unless
 
 MODULE = """
 import pytest
-
+{fixtures}
 @pytest.mark.parametrize("n", range(5))
-def test_param(n):
+def test_param(n{asked}):
     assert n * n >= 0
 
 {functions}
@@ -55,14 +55,21 @@ def test_skipped():
 OMIT = ["--json-report-omit", "log", "streams", "warnings", "keywords"]
 
 
-def write_suite(root: Path, tests: int) -> int:
+def write_suite(root: Path, tests: int, fixtures: int = 0) -> int:
+    """`fixtures`: each test but the skipped one asks for that many fixtures of its module
+    (each a setup of its own, as a test asking for `tmp_path` and `monkeypatch` has)."""
     per_module = 25
     modules = max(1, tests // per_module)
+    defined = "".join(f"\n@pytest.fixture\ndef fx{i}():\n    return {i}\n" for i in range(fixtures))
+    names = [f"fx{i}" for i in range(fixtures)]
     functions = "\n".join(
-        f"def test_plain_{j}():\n    assert sum(range({j})) >= 0\n" for j in range(19)
+        f"def test_plain_{j}({', '.join(names)}):\n    assert sum(range({j})) >= 0\n"
+        for j in range(19)
     )
+    asked = "".join(f", {name}" for name in names)
+    text = MODULE.format(fixtures=defined, asked=asked, functions=functions)
     for index in range(modules):
-        (root / f"test_mod_{index:04d}.py").write_text(MODULE.format(functions=functions))
+        (root / f"test_mod_{index:04d}.py").write_text(text)
     return modules * per_module
 
 
