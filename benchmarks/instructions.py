@@ -60,6 +60,10 @@ def measure(size: int, jobs: int, fixtures: int = 0) -> dict[str, int]:
         out = Path(tmp) / "out"
         # overhead.py's environment and bytecode, and the same hash seed in every process
         env = dict(pytest_env(installed_sources(Path(tmp))), PYTHONHASHSEED="0")
+        # a temp directory of its own: another process writing in the machine's (a test run
+        # beside it) would make the state watch look at it, and the count move
+        (Path(tmp) / "temp").mkdir()
+        env["TMPDIR"] = str(Path(tmp) / "temp")
         configs = configurations(sys.executable, out)
         runs = [(name, configs[name], True) for name in PYTEST_LAYERS]
         runs.append(("test-gate", configs["gate"], False))
@@ -99,8 +103,8 @@ def main() -> int:
         f"Python {platform.python_version()}, valgrind's cachegrind. overhead.py's suite "
         "and configurations; instructions executed by the process tree, in bare pytest's "
         "(G = 10^9). test-gate's own process is counted with the interpreter check it starts, "
-        "and with pytest run natively. Not time: overhead.py's CPU medians are that; this "
-        "says where it goes.",
+        "and with pytest run natively, and a temp directory of its own. Not time: "
+        "overhead.py's CPU medians are that; this says where it goes.",
         "",
         "| layer | " + " | ".join(f"{size} tests" for size, _ in rows) + " |",
         "|---|" + "---:|" * len(rows),
