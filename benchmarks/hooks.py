@@ -71,7 +71,9 @@ def main() -> int:
         "its two halves). Medians over the rounds; in microseconds a test, and in bare "
         "pytest's CPU time (bare run in the same round). Not in these figures: pluggy's "
         "calls of the hooks, the garbage collector's work on what they allocate, and the "
-        "caches they share with pytest (pairs.py measures all of it together).",
+        "caches they share with pytest (pairs.py measures all of it together). A clock "
+        "adds about 0.25 µs to a plain hook's call and 0.9 µs to a wrapper's (part of it "
+        "inside what it times): at most about 2 µs of a test's figure.",
         "",
     ]
     for size in (int(s) for s in args.sizes.split(",")):
