@@ -11,7 +11,9 @@ caches they share with pytest.
     python benchmarks/hooks.py [--sizes 10000] [--rounds 5] [--out benchmarks/RESULTS.md]
 
 Each round runs bare pytest, then the record configuration with the clocks; the table has
-the medians over the rounds, in microseconds a test and in bare pytest's CPU time.
+the medians over the rounds, in microseconds a test and in bare pytest's CPU time; and the
+floor of a crash-safe record (hook_timer/test_gate_minimal_record.py: the same three lines
+and two flushed writes a test, and nothing else), timed the same way.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ from overhead import configurations, installed_sources, pytest_env, write_suite
 from results_file import section_parser, write_unless
 
 TIMER = Path(__file__).resolve().parent / "hook_timer"
+FLOOR = (
+    "the floor of the record: a test's start and setup flushed, its end written, nothing "
+    "else (hook_timer/test_gate_minimal_record.py, in the plugins configuration)"
+)
 
 
 def measure(size: int, rounds: int) -> tuple[int, list[float], dict[str, list[float]]]:
-    """Bare pytest's CPU seconds a round, and each hook's seconds a round."""
+    """Bare pytest's CPU seconds a round, and each hook's seconds a round: pytest-test-gate's
+    in the record configuration, and (keys "minimal.*") those of the plugins configuration
+    with hook_timer/test_gate_minimal_record.py, the floor of a crash-safe record."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "suite"
         root.mkdir()
@@ -44,12 +52,17 @@ def measure(size: int, rounds: int) -> tuple[int, list[float], dict[str, list[fl
         times = Path(tmp) / "times.json"
         timed_env["HOOK_TIMES_FILE"] = str(times)
         configs = configurations(sys.executable, Path(tmp) / "out")
+        timed_env["MINIMAL_RECORD_FILE"] = str(Path(tmp) / "minimal.jsonl")
+        floor = [*configs["plugins"], "-p", "test_gate_minimal_record"]
         bare: list[float] = []
         hooks: dict[str, list[float]] = {}
         for index in range(rounds):
             bare.append(cpu(configs["bare"], root, env))
-            cpu([*configs["record"], "-p", "test_gate_hook_timer"], root, timed_env)
-            for key, (nanoseconds, _) in json.loads(times.read_text()).items():
+            found = {}
+            for argv in ([*configs["record"], "-p", "test_gate_hook_timer"], floor):
+                cpu(argv, root, timed_env)
+                found.update(json.loads(times.read_text()))
+            for key, (nanoseconds, _) in found.items():
                 hooks.setdefault(key, [0.0] * index).append(nanoseconds / 1e9)
             for values in hooks.values():
                 values.extend([0.0] * (index + 1 - len(values)))
@@ -85,12 +98,18 @@ def main() -> int:
             "| hook | µs a test | in bare pytest's time |",
             "|---|---:|---:|",
         ]
-        medians = {key: statistics.median(values) for key, values in hooks.items()}
+        ours = {k: v for k, v in hooks.items() if not k.startswith("minimal.")}
+        medians = {key: statistics.median(values) for key, values in ours.items()}
         for key, seconds in sorted(medians.items(), key=lambda item: -item[1]):
             if seconds * 1e6 / tests >= 0.05:
                 lines.append(f"| {key} | {seconds * 1e6 / tests:.1f} | {seconds / base:+.4f}x |")
-        total = statistics.median([sum(r) for r in zip(*hooks.values(), strict=True)])
-        lines += [f"| **all** | {total * 1e6 / tests:.1f} | {total / base:+.4f}x |", ""]
+        for label, part in (
+            ("**all**", ours),
+            (FLOOR, {k: hooks[k] for k in hooks if k not in ours}),
+        ):
+            total = statistics.median([sum(r) for r in zip(*part.values(), strict=True)])
+            lines.append(f"| {label} | {total * 1e6 / tests:.1f} | {total / base:+.4f}x |")
+        lines.append("")
     write_unless(args, "hooks", "\n".join(lines))
     return 0
 
