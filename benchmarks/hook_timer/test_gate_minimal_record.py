@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 clock = time.perf_counter_ns
-STRING = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+STRING = json.encoder.encode_basestring_ascii  # json.dumps of a str, in C
 TOTALS: dict[str, list[int]] = {}
 
 
