@@ -40,8 +40,9 @@ FLOOR = (
 
 def measure(size: int, rounds: int) -> tuple[int, list[float], dict[str, list[float]]]:
     """Bare pytest's CPU seconds a round, and each hook's seconds a round: pytest-test-gate's
-    in the record configuration, and (keys "minimal.*") those of the plugins configuration
-    with hook_timer/test_gate_minimal_record.py, the floor of a crash-safe record."""
+    in the record configuration, and (keys "MinimalRecord.*") those of the plugins
+    configuration with hook_timer/test_gate_minimal_record.py, the floor of a crash-safe
+    record, timed by the same clocks."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "suite"
         root.mkdir()
@@ -53,13 +54,14 @@ def measure(size: int, rounds: int) -> tuple[int, list[float], dict[str, list[fl
         timed_env["HOOK_TIMES_FILE"] = str(times)
         configs = configurations(sys.executable, Path(tmp) / "out")
         timed_env["MINIMAL_RECORD_FILE"] = str(Path(tmp) / "minimal.jsonl")
-        floor = [*configs["plugins"], "-p", "test_gate_minimal_record"]
+        timer = ["-p", "test_gate_hook_timer"]
+        floor = [*configs["plugins"], *timer, "-p", "test_gate_minimal_record"]
         bare: list[float] = []
         hooks: dict[str, list[float]] = {}
         for index in range(rounds):
             bare.append(cpu(configs["bare"], root, env))
             found = {}
-            for argv in ([*configs["record"], "-p", "test_gate_hook_timer"], floor):
+            for argv in ([*configs["record"], *timer], floor):
                 cpu(argv, root, timed_env)
                 found.update(json.loads(times.read_text()))
             for key, (nanoseconds, _) in found.items():
@@ -98,7 +100,7 @@ def main() -> int:
             "| hook | µs a test | in bare pytest's time |",
             "|---|---:|---:|",
         ]
-        ours = {k: v for k, v in hooks.items() if not k.startswith("minimal.")}
+        ours = {k: v for k, v in hooks.items() if not k.startswith("MinimalRecord.")}
         medians = {key: statistics.median(values) for key, values in ours.items()}
         for key, seconds in sorted(medians.items(), key=lambda item: -item[1]):
             if seconds * 1e6 / tests >= 0.05:

@@ -62,8 +62,9 @@ def measure(size: int, jobs: int, fixtures: int = 0) -> dict[str, int]:
         env = dict(pytest_env(installed_sources(Path(tmp))), PYTHONHASHSEED="0")
         # a temp directory of its own: another process writing in the machine's (a test run
         # beside it) would make the state watch look at it, and the count move
-        (Path(tmp) / "temp").mkdir()
-        env["TMPDIR"] = str(Path(tmp) / "temp")
+        temp = Path(tmp) / "temp"
+        temp.mkdir()
+        env["TMPDIR"] = str(temp)
         configs = configurations(sys.executable, out)
         runs = [(name, configs[name], True) for name in PYTEST_LAYERS]
         runs.append(("test-gate", configs["gate"], False))

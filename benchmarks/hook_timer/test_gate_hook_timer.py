@@ -1,7 +1,8 @@
 """Benchmark-only (hooks.py loads it with `-p test_gate_hook_timer`, before pytest-test-gate's
-plugin registers its parts): each hook method of pytest-test-gate's parts is timed where it
-runs, inside a real run, and the totals are written to HOOK_TIMES_FILE as the process exits.
-A hook wrapper is timed in its two halves, before and after the hooks it wraps."""
+plugin registers its parts): each hook method of pytest-test-gate's parts, and of the floor
+hooks.py compares them with (test_gate_minimal_record), is timed where it runs, inside a
+real run, with the same clock; the totals are written to HOOK_TIMES_FILE as the process
+exits. A hook wrapper is timed in its two halves, before and after the hooks it wraps."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+import test_gate_minimal_record
 from pytest_test_gate import recorder, save, state, unrun
 
 TOTALS: dict[str, list[int]] = {}  # "Class.hook" -> [nanoseconds, calls]
@@ -55,7 +57,8 @@ def _timed(key: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-for part in (recorder.Recorder, state.StateWatch, unrun.UnrunRecorder, save.ReportSaver):
+PARTS = (recorder.Recorder, state.StateWatch, unrun.UnrunRecorder, save.ReportSaver)
+for part in (*PARTS, test_gate_minimal_record.MinimalRecord):
     for name, value in list(vars(part).items()):
         if name.startswith("pytest_") and callable(value):
             setattr(part, name, _timed(f"{part.__name__}.{name}", value))
