@@ -168,6 +168,7 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
         running=running,
         finished=records.finished,
         timeout=settings.timeout,
+        began=done.record_file.is_file(),
     )
     session = Session(
         root_causes=causes,

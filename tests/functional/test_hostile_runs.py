@@ -201,6 +201,40 @@ def test_a_conftest_that_does_not_import_is_the_first_reason(
     assert not any("bad arguments" in r or "exited with code" in r for r in run.result["reasons"])
 
 
+@pytest.mark.parametrize(
+    ("files", "first"),
+    [
+        (  # a warning filter whose module is not installed: pytest's own warning, raised
+            {"pytest.ini": "[pytest]\nfilterwarnings =\n    error\n    ignore::nowhere.W\n"},
+            "pytest crashed in _pytest before its session began: pytest.PytestConfigWarning: "
+            "Failed to import filter module 'nowhere'",
+        ),
+        (  # a conftest that ends the process as it is imported
+            {"conftest.py": "import sys\nprint('leaving now')\nsys.exit(3)\n"},
+            "pytest ended before its session began (before pytest-test-gate started its "
+            "record), with exit code 3; its last line: leaving now",
+        ),
+        (  # a conftest hook that raises: pytest's internal error names the conftest
+            {"conftest.py": "def pytest_configure(config):\n    raise RuntimeError('no')\n"},
+            "pytest hit an internal error in ",
+        ),
+    ],
+    ids=["warning-filter", "exit-at-import", "configure-raises"],
+)
+def test_a_pytest_that_stops_before_its_session_is_named_first(
+    project: Project, gate_run: Callable[..., GateRun], files: dict[str, str], first: str
+) -> None:
+    """Before the session there is no record and no report: those, the exit code and the
+    empty run follow from why pytest stopped, which comes first."""
+    root = project({**files, "tests/test_a.py": "def test_a():\n    pass\n"})
+    run = gate_run(root, "--seed", "1")
+    assert run.code == 1
+    assert run.result["reasons"][0].startswith(first)
+    if "internal error" in first:
+        assert run.result["reasons"][0].endswith("conftest.py: RuntimeError: no")
+    assert not any("exited with code" in r for r in run.result["reasons"])
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

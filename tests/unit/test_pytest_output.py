@@ -21,6 +21,19 @@ Traceback (most recent call last):
   File "/v/lib/python3.11/site-packages/pytest_jsonreport/plugin.py", line 230, in finish
 AttributeError: 'Session' object has no attribute 'fspath'
 """
+WARNING_BEFORE_THE_SESSION = """\
+Traceback (most recent call last):
+  File "<frozen runpy>", line 198, in _run_module_as_main
+  File "/v/lib/python3.11/site-packages/_pytest/config/__init__.py", line 2489, in filters
+  File "/usr/lib/python3.11/warnings.py", line 109, in _showwarnmsg
+pytest.PytestConfigWarning: Failed to import filter module 'coverage': ignore::coverage.W
+"""
+CONFTEST_HOOK = """\
+INTERNALERROR> Traceback (most recent call last):
+INTERNALERROR>   File "/v/lib/python3.11/site-packages/pluggy/_callers.py", line 1, in _multicall
+INTERNALERROR>   File "/r/conftest.py", line 2, in pytest_configure
+INTERNALERROR> RuntimeError: no
+"""
 A_TESTS_OWN_TRACEBACK = """\
 Traceback (most recent call last):
 ValueError: inside a test's captured output
@@ -61,3 +74,27 @@ def test_a_killed_or_vanished_process_is_said() -> None:
     )
     assert "ended before its session did" in gone[0] and "t.py::x was running" in gone[0]
     assert root_causes(exit_code=1, stopped="", seconds=1, tail="", running=[], finished=True) == ()
+
+
+def test_a_crash_names_the_innermost_frame_outside_the_standard_library() -> None:
+    assert from_output(WARNING_BEFORE_THE_SESSION, began=False) == (
+        "pytest crashed in _pytest before its session began: pytest.PytestConfigWarning: "
+        "Failed to import filter module 'coverage': ignore::coverage.W"
+    )
+    assert from_output(CONFTEST_HOOK) == (
+        "pytest hit an internal error in /r/conftest.py: RuntimeError: no"
+    )
+
+
+def test_a_pytest_that_ended_before_the_record_began_says_so_first() -> None:
+    common = {"stopped": "", "seconds": 1, "running": [], "finished": True, "began": False}
+    (cause,) = root_causes(exit_code=3, tail="", **common)
+    assert cause == (
+        "pytest ended before its session began (before pytest-test-gate started its record), "
+        "with exit code 3; it printed nothing"
+    )
+    (cause,) = root_causes(exit_code=4, tail="collecting\nbye now\n\n", **common)
+    assert cause.endswith("with exit code 4; its last line: bye now")
+    # what pytest printed, when the gate recognises it, is the cause instead
+    (cause,) = root_causes(exit_code=1, tail=WARNING_BEFORE_THE_SESSION, **common)
+    assert cause.startswith("pytest crashed in _pytest before its session began")

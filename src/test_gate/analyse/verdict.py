@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
+from test_gate.read.pytest_output import PYTEST_EXIT_MEANINGS
 from test_gate.read.records import (
     STOPPED_EARLY,
     CollectError,
@@ -19,16 +20,6 @@ from test_gate.read.records import (
     TestRecord,
     files_ignored,
 )
-
-PYTEST_EXIT_MEANINGS = {
-    0: "all tests passed",
-    1: "tests failed",
-    2: "the run was interrupted",
-    3: "pytest hit an internal error",
-    4: "pytest was called with bad arguments",
-    5: "no tests were collected",
-    6: "warnings were turned into errors",
-}
 
 
 @dataclass(frozen=True)

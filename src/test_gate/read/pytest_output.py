@@ -17,10 +17,21 @@ _INTERNAL_FILE = re.compile(r'^INTERNALERROR>\s+File "(?P<file>[^"]+)"', re.M)
 _USAGE = re.compile(r"^(?:ERROR: usage: .*\n)?.*?error: (?P<error>.+)$", re.M)
 _NOT_FOUND = re.compile(r"^ERROR: (?P<error>(?:file or directory not found|not found): .+)$", re.M)
 _TIMEOUT_BANNER = re.compile(r"^\++ Timeout \++$", re.M)
-_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt)\b.*$")
+# a warning that a filter turned into an error ends a traceback as an exception does
+_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*$")
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+', re.M)
 _PACKAGE = re.compile(r"(?:site|dist)-packages[\\/](?P<package>[\w.-]+)[\\/]")
+_STDLIB = re.compile(r"^<|[\\/](?:lib[\\/]python\d[\d.]*t?|Lib)[\\/]")
 MAX_DETAIL = 300
+PYTEST_EXIT_MEANINGS = {  # what pytest's exit codes mean, in words
+    0: "all tests passed",
+    1: "tests failed",
+    2: "the run was interrupted",
+    3: "pytest hit an internal error",
+    4: "pytest was called with bad arguments",
+    5: "no tests were collected",
+    6: "warnings were turned into errors",
+}
 
 
 def _running(tests: Sequence[str]) -> str:
@@ -37,8 +48,22 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def from_output(tail: str) -> str:
-    """The error pytest printed before it gave up, in one line; "" when it printed none."""
+def _where(files: Sequence[str]) -> str:
+    """Where a traceback ended, named as a person looks for it: the innermost frame outside
+    the standard library, as its installed package, or as its file (a conftest of the
+    project's raised it)."""
+    for file in reversed(files):
+        package = _PACKAGE.search(file)
+        if package:
+            return f" in {package['package']}"
+        if not _STDLIB.search(file):
+            return f" in {file}"
+    return ""
+
+
+def from_output(tail: str, began: bool = True) -> str:
+    """The error pytest printed before it gave up, in one line; "" when it printed none.
+    `began`: pytest-test-gate's record was started (pytest got as far as configuring it)."""
     conftest = _CONFTEST.search(tail)
     if conftest:
         errors = _ERROR_LINE.findall(tail[conftest.end() :])
@@ -46,9 +71,7 @@ def from_output(tail: str) -> str:
         return f"conftest {conftest['path']} could not be imported: {error}"[:MAX_DETAIL]
     internal = _INTERNAL.findall(tail)
     if internal:
-        files = _INTERNAL_FILE.findall(tail)
-        packages = [m["package"] for f in files if (m := _PACKAGE.search(f))]
-        where = f" in {packages[-1]}" if packages else ""
+        where = _where(_INTERNAL_FILE.findall(tail))
         return f"pytest hit an internal error{where}: {internal[-1]}"[:MAX_DETAIL]
     if "ERROR: usage:" in tail:
         usage = _USAGE.search(tail[tail.index("ERROR: usage:") :])
@@ -57,12 +80,13 @@ def from_output(tail: str) -> str:
     found = _NOT_FOUND.search(tail)
     if found:
         return f"pytest: {found['error']}"[:MAX_DETAIL]
-    return _crash(tail)
+    return _crash(tail, began)
 
 
-def _crash(tail: str) -> str:
+def _crash(tail: str, began: bool) -> str:
     """A Python traceback that ends pytest's output: pytest or a plugin crashed after its
-    last report line (a test's own traceback is followed by pytest's summary)."""
+    last report line (a test's own traceback is followed by pytest's summary), or before
+    the session began (a warning filter that cannot be read, a plugin that cannot load)."""
     lines = tail.rstrip().splitlines()
     if not lines or "Traceback (most recent call last):" not in tail:
         return ""
@@ -70,11 +94,17 @@ def _crash(tail: str) -> str:
     if not _EXCEPTION.match(last):
         return ""
     block = tail[tail.rindex("Traceback (most recent call last):") :]
-    packages = [m["package"] for f in _FRAME.findall(block) if (m := _PACKAGE.search(f))]
-    where = f" in {packages[-1]}" if packages else ""
+    where = _where(_FRAME.findall(block))
+    if not began:
+        return f"pytest crashed{where} before its session began: {last}"[:MAX_DETAIL]
     return (f"pytest crashed{where} after the tests ran, so its report may be missing: {last}")[
         :MAX_DETAIL
     ]
+
+
+def _last_line(tail: str) -> str:
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return f"; its last line: {lines[-1]}" if lines else "; it printed nothing"
 
 
 def root_causes(
@@ -86,9 +116,11 @@ def root_causes(
     running: Sequence[str],
     finished: bool,
     timeout: float | None = None,
+    began: bool = True,
 ) -> tuple[str, ...]:
     """The reasons that come first: why the session ended as it did. Empty when it ended
-    as pytest sessions do."""
+    as pytest sessions do. `began`: pytest-test-gate's record was started; a pytest that
+    ended before that wrote no record and no report, and those are its consequences."""
     tail = text(tail)
     if stopped == "timeout":
         limit = f" (--timeout {timeout:g} s)" if timeout else ""
@@ -104,13 +136,18 @@ def root_causes(
             f"a test ran over the per-test time limit and pytest-timeout ended the run: "
             f"{_running(running)}"
         )
-    explained = from_output(tail)
+    explained = from_output(tail, began)
     if explained:
         causes.append(explained)
     if exit_code is not None and exit_code < 0:
         causes.append(
             f"pytest was killed by {_signal_name(exit_code)} (the machine ran out of memory, "
             f"or a test killed it): {_running(running)}"
+        )
+    elif not began and not causes and exit_code is not None:
+        causes.append(
+            f"pytest ended before its session began (before pytest-test-gate started its "
+            f"record), with exit code {exit_code}{_last_line(tail)}"[:MAX_DETAIL]
         )
     elif not finished and not causes and exit_code not in (None, 2, 3, 4, 5):
         causes.append(
