@@ -218,8 +218,17 @@ def test_a_conftest_that_does_not_import_is_the_first_reason(
             {"conftest.py": "def pytest_configure(config):\n    raise RuntimeError('no')\n"},
             "pytest hit an internal error in ",
         ),
+        (  # a plugin's warning at configure time, which the project's filter makes an error
+            {
+                "pytest.ini": "[pytest]\nfilterwarnings = error\n",
+                "conftest.py": "import warnings\nimport pytest\n\n\n"
+                "def pytest_configure(config):\n"
+                "    warnings.warn(pytest.PytestDeprecationWarning('an option is unset'))\n",
+            },
+            "pytest hit an internal error in ",
+        ),
     ],
-    ids=["warning-filter", "exit-at-import", "configure-raises"],
+    ids=["warning-filter", "exit-at-import", "configure-raises", "configure-warns"],
 )
 def test_a_pytest_that_stops_before_its_session_is_named_first(
     project: Project, gate_run: Callable[..., GateRun], files: dict[str, str], first: str
@@ -231,7 +240,10 @@ def test_a_pytest_that_stops_before_its_session_is_named_first(
     assert run.code == 1
     assert run.result["reasons"][0].startswith(first)
     if "internal error" in first:
-        assert run.result["reasons"][0].endswith("conftest.py: RuntimeError: no")
+        assert run.result["reasons"][0].split("conftest.py: ")[1] in (
+            "RuntimeError: no",
+            "pytest.PytestDeprecationWarning: an option is unset",
+        )
     assert not any("exited with code" in r for r in run.result["reasons"])
 
 

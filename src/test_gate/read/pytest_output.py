@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from test_gate.read.values import text
 
 _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^']+)'")
-_ERROR_LINE = re.compile(r"^E\s+(?P<error>[\w.]*(?:Error|Exception|Exit)\b.*)$", re.M)
-_INTERNAL = re.compile(r"^INTERNALERROR>\s+(?P<error>[\w.]*(?:Error|Exception)\b.*)$", re.M)
+_ERROR_LINE = re.compile(r"^E\s+(?P<error>[\w.]*(?:Error|Exception|Exit|Warning)\b.*)$", re.M)
+_INTERNAL = re.compile(r"^INTERNALERROR>\s+(?P<error>[\w.]*(?:Error|Exception|Warning)\b.*)$", re.M)
 _INTERNAL_FILE = re.compile(r'^INTERNALERROR>\s+File "(?P<file>[^"]+)"', re.M)
 _USAGE = re.compile(r"^(?:ERROR: usage: .*\n)?.*?error: (?P<error>.+)$", re.M)
 _NOT_FOUND = re.compile(r"^ERROR: (?P<error>(?:file or directory not found|not found): .+)$", re.M)
