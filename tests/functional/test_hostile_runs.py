@@ -257,7 +257,10 @@ def test_a_syntax_error_names_the_collection_error_first(
         }
     )
     run = gate_run(root, "--seed", "1")
-    assert run.result["reasons"][0].startswith("1 collection error(s): tests in tests/test_bad.py")
+    assert run.result["reasons"][0].startswith(
+        "1 collection error(s): tests in tests/test_bad.py could not be collected: "
+    )
+    assert "SyntaxError" in run.result["reasons"][0]  # what to fix, without opening the summary
     # no test ran because collection failed: no guess at -x or a crash, no exit code 2; the
     # pass rate that follows from it (the collection error counts as an error) stays
     assert run.result["reasons"][1:] == [

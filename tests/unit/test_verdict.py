@@ -122,6 +122,32 @@ def test_collection_error_counts_as_error_and_fails() -> None:
     assert any("exited with code 2" in r for r in verdict.reasons)
 
 
+IMPORT_ERROR = (
+    "ImportError while importing test module '/r/tests/t.py'.\nHint: make sure ...\n"
+    "Traceback:\nE   ModuleNotFoundError: No module named 'nowhere'"
+)
+
+
+def test_a_collection_error_reason_says_what_to_fix() -> None:
+    one = (CollectError("tests/t.py", IMPORT_ERROR, ""),)
+    (reason,) = decide(run_of(exit_code=2, collect_errors=one), Policy()).reasons[:1]
+    assert reason == (
+        "1 collection error(s): tests in tests/t.py could not be collected: "
+        "ModuleNotFoundError: No module named 'nowhere'"
+    )
+    # a syntax error's message is its place; its traceback ends with the error
+    syntax = CollectError("tests/s.py", 'File "/r/tests/s.py", line 1', "  ^\nSyntaxError: bad")
+    many = (syntax, CollectError("tests/u.py", "x" * 500, ""))
+    (reason,) = decide(run_of(exit_code=2, collect_errors=many), Policy()).reasons[:1]
+    assert reason.endswith("could not be collected; the first: SyntaxError: bad")
+    # no exception line: the first line, cut
+    (reason,) = decide(run_of(exit_code=2, collect_errors=many[1:]), Policy()).reasons[:1]
+    assert reason.endswith(": " + "x" * 199 + "…")
+    nothing = (CollectError("tests/t.py", "", ""),)
+    (reason,) = decide(run_of(exit_code=2, collect_errors=nothing), Policy()).reasons[:1]
+    assert reason.endswith("tests/t.py could not be collected")
+
+
 @pytest.mark.parametrize("code", [2, 3, 4, 6, 137, -9])
 def test_unexpected_exit_codes_fail(code: int) -> None:
     verdict = decide(run_of(*passing(3), exit_code=code), Policy())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from test_gate.read.records import (
     TestRecord,
     files_ignored,
 )
+
+MAX_ERROR = 200  # characters of a collection error's line in a reason
+_EXCEPTION_LINE = re.compile(r"^(?:E\s+)?(?P<line>[\w.]*(?:Error|Exception|Warning|Exit)\b.*)$")
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,23 @@ def _exit_code_reasons(code: int | None, counts: Counts, policy: Policy) -> list
     return []
 
 
+def _first_error(errors: tuple[CollectError, ...]) -> str:
+    """The first error's exception line (its first line when none reads as one), which a
+    reader of the reasons alone needs to act: an import error's message begins with pytest's
+    own words and ends with the exception, a syntax error's with the file and the code."""
+    error = errors[0]
+    lines = [line.strip() for line in error.message.splitlines() if line.strip()]
+    found = [m["line"] for line in lines if (m := _EXCEPTION_LINE.match(line))]
+    if not found:  # pytest's first line of a syntax error is its place: the traceback has it
+        text = [line.strip() for line in error.longrepr.splitlines()]
+        found = [m["line"] for line in text if (m := _EXCEPTION_LINE.match(line))][-1:]
+    if not (found or lines):
+        return ""
+    line = found[-1] if found else lines[0]
+    line = line if len(line) <= MAX_ERROR else line[: MAX_ERROR - 1] + "…"
+    return f": {line}" if len(errors) == 1 else f"; the first: {line}"
+
+
 def _keyed(test: TestRecord) -> tuple[str, str]:
     return (test.cell, test.nodeid)
 
@@ -189,6 +210,7 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
             f"{len(run.collect_errors)} collection error(s): tests in "
             f"{', '.join(e.nodeid or '<root>' for e in run.collect_errors[:3])}"
             f"{' and more' if len(run.collect_errors) > 3 else ''} could not be collected"
+            + _first_error(run.collect_errors)
         )
     explained = bool(run.session.root_causes or (run.collect_errors and not run.tests))
     # a reason that follows from the root cause is left out: it would only guess at it
