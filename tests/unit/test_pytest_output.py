@@ -34,6 +34,14 @@ INTERNALERROR>   File "/v/lib/python3.11/site-packages/pluggy/_callers.py", line
 INTERNALERROR>   File "/r/conftest.py", line 2, in pytest_configure
 INTERNALERROR> RuntimeError: no
 """
+A_CONFTEST_PLUGGY_REJECTS = """\
+Traceback (most recent call last):
+  File "/v/lib/python3.11/site-packages/pluggy/_manager.py", line 501, in _verify_hook
+    raise PluginValidationError(
+pluggy._manager.PluginValidationError: Plugin '/r/tests/conftest.py' for hook 'pytest_ignore'
+hookimpl definition: pytest_ignore_collect(path, config)
+Argument(s) {'path'} are declared in the hookimpl but can not be found in the hookspec
+"""
 A_TESTS_OWN_TRACEBACK = """\
 Traceback (most recent call last):
 ValueError: inside a test's captured output
@@ -98,3 +106,12 @@ def test_a_pytest_that_ended_before_the_record_began_says_so_first() -> None:
     # what pytest printed, when the gate recognises it, is the cause instead
     (cause,) = root_causes(exit_code=1, tail=WARNING_BEFORE_THE_SESSION, **common)
     assert cause.startswith("pytest crashed in _pytest before its session began")
+
+
+def test_an_exception_whose_message_goes_on_over_lines_is_read_whole() -> None:
+    assert from_output(A_CONFTEST_PLUGGY_REJECTS, began=False) == (
+        "pytest crashed in pluggy before its session began: pluggy._manager."
+        "PluginValidationError: Plugin '/r/tests/conftest.py' for hook 'pytest_ignore' "
+        "hookimpl definition: pytest_ignore_collect(path, config) Argument(s) {'path'} are "
+        "declared in the hookimpl but can not be found in the hookspec"
+    )

@@ -22,7 +22,9 @@ _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*$
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+', re.M)
 _PACKAGE = re.compile(r"(?:site|dist)-packages[\\/](?P<package>[\w.-]+)[\\/]")
 _STDLIB = re.compile(r"^<|[\\/](?:lib[\\/]python\d[\d.]*t?|Lib)[\\/]")
+_BANNER = re.compile(r"^=+ .* =+$")  # pytest's section lines and its summary
 MAX_DETAIL = 300
+MAX_MESSAGE_LINES = 8  # lines of an exception's message at the end of pytest's output
 PYTEST_EXIT_MEANINGS = {  # what pytest's exit codes mean, in words
     0: "all tests passed",
     1: "tests failed",
@@ -86,18 +88,23 @@ def from_output(tail: str, began: bool = True) -> str:
 def _crash(tail: str, began: bool) -> str:
     """A Python traceback that ends pytest's output: pytest or a plugin crashed after its
     last report line (a test's own traceback is followed by pytest's summary), or before
-    the session began (a warning filter that cannot be read, a plugin that cannot load)."""
-    lines = tail.rstrip().splitlines()
-    if not lines or "Traceback (most recent call last):" not in tail:
-        return ""
-    last = lines[-1].strip()
-    if not _EXCEPTION.match(last):
+    the session began (a warning filter that cannot be read, a plugin that cannot load).
+    Its exception's message may go on over lines of its own (pluggy's validation errors)."""
+    if "Traceback (most recent call last):" not in tail:
         return ""
     block = tail[tail.rindex("Traceback (most recent call last):") :]
+    lines = block.rstrip().splitlines()
+    heads = [i for i, line in enumerate(lines) if _EXCEPTION.match(line)]
+    if not heads:
+        return ""
+    rest = lines[heads[-1] :]
+    if len(rest) > MAX_MESSAGE_LINES or any(_BANNER.match(line) for line in rest):
+        return ""  # pytest went on after it: a test's own output, not the end of pytest
+    message = " ".join(line.strip() for line in rest if line.strip())
     where = _where(_FRAME.findall(block))
     if not began:
-        return f"pytest crashed{where} before its session began: {last}"[:MAX_DETAIL]
-    return (f"pytest crashed{where} after the tests ran, so its report may be missing: {last}")[
+        return f"pytest crashed{where} before its session began: {message}"[:MAX_DETAIL]
+    return (f"pytest crashed{where} after the tests ran, so its report may be missing: {message}")[
         :MAX_DETAIL
     ]
 
