@@ -41,7 +41,7 @@ from test_gate.read.run_files import read_run_files
 from test_gate.render import terminal, unrun
 from test_gate.render.result_json import ignored_entry
 from test_gate.run import extra_runs
-from test_gate.run.cancel import Cancelled
+from test_gate.run.cancel import Cancelled, let_go
 from test_gate.run.collect import collect
 from test_gate.run.interpreter import check_plugins
 from test_gate.run.pytest_command import Asked, reproduce_command
@@ -142,6 +142,7 @@ def run(settings: RunSettings) -> int:
                 *shard_notices,
                 *setting_notices(records.choices, asdict(asked)),
                 *records.watch_notes,
+                *_signal_notices(),
             ),
             cell=cell,
             shard_asked=asked.shard,
@@ -182,6 +183,15 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
     records = replace(records, exit_code=done.exit_code, session=session)
     records = check_shard(attribution.attribute(records), settings.shard)
     return check_seed(records, done.asked.seed)
+
+
+def _signal_notices() -> tuple[str, ...]:
+    """Signals that would have ended test-gate without a verdict, and mean nothing to it."""
+    return tuple(
+        f"test-gate received {name} during the run and went on: it uses no such signal (a "
+        "test, or a process one started, may have sent it to its parent)"
+        for name in let_go()
+    )
 
 
 def _seed(settings: RunSettings) -> tuple[int, tuple[str, ...]]:

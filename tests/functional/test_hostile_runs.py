@@ -247,6 +247,43 @@ def test_a_pytest_that_stops_before_its_session_is_named_first(
     assert not any("exited with code" in r for r in run.result["reasons"])
 
 
+@pytest.mark.skipif(not POSIX, reason="POSIX signals")
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"])
+def test_a_test_that_signals_the_gate_still_gets_a_verdict(
+    project: Project, gate_run: Callable[..., GateRun], name: str
+) -> None:
+    """Each of these ends a process that does not handle it, without a word. A hang-up or a
+    quit cancels the run as SIGTERM does; a signal that means nothing to the gate is noted,
+    and the run goes on."""
+    test = f"""
+        import os
+        import signal
+        import time
+
+
+        def test_a():
+            pass
+
+
+        def test_signals_its_parent():
+            os.kill(os.getppid(), signal.{name})
+            time.sleep(0.5)
+
+
+        def test_z():
+            pass
+    """
+    run = gate_run(project({"tests/test_k.py": test}), "--seed", "1", "--bucket", "none")
+    if name in ("SIGHUP", "SIGQUIT"):
+        assert run.code == 1
+        assert run.result["reasons"][0].startswith(f"the run was cancelled ({name})")
+        assert "tests/test_k.py::test_signals_its_parent was running" in run.result["reasons"][0]
+    else:
+        assert run.code == 0, run.proc.stdout[-2000:]
+        assert run.counts["passed"] == 3
+        assert any(f"test-gate received {name}" in n for n in run.result["notices"])
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

@@ -1,6 +1,10 @@
-"""A cancelled job: SIGTERM or SIGINT to the gate (a cancelled workflow, Ctrl-C) raises
-`Cancelled` once in the main thread, and is remembered, so that code running inside C (an
-SQLite statement, whose callbacks swallow exceptions) can ask whether to stop."""
+"""A cancelled job: SIGTERM or SIGINT to the gate (a cancelled workflow, Ctrl-C), SIGHUP (its
+terminal went away) or SIGQUIT raises `Cancelled` once in the main thread, and is remembered,
+so that code running inside C (an SQLite statement, whose callbacks swallow exceptions) can
+ask whether to stop. The signals whose default would end the gate without a word and that
+mean nothing to it (SIGUSR1, SIGUSR2, SIGALRM: a test that signals its parent) are noted and
+the run goes on: every run ends with a verdict. They are caught, not ignored, so that pytest,
+which the gate starts, gets them as it would without the gate."""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from contextlib import contextmanager
 from types import FrameType
 
 _requested: list[str] = []  # the signal's name, once one came
+_ignored: list[str] = []  # the names of the signals that came and were let go, in order
+CANCEL = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+LET_GO = ("SIGUSR1", "SIGUSR2", "SIGALRM")
 
 
 class Cancelled(BaseException):
@@ -27,10 +34,19 @@ def requested() -> str | None:
     return _requested[0] if _requested else None
 
 
+def let_go() -> tuple[str, ...]:
+    """The signals that came and were let go (each once), in the order they first came."""
+    return tuple(dict.fromkeys(_ignored))
+
+
+def _number(name: str) -> signal.Signals | None:
+    return getattr(signal, name, None)  # Windows has no SIGHUP, SIGQUIT, SIGUSR1, ...
+
+
 @contextmanager
 def cancellation() -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT raise Cancelled, once; a second one is ignored so that
-    the gate can still write what it knows."""
+    """While inside, a cancelling signal raises Cancelled, once; a second one is ignored so
+    that the gate can still write what it knows. The signals let go are noted."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -42,11 +58,19 @@ def cancellation() -> Iterator[None]:
         _requested.append(name)
         raise Cancelled(name)
 
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    previous = {s: signal.signal(s, handler) for s in wanted}
+    def note(signum: int, frame: FrameType | None) -> None:
+        _ignored.append(signal.Signals(signum).name)
+
+    wanted = [(n, handler) for n in CANCEL] + [(n, note) for n in LET_GO]
+    previous = {
+        number: signal.signal(number, function)
+        for name, function in wanted
+        if (number := _number(name)) is not None
+    }
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
         _requested.clear()
+        _ignored.clear()
