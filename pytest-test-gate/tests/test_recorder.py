@@ -209,3 +209,50 @@ def test_a_report_no_one_keeps_holds_no_copy_of_the_record(
         ("test_a.py::test_b", "call", "failed"),
         ("test_a.py::test_b", "teardown", "passed"),
     ]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="POSIX fork")
+def test_a_forked_child_that_goes_on_writes_one_line_and_nothing_else(
+    pytester: pytest.Pytester,
+) -> None:
+    """A child that returns from the test is a second pytest session: the record keeps the
+    parent's run whole and says, in one line, that the session went on in a copy. A child
+    that ends with os._exit (a multiprocessing worker) is not a copy that went on."""
+    pytester.makepyfile(
+        test_f="""
+        import multiprocessing
+        import os
+
+        def test_a():
+            pass
+
+        def test_worker_ends():
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+
+        def test_pool():
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                assert pool.map(abs, [-1, -2]) == [1, 2]
+
+        def test_fork():
+            os.fork()
+
+        def test_z():
+            pass
+        """
+    )
+    path = pytester.path / "record.jsonl"
+    pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:random_order", f"--test-gate-record={path}"
+    )
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    forked = [e for e in events if e["event"] == "forked"]
+    assert len(forked) == 1
+    assert forked[0]["nodeid"] == "test_f.py::test_fork"
+    assert forked[0]["pid"] != forked[0]["parent"]
+    starts = [e["nodeid"] for e in events if e["event"] == "test_start"]
+    assert len(starts) == len(set(starts)) == 5  # the child's tests are not in the record
+    assert [e["event"] for e in events].count("finish") == 1
+    assert [e["event"] for e in events].count("start") == 1

@@ -284,6 +284,36 @@ def test_a_test_that_signals_the_gate_still_gets_a_verdict(
         assert any(f"test-gate received {name}" in n for n in run.result["notices"])
 
 
+@pytest.mark.skipif(not POSIX, reason="POSIX fork")
+def test_a_test_that_forks_pytest_is_named_and_its_copy_not_counted(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    """The copy of pytest a forking test leaves goes on with the session: its tests ran twice,
+    once where the gate cannot see. Counted once, and the first reason names the test."""
+    test = """
+        import os
+
+
+        def test_a():
+            pass
+
+
+        def test_fork():
+            os.fork()
+
+
+        def test_z():
+            pass
+    """
+    run = gate_run(project({"tests/test_f.py": test}), "--seed", "1", "--bucket", "none")
+    assert run.code == 1
+    first = run.result["reasons"][0]
+    assert "1 process(es) that a test forked from pytest went on with the session" in first
+    assert "forked in tests/test_f.py::test_fork" in first
+    assert run.counts["passed"] == 3 and run.counts["reruns"] == 0
+    assert len(run.result["reasons"]) == 1  # nothing the copy wrote reached the record
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

@@ -15,6 +15,7 @@ the order is left alone.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class ExactOrder:
         self.config = config
         self.ids = ids
         self.results = results
+        self.pid = os.getpid()  # a child a test forked writes no outcomes over these
         self.missing: list[str] = []
         self.outcomes: dict[str, str] = {}
         self.messages: dict[str, str] = {}
@@ -97,7 +99,7 @@ class ExactOrder:
             self.outcomes[nodeid] = "xfailed" if xfail else "skipped"
 
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> None:
-        if not self.results:
+        if not self.results or os.getpid() != self.pid:
             return
         data = {
             "outcomes": self.outcomes,

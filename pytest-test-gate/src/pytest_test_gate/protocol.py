@@ -11,8 +11,9 @@ __version__ = "0.6.0"
 # the version of the record the plugin writes; test-gate refuses one it does not know
 # (3: a test's plainly passed phases are written with its end, as [when, seconds];
 # 4: the record's "reports" list holds them compact too, see PASSED;
-# 5: the process-global state each test left changed, see SECTION_STATE)
-SCHEMA = 5
+# 5: the process-global state each test left changed, see SECTION_STATE;
+# 6: "forked", a child a test forked went on with the session, see SECTION_FORKED)
+SCHEMA = 6
 
 # pytest options the plugin adds (all off until asked for)
 OPT_ENABLE = "--test-gate"
@@ -35,7 +36,8 @@ OPT_DIGEST_ONLY = "--test-gate-digest-only"  # of OPT_REPORT's report, save only
 # "collected" (the last one counts), "test_start" and "test_end" (around each test),
 # "report" (one per phase report, except the phases that plainly passed: those come with
 # "test_end" as "passed": [[when, seconds], ...] and the test's "location"), "state" (a
-# test that left process-global state changed, as an entry of SECTION_STATE), "finish"
+# test that left process-global state changed, as an entry of SECTION_STATE), "forked" (an
+# entry of SECTION_FORKED, appended by the child), "finish"
 # the key of the record in pytest-json-report's report
 REPORT_KEY = "test_gate"
 # beside the report --test-gate-report saves, its digest (this suffix added to the report's
@@ -59,6 +61,9 @@ SECTION_SETTINGS = "collect_settings"
 # the process-global state tests left changed, in the order they ran: [{"nodeid", "changes":
 # [{"key", "before", "after"}, ...], "worker"?}], one entry per test that changed something
 SECTION_STATE = "state_changes"
+# children a test forked from pytest that went on with the session (their own writes never
+# reach the record): [{"pid", "parent", "nodeid": the test that forked}]
+SECTION_FORKED = "forked"
 # what the state watch says of itself, in a sentence each (it looked at a busy directory less
 # often): [text, ...]
 SECTION_WATCH_NOTES = "state_watch_notes"

@@ -18,10 +18,11 @@ import platform
 import re
 import sys
 import time
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
+from pytest_test_gate.fork import ForkedStream, Stream, silence, watch_forks
 from pytest_test_gate.protocol import (
     MAX_TEXT,
     PASSED,
@@ -264,15 +265,29 @@ class Recorder:
         self.deselected: list[str] = []
         self.collected = 0  # as pytest counts it: before deselection
         self.selected: int | None = None
-        self.stream: IO[str] | None = None
+        self.stream: Stream | None = None
         self.passed: dict[str, list[Held]] = {}  # phases to write with their test's end
         self.state: list[dict[str, Any]] = []  # tests that left process-global state changed
         self.watch_notes: list[str] = []  # what the state watch says of itself
         # the test running: its id, its id as JSON, its location, and its location as JSON
         self.current: tuple[str, str, tuple[Any, ...], str | None] = ("", "", (), None)
+        self.record_file = record_file
+        self.pid = os.getpid()
         if record_file:
-            self.stream = open(record_file, "w", encoding="utf-8")  # noqa: SIM115
+            # appended to, so that a line a forked child appends is never written over
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+            handle = os.open(record_file, flags, 0o666)
+            self.stream = open(handle, "w", encoding="utf-8")  # noqa: SIM115
             self._write("start", self.header, flush=True)
+            watch_forks(self, Recorder._forked)
+
+    def _forked(self) -> None:
+        """In a child a test forked: see fork.py."""
+        stream = self.stream
+        if stream is None or isinstance(stream, ForkedStream):
+            return
+        silence(stream)
+        self.stream = ForkedStream(self.record_file, self.pid, self.current[0])
 
     def _write(self, event: str, data: dict[str, Any], *, flush: bool = False) -> None:
         """One event a line. The file is flushed as each test starts and when its setup ended

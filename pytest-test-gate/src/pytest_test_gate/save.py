@@ -29,12 +29,13 @@ class ReportSaver:
         self.config = config
         self.path = path
         self.digest_only = digest_only
+        self.pid = os.getpid()  # a child a test forked saves nothing over the parent's report
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> Generator[None, Any, None]:
         yield  # pytest-json-report builds its report in its own pytest_sessionfinish
         report = getattr(getattr(self.config, "_json_report", None), "report", None)
-        if report is None:  # pytest-json-report is not active: there is no report to save
+        if report is None or os.getpid() != self.pid:  # not active, or a forked child's
             return
         folder = os.path.dirname(self.path)
         if folder:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_test_gate.protocol import PASSED, PLAIN_KEYS, SECTION_STATE
+from pytest_test_gate.protocol import PASSED, PLAIN_KEYS, SECTION_FORKED, SECTION_STATE
 
 from test_gate.read.attempts import plain_test
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
@@ -96,6 +96,8 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
                 _add_row(section["reports"], nodeid, event.get("location"), event[PASSED])
         elif kind == "state":
             section.setdefault(SECTION_STATE, []).append(event)
+        elif kind == SECTION_FORKED:
+            section.setdefault(SECTION_FORKED, []).append(event)
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:

@@ -17,6 +17,7 @@ from pytest_test_gate.protocol import (
     PLAINLY,
     REPORT_KEY,
     SCHEMA,
+    SECTION_FORKED,
     SECTION_STATE,
     SECTION_WATCH_NOTES,
 )
@@ -218,6 +219,25 @@ def _choices(plugin: Mapping[str, Any] | None) -> tuple[Choice, ...]:
     )
 
 
+def _forked(plugin: Mapping[str, Any] | None, findings: Findings) -> None:
+    """A child a test forked from pytest that went on with the session: its tests ran
+    twice, once where the gate cannot see them."""
+    children = as_list((plugin or {}).get(SECTION_FORKED), "the record's forked", findings)
+    if not children:
+        return
+    tests = list(
+        dict.fromkeys(text(c.get("nodeid")) if isinstance(c, dict) else "" for c in children)
+    )
+    named = ", ".join(t or "(between tests)" for t in tests[:3]) + (
+        " and more" if len(tests) > 3 else ""
+    )
+    findings.add(
+        f"{len(children)} process(es) that a test forked from pytest went on with the session "
+        f"(forked in {named}): what they ran is not in the record, and the gate cannot vouch "
+        "for it; a forked child must end with os._exit()"
+    )
+
+
 def read_report(
     data: Mapping[str, Any],
     *,
@@ -244,6 +264,7 @@ def read_report(
                 f"it is stale: it was not written by this run (run id {found!r:.40}, "
                 f"expected {run_id!r})"
             )
+    _forked(plugin, findings)
     collect_errors = _collect_errors(data, plugin, findings)
     if plugin is not None:
         records = records_from_plugin(plugin, findings)

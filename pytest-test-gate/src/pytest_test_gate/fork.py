@@ -1,0 +1,87 @@
+"""A test that forks pytest. The child is a copy of pytest: the record's stream with its
+unwritten buffer, and the session. Most children do their work and end (`os._exit`, a
+multiprocessing worker); one that returns from the test goes on with the session, and would
+write its tests into the parent's record and its report over the parent's.
+
+In every child, the record's descriptor is pointed at the null device as the fork returns:
+the buffer it copied is never written twice, and nothing the child writes reaches the
+record, except one line, appended by the child's first write, that says the session went
+on in a copy. The parent pays nothing for this (`os.register_at_fork`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import weakref
+from collections.abc import Callable
+from contextlib import suppress
+from typing import IO, Any, Protocol
+
+from pytest_test_gate.protocol import SECTION_FORKED
+
+
+class Stream(Protocol):
+    """What the recorder writes its record through: a text file, or a child's ForkedStream."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ForkedStream:
+    """The record's stream in a child: its first write appends the one line that says the
+    session went on in it; every write after is dropped."""
+
+    def __init__(self, path: str, parent: int, nodeid: str) -> None:
+        self.path, self.parent, self.nodeid = path, parent, nodeid
+        self.said = False
+
+    def write(self, text: str) -> int:
+        if not self.said:
+            self.said = True
+            line: dict[str, Any] = {"event": SECTION_FORKED, "pid": os.getpid()}
+            line.update(parent=self.parent, nodeid=self.nodeid)
+            with suppress(OSError):
+                handle = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                try:
+                    os.write(handle, (json.dumps(line) + "\n").encode())
+                finally:
+                    os.close(handle)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def silence(stream: IO[str] | Stream) -> None:
+    """The copied stream's descriptor, pointed at the null device: whenever the child's copy
+    of the file object is flushed or closed, its buffer goes nowhere."""
+    with suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())  # type: ignore[union-attr]
+        finally:
+            os.close(null)
+
+
+def watch_forks(owner: Any, in_child: Callable[[Any], None]) -> None:
+    """`in_child(owner)` in each child forked while `owner` lives (POSIX); nothing in the
+    parent. The callback holds `owner` weakly: a run inside another (pytester) ends, and
+    its recorder with it."""
+    register = getattr(os, "register_at_fork", None)
+    if register is None:
+        return
+    ref = weakref.ref(owner)
+
+    def after_in_child() -> None:
+        found = ref()
+        if found is not None:
+            with suppress(Exception):  # a fork must never fail on the gate's account
+                in_child(found)
+
+    register(after_in_child=after_in_child)
