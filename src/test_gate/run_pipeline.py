@@ -34,7 +34,7 @@ from test_gate.publish import github
 from test_gate.publish.publisher import write_file
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
-from test_gate.read.pytest_output import root_causes
+from test_gate.read.pytest_output import root_causes, stopped_at
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import read_unrun
 from test_gate.read.run_files import read_run_files
@@ -170,6 +170,7 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
         finished=records.finished,
         timeout=settings.timeout,
         began=done.record_file.is_file(),
+        at=stopped_at(done.stacks, records.root),
     )
     session = Session(
         root_causes=causes,

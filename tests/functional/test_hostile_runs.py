@@ -52,6 +52,22 @@ def test_a_hanging_run_is_stopped_and_judged_with_what_ran(
         assert "test_b.py" in run.summary.split("Where the run was when it was stopped")[1]
 
 
+@pytest.mark.skipif(not POSIX, reason="the stacks are asked for with SIGUSR1")
+def test_a_module_that_hangs_as_it_is_imported_is_named(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/test_a.py": "def test_first():\n    pass\n",
+            "tests/test_slow.py": "import time\n\ntime.sleep(600)\n",
+        }
+    )
+    run = gate_run(root, "--seed", "1", "--timeout", "4", "--diagnose=false")
+    assert run.code == 1
+    first = run.result["reasons"][0]
+    assert first.endswith("no test was running; pytest was at tests/test_slow.py:3 in <module>")
+
+
 def _start(root: Path, out: Path, marker: Path, *args: str) -> subprocess.Popen[str]:
     env = clean_env(
         MARKER=str(marker),

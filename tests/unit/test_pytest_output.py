@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gate.read.pytest_output import from_output, root_causes
+from test_gate.read.pytest_output import from_output, root_causes, stopped_at
 
 CONFTEST = """\
 ImportError while loading conftest '/r/tests/conftest.py'.
@@ -115,3 +115,25 @@ def test_an_exception_whose_message_goes_on_over_lines_is_read_whole() -> None:
         "hookimpl definition: pytest_ignore_collect(path, config) Argument(s) {'path'} are "
         "declared in the hookimpl but can not be found in the hookspec"
     )
+
+
+STACKS = """\
+Thread 0x00007f0000000001 (most recent call first):
+  File "/r/tests/test_other_thread.py", line 9 in spin
+
+Current thread 0x00007f7a7ee56b80 (most recent call first):
+  File "/usr/lib/python3.11/time.py", line 1 in sleep
+  File "/r/tests/conftest.py", line 12 in database
+  File "/v/lib/python3.11/site-packages/_pytest/fixtures.py", line 1 in finish
+"""
+
+
+def test_a_stop_between_tests_says_where_the_project_code_was() -> None:
+    at = stopped_at(STACKS, "/r")
+    assert at == "tests/conftest.py:12 in database"
+    assert stopped_at("", "/r") == stopped_at("Thread 0x1:\n", "/r") == ""
+    common = {"exit_code": None, "seconds": 12.4, "tail": "", "finished": False, "at": at}
+    (cause,) = root_causes(stopped="timeout", running=[], **common)
+    assert cause.endswith("no test was running; pytest was at tests/conftest.py:12 in database")
+    (cause,) = root_causes(stopped="timeout", running=["t.py::hang"], **common)
+    assert cause.endswith("t.py::hang was running")  # the test says it better

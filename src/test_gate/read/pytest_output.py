@@ -4,6 +4,7 @@ not its consequences (no report, tests that never ran)."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from collections.abc import Sequence
@@ -21,6 +22,9 @@ _TIMEOUT_BANNER = re.compile(r"^\++ Timeout \++$", re.M)
 _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*$")
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+', re.M)
 _PACKAGE = re.compile(r"(?:site|dist)-packages[\\/](?P<package>[\w.-]+)[\\/]")
+_STACK_FRAME = re.compile(
+    r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)', re.M
+)
 _STDLIB = re.compile(r"^<|[\\/](?:lib[\\/]python\d[\d.]*t?|Lib)[\\/]")
 _BANNER = re.compile(r"^=+ .* =+$")  # pytest's section lines and its summary
 MAX_DETAIL = 300
@@ -36,7 +40,9 @@ PYTEST_EXIT_MEANINGS = {  # what pytest's exit codes mean, in words
 }
 
 
-def _running(tests: Sequence[str]) -> str:
+def _running(tests: Sequence[str], at: str = "") -> str:
+    if not tests and at:
+        return f"no test was running; pytest was at {at}"
     if not tests:
         return "no test was running (it stopped between tests, or before the first)"
     shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
@@ -114,6 +120,25 @@ def _last_line(tail: str) -> str:
     return f"; its last line: {lines[-1]}" if lines else "; it printed nothing"
 
 
+def stopped_at(stacks: str, root: str) -> str:
+    """Where pytest's main thread was in the project's own code (outside the standard library
+    and installed packages) as it was stopped, from the stacks pytest-test-gate dumped: a test
+    module that hangs as it is imported, a session fixture's teardown. "" when not known."""
+    _, found, after = stacks.partition("Current thread")
+    if not found:
+        return ""
+    block = after.split("\n\n", 1)[0]  # the other threads follow, a blank line between
+    for frame in _STACK_FRAME.finditer(block):
+        file = frame["file"]
+        if _STDLIB.search(file) or _PACKAGE.search(file):
+            continue
+        if root:
+            prefix = root.rstrip("/\\") + os.sep
+            file = file[len(prefix) :] if file.startswith(prefix) else file
+        return f"{file}:{frame['line']} in {frame['function']}"
+    return ""
+
+
 def root_causes(
     *,
     exit_code: int | None,
@@ -124,6 +149,7 @@ def root_causes(
     finished: bool,
     timeout: float | None = None,
     began: bool = True,
+    at: str = "",
 ) -> tuple[str, ...]:
     """The reasons that come first: why the session ended as it did. Empty when it ended
     as pytest sessions do. `began`: pytest-test-gate's record was started; a pytest that
@@ -133,10 +159,12 @@ def root_causes(
         limit = f" (--timeout {timeout:g} s)" if timeout else ""
         return (
             f"pytest did not finish within {seconds:.0f} s{limit} and was stopped: "
-            f"{_running(running)}",
+            f"{_running(running, at)}",
         )
     if stopped:
-        return (f"the run was cancelled ({stopped}) after {seconds:.0f} s: {_running(running)}",)
+        return (
+            f"the run was cancelled ({stopped}) after {seconds:.0f} s: {_running(running, at)}",
+        )
     causes = []
     if _TIMEOUT_BANNER.search(tail) and not finished:
         causes.append(
