@@ -136,4 +136,4 @@ def test_a_stop_between_tests_says_where_the_project_code_was() -> None:
     (cause,) = root_causes(stopped="timeout", running=[], **common)
     assert cause.endswith("no test was running; pytest was at tests/conftest.py:12 in database")
     (cause,) = root_causes(stopped="timeout", running=["t.py::hang"], **common)
-    assert cause.endswith("t.py::hang was running")  # the test says it better
+    assert cause.endswith("t.py::hang was running, at tests/conftest.py:12 in database")

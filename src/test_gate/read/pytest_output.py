@@ -46,7 +46,8 @@ def _running(tests: Sequence[str], at: str = "") -> str:
     if not tests:
         return "no test was running (it stopped between tests, or before the first)"
     shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
-    return f"{shown} {'was' if len(tests) == 1 else 'were'} running"
+    where = f", at {at}" if at else ""
+    return f"{shown} {'was' if len(tests) == 1 else 'were'} running{where}"
 
 
 def _signal_name(code: int) -> str:
