@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_test_gate import defaults, hooks, protocol
+from pytest_test_gate import defaults, hooks, protocol, rerun_socket
 from pytest_test_gate.recorder import Recorder
 from pytest_test_gate.save import ReportSaver
 from pytest_test_gate.state import StateWatch, WorkerState
@@ -157,6 +157,15 @@ def pytest_configure(config: Any) -> None:
         exact = ExactOrder.from_files(config, order_file or None, outcomes or None)
         config.stash[EXACT_ORDER] = exact
         config.pluginmanager.register(exact, "test_gate_exact_order")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: Any) -> None:
+    """Before pytest-xdist's controller starts its workers, and in each worker before its
+    tests: pytest-rerunfailures' status socket without Nagle's delay (rerun_socket.py)."""
+    config = session.config
+    if _option(config, protocol.OPT_ENABLE) or _option(config, protocol.OPT_RECORD):
+        rerun_socket.no_delay(config)
 
 
 def _report_dropped(config: Any) -> bool:
