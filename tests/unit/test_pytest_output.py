@@ -137,3 +137,17 @@ def test_a_stop_between_tests_says_where_the_project_code_was() -> None:
     assert cause.endswith("no test was running; pytest was at tests/conftest.py:12 in database")
     (cause,) = root_causes(stopped="timeout", running=["t.py::hang"], **common)
     assert cause.endswith("t.py::hang was running, at tests/conftest.py:12 in database")
+
+
+def test_options_of_a_plugin_that_is_not_loaded_name_it_first() -> None:
+    tail = (
+        "ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]\n"
+        "pytest: error: unrecognized arguments: --test-gate --test-gate-run-id=1 -p x\n"
+    )
+    assert from_output(tail).startswith(
+        "pytest rejected its arguments that test-gate gives pytest-test-gate, which this "
+        "pytest has not loaded (a `-p no:NAME` in the pytest arguments or in addopts turns a "
+        "plugin off): unrecognized arguments: --test-gate"
+    )
+    other = "ERROR: usage: pytest\npytest: error: unrecognized arguments: --cov=x\n"
+    assert from_output(other) == "pytest rejected its arguments: unrecognized arguments: --cov=x"

@@ -37,6 +37,6 @@ def test_the_users_settings_win_and_the_gate_says_so() -> None:
     assert notices == (
         "--reruns 5 comes from your pytest options or configuration: it is used, and "
         "test-gate's reruns (2) is not",
-        "test-timeout 60.0 was not applied: the plugin that owns --timeout is not installed "
-        "(test-gate install-plugins)",
+        "test-timeout 60.0 was not applied: the plugin that owns --timeout is not loaded "
+        "(not installed: test-gate install-plugins; or turned off by a `-p no:`)",
     )

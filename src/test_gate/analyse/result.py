@@ -102,7 +102,7 @@ def setting_notices(choices: Sequence[Choice], asked: Mapping[str, object]) -> t
         elif choice.by == "missing":
             out.append(
                 f"{name} {wanted} was not applied: the plugin that owns {choice.option} is not "
-                "installed (test-gate install-plugins)"
+                "loaded (not installed: test-gate install-plugins; or turned off by a `-p no:`)"
             )
     return tuple(out)
 

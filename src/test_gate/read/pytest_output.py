@@ -28,6 +28,14 @@ _STACK_FRAME = re.compile(
 _STDLIB = re.compile(r"^<|[\\/](?:lib[\\/]python\d[\d.]*t?|Lib)[\\/]")
 _BANNER = re.compile(r"^=+ .* =+$")  # pytest's section lines and its summary
 MAX_DETAIL = 300
+# the options test-gate gives pytest, by the plugin that adds them
+OPTION_PLUGINS = (
+    ("--test-gate", "pytest-test-gate"),
+    ("--json-report", "pytest-json-report"),
+    ("--random-order", "pytest-random-order"),
+    ("--reruns", "pytest-rerunfailures"),
+    ("--timeout", "pytest-timeout"),
+)
 MAX_MESSAGE_LINES = 8  # lines of an exception's message at the end of pytest's output
 PYTEST_EXIT_MEANINGS = {  # what pytest's exit codes mean, in words
     0: "all tests passed",
@@ -70,6 +78,21 @@ def _where(files: Sequence[str]) -> str:
     return ""
 
 
+def _unloaded(error: str) -> str:
+    """The plugins whose options test-gate gave and pytest did not know: they are not loaded
+    in that pytest. Named first, before the long list of options that says so."""
+    if not error.startswith("unrecognized arguments:"):
+        return ""
+    words = error.split(":", 1)[1].split()
+    names = [name for prefix, name in OPTION_PLUGINS if any(w.startswith(prefix) for w in words)]
+    if not names:
+        return ""
+    return (
+        f" that test-gate gives {', '.join(names)}, which this pytest has not loaded (a "
+        "`-p no:NAME` in the pytest arguments or in addopts turns a plugin off)"
+    )
+
+
 def from_output(tail: str, began: bool = True) -> str:
     """The error pytest printed before it gave up, in one line; "" when it printed none.
     `began`: pytest-test-gate's record was started (pytest got as far as configuring it)."""
@@ -85,7 +108,8 @@ def from_output(tail: str, began: bool = True) -> str:
     if "ERROR: usage:" in tail:
         usage = _USAGE.search(tail[tail.index("ERROR: usage:") :])
         if usage:
-            return f"pytest rejected its arguments: {usage['error']}"[:MAX_DETAIL]
+            unloaded = _unloaded(usage["error"])
+            return f"pytest rejected its arguments{unloaded}: {usage['error']}"[:MAX_DETAIL]
     found = _NOT_FOUND.search(tail)
     if found:
         return f"pytest: {found['error']}"[:MAX_DETAIL]
