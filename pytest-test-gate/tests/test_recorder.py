@@ -101,6 +101,24 @@ def test_the_user_configuration_wins_over_test_gates_defaults(pytester: pytest.P
     assert plain["chosen"]["bucket"]["value"] == "class"
 
 
+@pytest.mark.parametrize("where", ["addopts", "args"])
+def test_a_users_p_randomly_is_recorded_as_overridden(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    """test-gate turns pytest-randomly off whatever the user asked (its order is
+    pytest-random-order's, with the recorded seed): the record says the user asked."""
+    pytester.makepyfile(randomly="", test_a="def test_a():\n    pass\n")  # a plugin of that name
+    if where == "addopts":
+        pytester.makeini("[pytest]\naddopts = -p randomly\n")
+    data = record(pytester, *(["-prandomly"] if where == "args" else []))
+    assert data["chosen"]["randomly"] == {
+        "value": "off",
+        "by": "overridden",
+        "option": "-p randomly",
+    }
+    assert "randomly" not in record(pytester, "-o", "addopts=")["chosen"]
+
+
 def test_the_text_built_lines_say_what_the_reports_record_says(pytester: pytest.Pytester) -> None:
     """A plainly passing test's lines are built as text around its id: ids with quotes,
     backslashes, non-ASCII and control characters read back as the JSON report's record has

@@ -11,6 +11,7 @@ from test_gate.run.pytest_command import (
     in_directory,
     pytest_argv,
     reproduce_command,
+    without_randomly,
 )
 
 
@@ -49,6 +50,15 @@ def test_what_the_users_configuration_set_is_not_repeated() -> None:
     ]
     command = reproduce_command(Path("."), ["--reruns", "5"], Asked(7, 2), chosen)
     assert command == "python -m pytest --reruns 5 -p no:randomly --random-order-seed=7"
+
+
+def test_a_users_p_randomly_is_not_printed_beside_test_gates_p_no_randomly() -> None:
+    """test-gate's `-p no:randomly` comes last and wins: a printed command that named both
+    would contradict itself."""
+    for words in (["-p", "randomly"], ["-prandomly"], ["-p", "pytest_randomly"]):
+        command = reproduce_command(Path("."), [*words, "-k", "a"], Asked(7, 2))
+        assert command.startswith("python -m pytest -k a -p no:randomly")
+    assert without_randomly(["-p", "xdist", "-p"]) == ["-p", "xdist", "-p"]
 
 
 def test_a_directory_that_starts_with_a_dash_is_still_a_directory() -> None:

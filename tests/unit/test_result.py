@@ -32,6 +32,7 @@ def test_the_users_settings_win_and_the_gate_says_so() -> None:
         Choice("reruns", "5", "user", "--reruns"),
         Choice("bucket", "module", "test-gate", "--random-order-bucket"),
         Choice("test_timeout", "", "missing", "--timeout"),
+        Choice("randomly", "off", "overridden", "-p randomly"),
     ]
     notices = setting_notices(choices, {"reruns": 2, "bucket": "module", "test_timeout": 60.0})
     assert notices == (
@@ -39,4 +40,7 @@ def test_the_users_settings_win_and_the_gate_says_so() -> None:
         "test-gate's reruns (2) is not",
         "test-timeout 60.0 was not applied: the plugin that owns --timeout is not loaded "
         "(not installed: test-gate install-plugins; or turned off by a `-p no:`)",
+        "-p randomly in your pytest options or configuration is turned off by test-gate's "
+        "`-p no:randomly`: the order is pytest-random-order's, with the seed the result keeps, "
+        "so that the run can be replayed",
     )

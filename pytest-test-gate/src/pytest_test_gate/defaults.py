@@ -35,6 +35,17 @@ def _named(words: list[str], option: str) -> bool:
     return bool(option_values(words, option)) or option in words
 
 
+def _plugins_asked(words: list[str]) -> list[str]:
+    """The plugins `-p NAME` / `-pNAME` asks for, in order."""
+    out = []
+    for i, word in enumerate(words):
+        if word == "-p" and i + 1 < len(words):
+            out.append(words[i + 1])
+        elif word.startswith("-p") and len(word) > 2 and not word.startswith("-p="):
+            out.append(word[2:])
+    return out
+
+
 def _in_ini(config: Any, name: str) -> bool:
     try:
         return bool(config.getini(name))
@@ -62,4 +73,6 @@ def apply(config: Any) -> dict[str, dict[str, Any]]:
             "by": "user" if user else "test-gate",
             "option": option,
         }
+    if {"randomly", "pytest_randomly"} & set(_plugins_asked(words)):
+        chosen["randomly"] = {"value": "off", "by": "overridden", "option": "-p randomly"}
     return chosen

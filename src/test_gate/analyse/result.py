@@ -99,6 +99,12 @@ def setting_notices(choices: Sequence[Choice], asked: Mapping[str, object]) -> t
                 f"{choice.option} {choice.value} comes from your pytest options or "
                 f"configuration: it is used, and test-gate's {name} ({wanted}) is not"
             )
+        elif choice.by == "overridden":
+            out.append(
+                f"{choice.option} in your pytest options or configuration is turned off by "
+                "test-gate's `-p no:randomly`: the order is pytest-random-order's, with the seed "
+                "the result keeps, so that the run can be replayed"
+            )
         elif choice.by == "missing":
             out.append(
                 f"{name} {wanted} was not applied: the plugin that owns {choice.option} is not "

@@ -137,8 +137,8 @@ class OptionKinds:
 @dataclass(frozen=True)
 class Choice:
     """A setting test-gate asks for only where the user set none: its value in the run, and
-    who chose it ("user", "test-gate", or "missing" when the plugin that owns it is not
-    installed)."""
+    who chose it ("user", "test-gate", "missing" when the plugin that owns it is not
+    loaded, or "overridden": the user's `-p randomly`, which test-gate turns off)."""
 
     name: str  # reruns, bucket, test_timeout
     value: str

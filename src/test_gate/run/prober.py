@@ -27,7 +27,12 @@ from test_gate.read.records import OptionKinds
 from test_gate.run import process
 from test_gate.run.cancel import Cancelled
 from test_gate.run.interpreter import has_module
-from test_gate.run.pytest_command import GATE_PLUGIN, explicit_plugins, in_directory
+from test_gate.run.pytest_command import (
+    GATE_PLUGIN,
+    explicit_plugins,
+    in_directory,
+    without_randomly,
+)
 
 RERUN_PLUGIN = ("pytest_rerunfailures",)
 # what keeps the order exact: no shuffling plugin. The second form is for a project whose own
@@ -104,7 +109,7 @@ def diagnosis_args(
     the command line, so do the user's own test paths (they would add tests to the run).
     `kinds` (what the main run's pytest parsed) says which options take a value."""
     out: list[str] = []
-    words = list(user_args)
+    words = without_randomly(user_args)  # each run turns pytest-randomly off
     i = 0
     while i < len(words):
         word = words[i]

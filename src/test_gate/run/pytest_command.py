@@ -110,7 +110,7 @@ def pytest_argv(
         python,
         "-m",
         "pytest",
-        *user_args,
+        *user_args,  # a `-p randomly` stays: the plugin records that test-gate overrode it
         *load,
         OPT_ENABLE,
         f"{OPT_RUN_ID}={run_id}",
@@ -127,6 +127,28 @@ def pytest_argv(
         *([OPT_DIGEST_ONLY] if digest_only else []),
         *REPORT_OMIT,
     ]
+
+
+RANDOMLY = frozenset({"randomly", "pytest_randomly"})
+
+
+def without_randomly(words: Sequence[str]) -> list[str]:
+    """The user's words less a `-p randomly` (`-prandomly`): test-gate's `-p no:randomly`,
+    which comes after them, wins anyway (the result says so), and a command that names both
+    would contradict itself."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-p" and i + 1 < len(words) and words[i + 1] in RANDOMLY:
+            i += 2
+            continue
+        if word.startswith("-p") and word[2:] in RANDOMLY:
+            i += 1
+            continue
+        out.append(word)
+        i += 1
+    return out
 
 
 def in_directory(path: Path, argv: Sequence[str]) -> str:
@@ -150,4 +172,5 @@ def reproduce_command(
     """The command a developer pastes to get this exact order again, without test-gate.
     What the user's configuration set is not repeated (it applies by itself), so the command
     never names a setting twice."""
-    return in_directory(path, ["python", "-m", "pytest", *user_args, *asked.plain_options(chosen)])
+    words = without_randomly(user_args)
+    return in_directory(path, ["python", "-m", "pytest", *words, *asked.plain_options(chosen)])
