@@ -330,6 +330,36 @@ def test_a_test_that_forks_pytest_is_named_and_its_copy_not_counted(
     assert len(run.result["reasons"]) == 1  # nothing the copy wrote reached the record
 
 
+def test_a_run_that_collects_nothing_names_the_test_files_python_files_misses(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    root = project(
+        {
+            "tests/__init__.py": "",
+            "tests/test.py": """
+                import unittest
+
+
+                class TestSums(unittest.TestCase):
+                    def test_one(self):
+                        self.assertEqual(1 + 1, 2)
+
+                    def test_two(self):
+                        self.assertEqual(2 + 2, 4)
+            """,
+            "tests/helpers.py": "def test_like_helper():\n    pass\n",  # not named like tests
+        }
+    )
+    run = gate_run(root, "--seed", "1")
+    assert run.code == 1
+    assert run.result["reasons"][0] == (
+        "pytest collected no test: python_files (test_*.py, *_test.py) matches none of these "
+        "files, which hold tests: tests/test.py (2 tests)"
+    )
+    allowed = gate_run(root, "--seed", "1", "--allow-no-tests")
+    assert allowed.code == 0  # an empty run the user allows is not news
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

@@ -148,6 +148,16 @@ def test_a_collection_error_reason_says_what_to_fix() -> None:
     assert reason.endswith("tests/t.py could not be collected")
 
 
+def test_files_python_files_misses_are_why_nothing_was_collected() -> None:
+    run = run_of(exit_code=5, unmatched=("tests/test.py (2 tests)",))
+    reasons = decide(run, Policy()).reasons
+    assert reasons[0] == (
+        "pytest collected no test: python_files (test_*.py, *_test.py) matches none of these "
+        "files, which hold tests: tests/test.py (2 tests)"
+    )
+    assert decide(run, Policy(allow_no_tests=True)).passed  # an empty run, allowed
+
+
 @pytest.mark.parametrize("code", [2, 3, 4, 6, 137, -9])
 def test_unexpected_exit_codes_fail(code: int) -> None:
     verdict = decide(run_of(*passing(3), exit_code=code), Policy())

@@ -15,6 +15,7 @@ from test_gate.read.pytest_output import PYTEST_EXIT_MEANINGS
 from test_gate.read.records import (
     STOPPED_EARLY,
     CollectError,
+    CollectSettings,
     IgnoredPath,
     Outcome,
     RunData,
@@ -178,6 +179,15 @@ def _first_error(errors: tuple[CollectError, ...]) -> str:
     return f": {line}" if len(errors) == 1 else f"; the first: {line}"
 
 
+def _unmatched(run: RunData) -> str:
+    """Why nothing was collected, when files that hold tests have names python_files misses."""
+    patterns = ", ".join((run.collect_settings or CollectSettings()).python_files)
+    return (
+        f"pytest collected no test: python_files ({patterns}) matches none of these files, "
+        "which hold tests: " + ", ".join(run.unmatched)
+    )
+
+
 def _keyed(test: TestRecord) -> tuple[str, str]:
     return (test.cell, test.nodeid)
 
@@ -222,6 +232,9 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
         )
     # the exit code of a session that ended on a root cause, or of one a collection error
     # interrupted (2) before any test ran, follows from it; a stopped run has none of its own
+    # why the run found nothing, before what follows (an empty run allowed is not news)
+    if run.unmatched and not run.tests and not policy.allow_no_tests:
+        blind.append(_unmatched(run))
     if not (run.session.stopped or run.session.root_causes) and not (
         run.collect_errors and run.exit_code == 2 and not run.tests
     ):

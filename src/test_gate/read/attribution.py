@@ -222,11 +222,46 @@ def _never_ran_one(item: NeverRan, root: Path, settings: CollectSettings) -> Nev
     return replace(item, line=line, tests=tests, estimate=not exact)
 
 
+LOOKS_LIKE_TESTS = ("test*.py", "*test.py", "*tests.py")  # names a person gives test files
+MAX_UNMATCHED = 3
+
+
+def unmatched_test_files(root: Path, settings: CollectSettings, ctx: Context) -> tuple[str, ...]:
+    """Files named like tests that hold tests by their code, and that python_files does not
+    match (`tests/test.py` beside the default `test_*.py`): why a run collected nothing."""
+    from test_gate.read.test_count import count_tests
+
+    out: list[str] = []
+    for file in find_test_files(root, LOOKS_LIKE_TESTS):
+        if any(fnmatch.fnmatch(file.name, p) for p in settings.python_files):
+            continue
+        text = _read(file)
+        found, exact = (
+            count_tests(text, settings.python_functions, settings.python_classes)
+            if text is not None
+            else (None, False)
+        )
+        if found and not ctx.is_git_ignored(file):
+            out.append(f"{_relative(file, root)} ({'' if exact else '~'}{found} tests)")
+            if len(out) == MAX_UNMATCHED:
+                break
+    return tuple(out)
+
+
 def attribute(run: RunData, ctx: Context | None = None) -> RunData:
     """Fill in the source line and test count of every ignored path, and the test count of
-    every module that never ran. Without the project on disk, the report stays as it is."""
+    every module that never ran; when nothing was collected, the files that look like tests
+    and that python_files does not match. Without the project on disk, the report stays as
+    it is."""
     root = Path(run.root) if run.root else None
-    if root is None or not root.is_dir() or not (run.ignored or run.never_ran):
+    if root is None or not root.is_dir():
+        return run
+    if run.exit_code == 5 and not run.tests:  # pytest's own "no tests were collected"
+        settings = run.collect_settings or CollectSettings()
+        run = replace(
+            run, unmatched=unmatched_test_files(root, settings, ctx or Context.from_env())
+        )
+    if not (run.ignored or run.never_ran):
         return run
     ctx = ctx or Context.from_env()
     settings = run.collect_settings or CollectSettings()

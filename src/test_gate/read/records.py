@@ -206,6 +206,9 @@ class RunData:
     ignored: tuple[IgnoredPath, ...] = ()
     deselected_files: tuple[DeselectedFile, ...] = ()
     never_ran: tuple[NeverRan, ...] = ()
+    # when nothing was collected: files that hold tests by their code and that the project's
+    # python_files patterns do not match, "path (N tests)", a few
+    unmatched: tuple[str, ...] = ()
     collect_settings: CollectSettings | None = None
     problems: tuple[str, ...] = ()  # contradictions and gaps found while reading
     sources: tuple[str, ...] = ()
