@@ -34,7 +34,7 @@ from test_gate.publish import github
 from test_gate.publish.publisher import write_file
 from test_gate.read import attribution
 from test_gate.read.files import gc_paused
-from test_gate.read.pytest_output import root_causes, stopped_at
+from test_gate.read.pytest_output import name_the_stop, root_causes, stopped_at
 from test_gate.read.records import Outcome, RunData, Session, files_ignored
 from test_gate.read.report import read_unrun
 from test_gate.read.run_files import read_run_files
@@ -172,6 +172,8 @@ def _read_main_run(done: PytestRun, settings: RunSettings, python: str) -> RunDa
         began=done.record_file.is_file(),
         at=stopped_at(done.stacks, records.root),
     )
+    if not causes:  # pytest stopped the session itself (-x, pytest.exit, an interrupt)
+        records = replace(records, problems=name_the_stop(records.problems, done.tail, running))
     session = Session(
         root_causes=causes,
         stopped=bool(done.stopped),

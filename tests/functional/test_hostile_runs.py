@@ -360,6 +360,19 @@ def test_a_run_that_collects_nothing_names_the_test_files_python_files_misses(
     assert allowed.code == 0  # an empty run the user allows is not news
 
 
+def test_an_interrupt_in_a_test_is_named_with_pytests_words_and_the_test(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    test = "def test_a():\n    pass\n\ndef test_stop():\n    raise KeyboardInterrupt\n"
+    run = gate_run(project({"tests/test_k.py": test}), "--seed", "1", "--bucket", "none")
+    assert run.code == 1
+    assert any(
+        "(pytest stopped the session: KeyboardInterrupt; tests/test_k.py::test_stop was running)"
+        in r
+        for r in run.result["reasons"]
+    )
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

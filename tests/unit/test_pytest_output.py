@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from test_gate.read.pytest_output import from_output, root_causes, stopped_at
+from test_gate.read.pytest_output import from_output, name_the_stop, root_causes, stopped_at
+from test_gate.read.records import STOPPED_EARLY
 
 CONFTEST = """\
 ImportError while loading conftest '/r/tests/conftest.py'.
@@ -151,3 +152,21 @@ def test_options_of_a_plugin_that_is_not_loaded_name_it_first() -> None:
     )
     other = "ERROR: usage: pytest\npytest: error: unrecognized arguments: --cov=x\n"
     assert from_output(other) == "pytest rejected its arguments: unrecognized arguments: --cov=x"
+
+
+def test_pytests_own_words_for_an_early_stop_replace_the_guess() -> None:
+    problems = ("r.json: 3 test(s) were selected but only 1 ran (" + STOPPED_EARLY + ")", "other")
+    tail = "!!!!!!!!!! stopping after 1 failures !!!!!!!!!!\n===== 1 failed in 0.1s =====\n"
+    assert name_the_stop(problems, tail, []) == (
+        "r.json: 3 test(s) were selected but only 1 ran (pytest stopped the session: stopping "
+        "after 1 failures)",
+        "other",
+    )
+    interrupted = name_the_stop(problems, "!!! KeyboardInterrupt !!!\n", ["t.py::x"])
+    assert interrupted[0].endswith(
+        "(pytest stopped the session: KeyboardInterrupt; t.py::x was running)"
+    )
+    # collection errors say it themselves; no banner, no change
+    collecting = "!!!! Interrupted: 1 error during collection !!!!\n"
+    assert name_the_stop(problems, collecting, []) == problems
+    assert name_the_stop(problems, "", []) == problems

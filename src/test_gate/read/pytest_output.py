@@ -9,6 +9,7 @@ import re
 import signal
 from collections.abc import Sequence
 
+from test_gate.read.records import STOPPED_EARLY
 from test_gate.read.values import text
 
 _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^']+)'")
@@ -18,6 +19,10 @@ _INTERNAL_FILE = re.compile(r'^INTERNALERROR>\s+File "(?P<file>[^"]+)"', re.M)
 _USAGE = re.compile(r"^(?:ERROR: usage: .*\n)?.*?error: (?P<error>.+)$", re.M)
 _NOT_FOUND = re.compile(r"^ERROR: (?P<error>(?:file or directory not found|not found): .+)$", re.M)
 _TIMEOUT_BANNER = re.compile(r"^\++ Timeout \++$", re.M)
+# pytest's line as it stops a session early: "stopping after 1 failures", "KeyboardInterrupt",
+# "_pytest.outcomes.Exit: ..." (a test called pytest.exit), "Interrupted: 1 error during
+# collection" (said by the collection errors themselves)
+_STOP_BANNER = re.compile(r"^!{3,} (?P<text>.+?) !{3,}$", re.M)
 # a warning that a filter turned into an error ends a traceback as an exception does
 _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*$")
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+', re.M)
@@ -143,6 +148,21 @@ def _crash(tail: str, began: bool) -> str:
 def _last_line(tail: str) -> str:
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     return f"; its last line: {lines[-1]}" if lines else "; it printed nothing"
+
+
+def name_the_stop(problems: Sequence[str], tail: str, running: Sequence[str]) -> tuple[str, ...]:
+    """The reason that says fewer tests ran than were selected, with pytest's own words for
+    why in place of the guess (-x, --maxfail, a crash or an interrupt): "stopping after 1
+    failures", "KeyboardInterrupt", "_pytest.outcomes.Exit: ..." (a test called pytest.exit),
+    and the test that was running. Only that reason changes: a line a test printed cannot
+    make a reason of its own."""
+    found = [b for b in _STOP_BANNER.findall(text(tail)) if not b.startswith("Interrupted:")]
+    if not found:
+        return tuple(problems)
+    during = f"; {_running(running)}" if running else ""
+    guess = f"({STOPPED_EARLY})"
+    named = f"(pytest stopped the session: {found[-1][:MAX_DETAIL]}{during})"
+    return tuple(p[: -len(guess)] + named if p.endswith(guess) else p for p in problems)
 
 
 def stopped_at(stacks: str, root: str) -> str:
