@@ -274,3 +274,27 @@ def test_a_forked_child_that_goes_on_writes_one_line_and_nothing_else(
     assert len(starts) == len(set(starts)) == 5  # the child's tests are not in the record
     assert [e["event"] for e in events].count("finish") == 1
     assert [e["event"] for e in events].count("start") == 1
+
+
+def test_a_test_that_breaks_json_dumps_does_not_break_the_record(
+    pytester: pytest.Pytester,
+) -> None:
+    """A polluter that replaces json.dumps and leaves it so: the record of every test after
+    it, and the report's digest, are written all the same."""
+    pytester.makepyfile(
+        test_j="""
+        import json
+
+        def test_breaks():
+            json.dumps = None
+            assert 0, "left json.dumps broken"
+
+        def test_after():
+            pass
+        """
+    )
+    data = record(pytester, "-p", "no:cacheprovider", "-p", "no:random_order")
+    outcomes = {(r["nodeid"].split("::")[1], r["when"]): r["outcome"] for r in data["reports"]}
+    assert outcomes[("test_breaks", "call")] == "failed"
+    assert outcomes[("test_after", "call")] == "passed"
+    assert "finished" in data

@@ -19,6 +19,8 @@ from typing import IO, Any, Protocol
 
 from pytest_test_gate.protocol import SECTION_FORKED
 
+_DUMPS = json.dumps  # bound as the plugin loads: a test may replace json.dumps
+
 
 class Stream(Protocol):
     """What the recorder writes its record through: a text file, or a child's ForkedStream."""
@@ -46,7 +48,7 @@ class ForkedStream:
             with suppress(OSError):
                 handle = os.open(self.path, os.O_WRONLY | os.O_APPEND)
                 try:
-                    os.write(handle, (json.dumps(line) + "\n").encode())
+                    os.write(handle, (_DUMPS(line) + "\n").encode())
                 finally:
                     os.close(handle)
         return len(text)

@@ -137,6 +137,9 @@ def environment() -> dict[str, str]:
 
 
 _STRING = json.encoder.encode_basestring_ascii  # json.dumps of a str, in C, without a call tree
+# bound as the plugin loads: a test that replaces json.dumps (and leaves it so) cannot break
+# the record of the tests after it
+_DUMPS = json.dumps
 
 
 def _number(value: Any) -> str | None:
@@ -294,7 +297,7 @@ class Recorder:
         (and at collection): a run that dies in a test has every event before it on disk,
         the test it was in and its setup; two writes a test instead of one a line."""
         if self.stream is not None:
-            self.stream.write(json.dumps({"event": event, **data}) + "\n")
+            self.stream.write(_DUMPS({"event": event, **data}) + "\n")
             if flush:
                 self.stream.flush()
 

@@ -19,6 +19,8 @@ import pytest
 
 from pytest_test_gate.protocol import DIGEST_SUFFIX, PLAINLY
 
+_DUMPS = json.dumps  # bound as the plugin loads: a test that replaces json.dumps cannot reach it
+
 
 class ReportSaver:
     """`digest_only`: the report is not kept (test-gate's scratch folder, outside GitHub
@@ -41,11 +43,11 @@ class ReportSaver:
         if folder:
             os.makedirs(folder, exist_ok=True)
         if not self.digest_only:
-            text = json.dumps(report, default=str)  # what pytest-json-report's save writes
+            text = _DUMPS(report, default=str)  # what pytest-json-report's save writes
             with open(self.path, "w", encoding="utf-8") as handle:
                 handle.write(text)
         with open(self.path + DIGEST_SUFFIX, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(digest(report), default=str))
+            handle.write(_DUMPS(digest(report), default=str))
 
 
 def _plainly_passed(test: Any) -> bool:
