@@ -373,6 +373,39 @@ def test_an_interrupt_in_a_test_is_named_with_pytests_words_and_the_test(
     )
 
 
+@pytest.mark.parametrize("github", ["false", "true"])
+def test_a_terminal_that_goes_away_does_not_stop_the_run(
+    project: Project, tmp_path: Path, github: str
+) -> None:
+    """`test-gate run | head -1`: the reader leaves after one line. What test-gate prints after
+    that is dropped; the run goes on to its verdict, its files and its exit code."""
+    tests = {f"tests/test_{i}.py": "def test_it():\n    print('x' * 200)\n" for i in range(40)}
+    root = project(tests)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = clean_env(GITHUB_OUTPUT=str(out / "output"), GITHUB_STEP_SUMMARY=str(out / "summary"))
+    if github == "true":
+        env["GITHUB_ACTIONS"] = "true"
+    gate = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "test_gate", "run", str(root), "--python", sys.executable),
+            *("--seed", "1", "--github", github, "--result-file", str(out / "result.json")),
+            *("--", "-s"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert gate.stdout is not None and gate.stderr is not None
+    gate.stdout.readline()
+    gate.stdout.close()  # as `head -1` does
+    stderr = gate.stderr.read().decode(errors="replace")
+    assert gate.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "Broken pipe" not in stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["verdict"] == "pass" and result["counts"]["passed"] == 40
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from test_gate import __version__, pipeline
 from test_gate.cli import gate, history, options, run
 from test_gate.cli.run import diagnose_settings
-from test_gate.publish import github
+from test_gate.publish import console, github
 from test_gate.render.annotation import Annotation
 from test_gate.run.cancel import Cancelled, cancellation
 from test_gate.settings import UsageError
@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # text from tests may hold undecodable bytes
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    console.survive()  # a terminal that went away does not stop a run
     github.guard_streams()  # in a runner, nothing printed can act as a workflow command
     words = list(sys.argv[1:] if argv is None else argv)
     if not words:  # a bare `test-gate`: what it can do
