@@ -87,6 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"test-gate: error: {exc}", file=sys.stderr, flush=True)
         return pipeline.EXIT_FAIL
     except OSError as exc:  # a file test-gate must write or read: one line, never a traceback
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"test-gate: error:{where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"test-gate: error: {where}{exc.strerror or exc}", file=sys.stderr, flush=True)
         return pipeline.EXIT_FAIL
