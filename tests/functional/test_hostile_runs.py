@@ -406,6 +406,30 @@ def test_a_terminal_that_goes_away_does_not_stop_the_run(
     assert result["verdict"] == "pass" and result["counts"]["passed"] == 40
 
 
+@pytest.mark.skipif(not POSIX, reason="closes a descriptor before the gate starts")
+def test_a_gate_started_without_stdout_and_stderr_still_judges(
+    project: Project, tmp_path: Path
+) -> None:
+    """`test-gate run >&- 2>&-`: Python starts with no sys.stdout; nothing may fail on it."""
+    root = project({"tests/test_a.py": "def test_a():\n    pass\n"})
+    result = tmp_path / "result.json"
+
+    def close_output() -> None:
+        os.close(1)
+        os.close(2)
+
+    code = subprocess.call(
+        [
+            *(sys.executable, "-m", "test_gate", "run", str(root), "--python", sys.executable),
+            *("--seed", "1", "--result-file", str(result)),
+        ],
+        env=clean_env(),
+        preexec_fn=close_output,  # in the child, before the gate starts
+    )
+    assert code == 0
+    assert json.loads(result.read_text())["verdict"] == "pass"
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

@@ -94,9 +94,21 @@ class Surviving(io.TextIOBase):
             _point_at_null(self.stream)
 
 
+def _null_stream(fd: int) -> TextIO:
+    """A descriptor that was closed when test-gate started (`>&-`): the null device in its
+    place, so that no file test-gate opens takes its number."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
+    return open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+
+
 def survive() -> None:
     """stdout and stderr, from now on, never raise on a closed other end."""
-    for name in ("stdout", "stderr"):
+    for name, fd in (("stdout", 1), ("stderr", 2)):
         stream = getattr(sys, name)
-        if stream is not None and hasattr(stream, "buffer") and not isinstance(stream, Surviving):
+        if stream is None:  # Python found the descriptor closed as it started
+            stream = _null_stream(fd)
+        if hasattr(stream, "buffer") and not isinstance(stream, Surviving):
             setattr(sys, name, Surviving(stream))
