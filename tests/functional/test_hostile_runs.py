@@ -430,6 +430,33 @@ def test_a_gate_started_without_stdout_and_stderr_still_judges(
     assert json.loads(result.read_text())["verdict"] == "pass"
 
 
+def test_a_test_that_removes_the_gates_working_folder_is_named_first(
+    project: Project, gate_run: Callable[..., GateRun]
+) -> None:
+    """A test that empties the temp directory takes test-gate's record with it: the session
+    ran (pytest's summary says so), so the first reason is the removal, not a pytest that
+    never began."""
+    test = """
+        import shutil
+        import sys
+        from pathlib import Path
+
+
+        def test_a():
+            pass
+
+
+        def test_cleans_the_temp_directory():
+            record = next(a for a in sys.argv if a.startswith("--test-gate-record="))
+            shutil.rmtree(Path(record.split("=", 1)[1]).parent)
+    """
+    run = gate_run(project({"tests/test_c.py": test}), "--seed", "1", "--diagnose=false")
+    assert run.code == 1
+    assert run.result["reasons"][0].startswith(
+        "pytest ran its session, and pytest-test-gate's record is gone"
+    )
+
+
 def test_a_syntax_error_names_the_collection_error_first(
     project: Project, gate_run: Callable[..., GateRun]
 ) -> None:

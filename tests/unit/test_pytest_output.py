@@ -170,3 +170,10 @@ def test_pytests_own_words_for_an_early_stop_replace_the_guess() -> None:
     collecting = "!!!! Interrupted: 1 error during collection !!!!\n"
     assert name_the_stop(problems, collecting, []) == problems
     assert name_the_stop(problems, "", []) == problems
+
+
+def test_a_record_gone_after_a_session_that_ran_is_not_a_session_that_never_began() -> None:
+    common = {"stopped": "", "seconds": 1, "running": [], "finished": True, "began": False}
+    tail = "tests/test_c.py ..\n============ 2 passed in 0.09s ============\n"
+    (cause,) = root_causes(exit_code=0, tail=tail, **common)
+    assert cause.startswith("pytest ran its session, and pytest-test-gate's record is gone")

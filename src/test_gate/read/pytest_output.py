@@ -32,6 +32,8 @@ _STACK_FRAME = re.compile(
 )
 _STDLIB = re.compile(r"^<|[\\/](?:lib[\\/]python\d[\d.]*t?|Lib)[\\/]")
 _BANNER = re.compile(r"^=+ .* =+$")  # pytest's section lines and its summary
+# pytest's last line of a session that ran: "===== 3 passed, 1 skipped in 0.09s ====="
+_SUMMARY = re.compile(r"^=+ .*\bin [\d.]+s\b.* =+$", re.M)
 MAX_DETAIL = 300
 # the options test-gate gives pytest, by the plugin that adds them
 OPTION_PLUGINS = (
@@ -197,8 +199,9 @@ def root_causes(
     at: str = "",
 ) -> tuple[str, ...]:
     """The reasons that come first: why the session ended as it did. Empty when it ended
-    as pytest sessions do. `began`: pytest-test-gate's record was started; a pytest that
-    ended before that wrote no record and no report, and those are its consequences."""
+    as pytest sessions do. `began`: pytest-test-gate's record is there; a pytest that ended
+    before it started one wrote no record and no report, and those are its consequences
+    (unless pytest's own summary shows the session ran: then the record was removed)."""
     tail = text(tail)
     if stopped == "timeout":
         limit = f" (--timeout {timeout:g} s)" if timeout else ""
@@ -223,6 +226,11 @@ def root_causes(
         causes.append(
             f"pytest was killed by {_signal_name(exit_code)} (the machine ran out of memory, "
             f"or a test killed it): {_running(running)}"
+        )
+    elif not began and not causes and _SUMMARY.search(tail):
+        causes.append(
+            "pytest ran its session, and pytest-test-gate's record is gone: a test removed it, "
+            "or test-gate's working folder (as a test that empties the temp directory does)"
         )
     elif not began and not causes and exit_code is not None:
         causes.append(
