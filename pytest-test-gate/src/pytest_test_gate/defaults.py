@@ -13,7 +13,7 @@ import contextlib
 import os
 from typing import Any
 
-from pytest_test_gate.options import option_values, split_words
+from pytest_test_gate.options import RANDOMLY, option_values, plugin_args, split_words
 
 # test-gate's option -> (the plugin's option, its dest, how test-gate writes its value)
 DEFAULTS = {
@@ -33,17 +33,6 @@ def _user_words(config: Any) -> list[str]:
 
 def _named(words: list[str], option: str) -> bool:
     return bool(option_values(words, option)) or option in words
-
-
-def _plugins_asked(words: list[str]) -> list[str]:
-    """The plugins `-p NAME` / `-pNAME` asks for, in order."""
-    out = []
-    for i, word in enumerate(words):
-        if word == "-p" and i + 1 < len(words):
-            out.append(words[i + 1])
-        elif word.startswith("-p") and len(word) > 2 and not word.startswith("-p="):
-            out.append(word[2:])
-    return out
 
 
 def _in_ini(config: Any, name: str) -> bool:
@@ -73,6 +62,6 @@ def apply(config: Any) -> dict[str, dict[str, Any]]:
             "by": "user" if user else "test-gate",
             "option": option,
         }
-    if {"randomly", "pytest_randomly"} & set(_plugins_asked(words)):
+    if any(name in RANDOMLY for _, _, name in plugin_args(words)):
         chosen["randomly"] = {"value": "off", "by": "overridden", "option": "-p randomly"}
     return chosen

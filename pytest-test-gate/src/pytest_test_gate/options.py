@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator, Sequence
+
+RANDOMLY = frozenset({"randomly", "pytest_randomly"})  # pytest-randomly, as `-p` names it
 
 
 def option_values(words: list[str], option: str) -> list[str]:
@@ -21,3 +24,18 @@ def split_words(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         return text.split()
+
+
+def plugin_args(words: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    """Each `-p NAME` and `-pNAME` in a list of command-line words: where it starts, how many
+    words it takes, and NAME."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-p" and i + 1 < len(words):
+            yield i, 2, words[i + 1]
+            i += 2
+            continue
+        if word.startswith("-p") and len(word) > 2 and not word.startswith("-p="):
+            yield i, 1, word[2:]
+        i += 1

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_test_gate.options import RANDOMLY, plugin_args
 from pytest_test_gate.protocol import (
     OPT_BUCKET,
     OPT_DIGEST_ONLY,
@@ -129,26 +130,14 @@ def pytest_argv(
     ]
 
 
-RANDOMLY = frozenset({"randomly", "pytest_randomly"})
-
-
 def without_randomly(words: Sequence[str]) -> list[str]:
     """The user's words less a `-p randomly` (`-prandomly`): test-gate's `-p no:randomly`,
     which comes after them, wins anyway (the result says so), and a command that names both
     would contradict itself."""
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "-p" and i + 1 < len(words) and words[i + 1] in RANDOMLY:
-            i += 2
-            continue
-        if word.startswith("-p") and word[2:] in RANDOMLY:
-            i += 1
-            continue
-        out.append(word)
-        i += 1
-    return out
+    dropped = {
+        at + k for at, size, name in plugin_args(words) if name in RANDOMLY for k in range(size)
+    }
+    return [word for at, word in enumerate(words) if at not in dropped]
 
 
 def in_directory(path: Path, argv: Sequence[str]) -> str:
