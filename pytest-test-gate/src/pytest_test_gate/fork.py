@@ -15,7 +15,7 @@ import os
 import weakref
 from collections.abc import Callable
 from contextlib import suppress
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from pytest_test_gate.protocol import SECTION_FORKED
 
@@ -60,15 +60,23 @@ class ForkedStream:
         pass
 
 
-def silence(stream: IO[str] | Stream) -> None:
-    """The copied stream's descriptor, pointed at the null device: whenever the child's copy
-    of the file object is flushed or closed, its buffer goes nowhere."""
+def to_null(fd: int) -> None:
+    """Descriptor `fd`, pointed at the null device (opened there when it was closed)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null == fd:
+        return
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def silence(stream: Any) -> None:
+    """A stream's descriptor, pointed at the null device: what it still buffers, and all
+    written after, goes nowhere instead of where it went (the record, in a child's copy of
+    its file object; test-gate's terminal, once that is gone)."""
     with suppress(OSError, ValueError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, stream.fileno())  # type: ignore[union-attr]
-        finally:
-            os.close(null)
+        to_null(stream.fileno())
 
 
 def watch_forks(owner: Any, in_child: Callable[[Any], None]) -> None:

@@ -5,21 +5,28 @@ verdict, in its files and its exit code. No failed write to stdout or stderr sto
 from __future__ import annotations
 
 import io
-import os
 import sys
-from contextlib import suppress
 from typing import BinaryIO, TextIO
 
+from pytest_test_gate.fork import silence, to_null
 
-def _point_at_null(stream: TextIO | BinaryIO) -> None:
-    """The stream's descriptor, pointed at the null device: what is still buffered, and
-    everything after, goes nowhere instead of failing again (at every print, and at exit)."""
-    with suppress(OSError, ValueError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, stream.fileno())
-        finally:
-            os.close(null)
+
+def _write(stream: TextIO | BinaryIO, data: str | bytes) -> int:
+    """The write, or, when the other end is gone, nothing from now on: the first failure
+    points the descriptor at the null device, so that what is still buffered, and every
+    print after, goes nowhere instead of failing again (and at exit)."""
+    try:
+        return stream.write(data)  # type: ignore[arg-type]
+    except OSError:
+        silence(stream)
+        return len(data)
+
+
+def _flush(stream: TextIO | BinaryIO) -> None:
+    try:
+        stream.flush()
+    except OSError:
+        silence(stream)
 
 
 class _Bytes(io.RawIOBase):
@@ -32,17 +39,10 @@ class _Bytes(io.RawIOBase):
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        try:
-            return self.stream.write(data)
-        except OSError:
-            _point_at_null(self.stream)
-            return len(data)
+        return _write(self.stream, data)
 
     def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except OSError:
-            _point_at_null(self.stream)
+        _flush(self.stream)
 
     def fileno(self) -> int:
         return self.stream.fileno()
@@ -81,26 +81,16 @@ class Surviving(io.TextIOBase):
         return self.stream.fileno()
 
     def write(self, text: str) -> int:
-        try:
-            return self.stream.write(text)
-        except OSError:
-            _point_at_null(self.stream)
-            return len(text)
+        return _write(self.stream, text)
 
     def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except OSError:
-            _point_at_null(self.stream)
+        _flush(self.stream)
 
 
 def _null_stream(fd: int) -> TextIO:
     """A descriptor that was closed when test-gate started (`>&-`): the null device in its
     place, so that no file test-gate opens takes its number."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    if null != fd:
-        os.dup2(null, fd)
-        os.close(null)
+    to_null(fd)
     return open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
