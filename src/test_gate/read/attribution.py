@@ -159,14 +159,22 @@ def _locate(item: IgnoredPath, root: Path, ctx: Context) -> tuple[Path | None, i
     return None, None, item.source or ""
 
 
+def _count(file: Path, settings: CollectSettings) -> tuple[int | None, bool]:
+    """(tests, exact) in a file, counted from its source; (None, False) when unreadable."""
+    from test_gate.read.test_count import count_tests
+
+    text = _read(file)
+    if text is None:
+        return None, False
+    return count_tests(text, settings.python_functions, settings.python_classes)
+
+
 def attribute_one(
     item: IgnoredPath, root: Path, settings: CollectSettings, ctx: Context
 ) -> IgnoredPath | None:
     """The item with its source line and test count; None when it is not news after all:
     a directory skipped by `norecursedirs` that git ignores (a build output, a cache) is not
     part of the project, and a checkout in CI does not even have it."""
-    from test_gate.read.test_count import count_tests
-
     target = root / item.path.rstrip("/")
     if item.mechanism == "norecursedirs" and ctx.is_git_ignored(target):
         return None
@@ -174,12 +182,7 @@ def attribute_one(
     tests: int | None = 0 if files else item.tests
     exact = bool(files)
     for file in files:
-        text = _read(file)
-        found, file_exact = (
-            count_tests(text, settings.python_functions, settings.python_classes)
-            if text is not None
-            else (None, False)
-        )
+        found, file_exact = _count(file, settings)
         exact = exact and file_exact
         if found is None:
             exact = False
@@ -229,18 +232,11 @@ MAX_UNMATCHED = 3
 def unmatched_test_files(root: Path, settings: CollectSettings, ctx: Context) -> tuple[str, ...]:
     """Files named like tests that hold tests by their code, and that python_files does not
     match (`tests/test.py` beside the default `test_*.py`): why a run collected nothing."""
-    from test_gate.read.test_count import count_tests
-
     out: list[str] = []
     for file in find_test_files(root, LOOKS_LIKE_TESTS):
         if any(fnmatch.fnmatch(file.name, p) for p in settings.python_files):
             continue
-        text = _read(file)
-        found, exact = (
-            count_tests(text, settings.python_functions, settings.python_classes)
-            if text is not None
-            else (None, False)
-        )
+        found, exact = _count(file, settings)
         if found and not ctx.is_git_ignored(file):
             out.append(f"{_relative(file, root)} ({'' if exact else '~'}{found} tests)")
             if len(out) == MAX_UNMATCHED:
@@ -256,15 +252,12 @@ def attribute(run: RunData, ctx: Context | None = None) -> RunData:
     root = Path(run.root) if run.root else None
     if root is None or not root.is_dir():
         return run
-    if run.exit_code == 5 and not run.tests:  # pytest's own "no tests were collected"
-        settings = run.collect_settings or CollectSettings()
-        run = replace(
-            run, unmatched=unmatched_test_files(root, settings, ctx or Context.from_env())
-        )
-    if not (run.ignored or run.never_ran):
-        return run
     ctx = ctx or Context.from_env()
     settings = run.collect_settings or CollectSettings()
+    if run.exit_code == 5 and not run.tests:  # pytest's own "no tests were collected"
+        run = replace(run, unmatched=unmatched_test_files(root, settings, ctx))
+    if not (run.ignored or run.never_ran):
+        return run
     ignored = [attribute_one(i, root, settings, ctx) for i in run.ignored]
     return replace(
         run,
