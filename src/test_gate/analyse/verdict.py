@@ -230,11 +230,11 @@ def decide(run: RunData, policy: Policy, gating: Gating | None = None) -> Verdic
             f"{counts.interrupted} test(s) never finished (no call phase and no skip): "
             "the run was cut short"
         )
-    # the exit code of a session that ended on a root cause, or of one a collection error
-    # interrupted (2) before any test ran, follows from it; a stopped run has none of its own
     # why the run found nothing, before what follows (an empty run allowed is not news)
     if run.unmatched and not run.tests and not policy.allow_no_tests:
         blind.append(_unmatched(run))
+    # the exit code of a session that ended on a root cause, or of one a collection error
+    # interrupted (2) before any test ran, follows from it; a stopped run has none of its own
     if not (run.session.stopped or run.session.root_causes) and not (
         run.collect_errors and run.exit_code == 2 and not run.tests
     ):

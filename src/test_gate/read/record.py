@@ -18,6 +18,9 @@ from pytest_test_gate.protocol import PASSED, PLAIN_KEYS, SECTION_FORKED, SECTIO
 from test_gate.read.attempts import plain_test
 from test_gate.read.files import REPORT_LIMIT, Unreadable, read_bytes
 
+# events the section keeps as a list of its own: the event's kind -> the section's key
+LISTED = {"state": SECTION_STATE, SECTION_FORKED: SECTION_FORKED}
+
 
 class RecordError(Exception):
     """The record cannot be read at all; the message says why, in one line."""
@@ -94,10 +97,8 @@ def load_record(path: Path, limit: int = REPORT_LIMIT) -> dict[str, Any]:
             running.pop(str(nodeid), None)
             if PASSED in event:  # its phases that plainly passed: a row, as in the report
                 _add_row(section["reports"], nodeid, event.get("location"), event[PASSED])
-        elif kind == "state":
-            section.setdefault(SECTION_STATE, []).append(event)
-        elif kind == SECTION_FORKED:
-            section.setdefault(SECTION_FORKED, []).append(event)
+        elif kind in LISTED:
+            section.setdefault(LISTED[kind], []).append(event)
         elif kind in ("start", "collected", "finish"):
             section.update(event)
         else:
