@@ -7,8 +7,29 @@ import resource
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
+
+
+def wall_and_cpu(
+    argv: list[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Container[int] | None = (0,),
+) -> tuple[float, float]:
+    """Wall seconds, and user + system CPU seconds of the process and every process it
+    waited for. An exit code outside `ok` stops the benchmark (None: any exit code will do)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv, cwd=cwd, env=None if env is None else dict(env), capture_output=True, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if ok is not None and done.returncode not in ok:
+        raise SystemExit(f"{argv[:5]} exited {done.returncode}:\n{done.stdout[-2000:]!r}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def cpu(
@@ -17,16 +38,8 @@ def cpu(
     env: Mapping[str, str] | None = None,
     ok: Container[int] | None = (0,),
 ) -> float:
-    """User + system CPU seconds of the process and every process it waited for. An exit
-    code outside `ok` stops the benchmark (None: any exit code will do)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(
-        argv, cwd=cwd, env=None if env is None else dict(env), capture_output=True, check=False
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if ok is not None and done.returncode not in ok:
-        raise SystemExit(f"{argv[:5]} exited {done.returncode}:\n{done.stdout[-2000:]!r}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """User + system CPU seconds of the process and every process it waited for."""
+    return wall_and_cpu(argv, cwd, env, ok)[1]
 
 
 def peak_mib(argv: list[str]) -> float:

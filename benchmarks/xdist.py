@@ -20,34 +20,18 @@ from __future__ import annotations
 import os
 import platform
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from measure import wall_and_cpu
 from overhead import configurations, installed_sources, pytest_env, write_suite
 from results_file import section_parser, write_unless
 
 NAMES = ("bare", "plugins", "record", "gate")
 Rounds = dict[str, list[tuple[float, float]]]  # a configuration's (wall, CPU) seconds a round
-
-
-def timed(argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system, the whole process tree) of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        output = done.stdout[:3000].decode(errors="replace")
-        raise SystemExit(f"{argv} exited {done.returncode}:\n{output}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(size: int, rounds: int, workers: int) -> tuple[int, Rounds]:
@@ -66,7 +50,7 @@ def measure(size: int, rounds: int, workers: int) -> tuple[int, Rounds]:
             order = list(NAMES)
             random.Random(index).shuffle(order)
             for name in order:
-                times[name].append(timed(configs[name], root, env))
+                times[name].append(wall_and_cpu(configs[name], root, env))
         return tests, times
 
 
