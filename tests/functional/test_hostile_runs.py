@@ -68,6 +68,14 @@ def test_a_module_that_hangs_as_it_is_imported_is_named(
     assert first.endswith("no test was running; pytest was at tests/test_slow.py:3 in <module>")
 
 
+def _run_argv(root: Path, result: Path, *args: str) -> list[str]:
+    """`test-gate run` on `root` with this suite's interpreter, seed 1, the result to `result`."""
+    return [
+        *(sys.executable, "-m", "test_gate", "run", str(root), "--python", sys.executable),
+        *("--seed", "1", "--result-file", str(result), *args),
+    ]
+
+
 def _start(root: Path, out: Path, marker: Path, *args: str) -> subprocess.Popen[str]:
     env = clean_env(
         MARKER=str(marker),
@@ -76,22 +84,7 @@ def _start(root: Path, out: Path, marker: Path, *args: str) -> subprocess.Popen[
         GITHUB_STEP_SUMMARY=str(out / "summary"),
     )
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "test_gate",
-            "run",
-            str(root),
-            "--python",
-            sys.executable,
-            "--seed",
-            "1",
-            "--bucket",
-            "none",
-            "--result-file",
-            str(out / "result.json"),
-            *args,
-        ],
+        _run_argv(root, out / "result.json", "--bucket", "none", *args),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -387,11 +380,7 @@ def test_a_terminal_that_goes_away_does_not_stop_the_run(
     if github == "true":
         env["GITHUB_ACTIONS"] = "true"
     gate = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "test_gate", "run", str(root), "--python", sys.executable),
-            *("--seed", "1", "--github", github, "--result-file", str(out / "result.json")),
-            *("--", "-s"),
-        ],
+        _run_argv(root, out / "result.json", "--github", github, "--", "-s"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -419,10 +408,7 @@ def test_a_gate_started_without_stdout_and_stderr_still_judges(
         os.close(2)
 
     code = subprocess.call(
-        [
-            *(sys.executable, "-m", "test_gate", "run", str(root), "--python", sys.executable),
-            *("--seed", "1", "--result-file", str(result)),
-        ],
+        _run_argv(root, result),
         env=clean_env(),
         preexec_fn=close_output,  # in the child, before the gate starts
     )
